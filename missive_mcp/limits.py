@@ -1,0 +1,77 @@
+"""Missive's rate limits, kept ahead of time so a burst of agent calls queues instead of drawing 429s.
+
+Missive allows, per token, 5 requests in flight, 300 a minute and 900 per 15 minutes. One limiter per
+process is shared by every call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import anyio
+
+from .errors import RateLimitError
+
+
+@dataclass
+class _Window:
+    limit: int
+    period: float
+    stamps: deque[float] = field(default_factory=deque)  # pyright: ignore[reportUnknownVariableType]
+
+    def wait(self, now: float) -> float:
+        while self.stamps and self.stamps[0] <= now - self.period:
+            self.stamps.popleft()
+        return 0.0 if len(self.stamps) < self.limit else self.stamps[0] + self.period - now
+
+
+class RateLimiter:
+    """At most `max_in_flight` concurrent requests and at most `limit` starts in any `period` seconds."""
+
+    def __init__(
+        self,
+        *,
+        max_in_flight: int = 5,
+        windows: tuple[tuple[int, float], ...] = ((300, 60.0), (900, 900.0)),
+        max_wait: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._slots = anyio.Semaphore(max_in_flight)
+        self._windows = [_Window(limit, period) for limit, period in windows]
+        self._lock = anyio.Lock()
+        self._paused_until = 0.0
+        self.max_wait = max_wait
+        self._clock = clock
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the in-flight places for one request, once the budgets allow it to start."""
+        async with self._slots:
+            await self._reserve()
+            yield
+
+    def pause(self, seconds: float) -> None:
+        """After a 429, hold every new request back for `seconds`."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    async def _reserve(self) -> None:
+        # The lock makes waiters take the budget in arrival order.
+        async with self._lock:
+            while True:
+                now = self._clock()
+                wait = max([self._paused_until - now, *(w.wait(now) for w in self._windows)])
+                if wait <= 0:
+                    for window in self._windows:
+                        window.stamps.append(now)
+                    return
+                if wait > self.max_wait:
+                    raise RateLimitError(
+                        "This server is holding back to stay within Missive's rate limits "
+                        f"(300 requests a minute, 900 per 15 minutes per token). Try again in {wait:.0f} s.",
+                        retry_after=wait,
+                    )
+                await anyio.sleep(wait)

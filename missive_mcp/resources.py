@@ -1,0 +1,80 @@
+"""MCP resources over the same client: a whole thread, a contact, and the reference lists a client can attach."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+
+from .settings import Settings
+from .tools import contacts, threads
+from .tools._common import AppState
+
+JSON = "application/json"
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def render_thread(thread: threads.Thread) -> str:
+    """A thread as plain text a person or a model reads top to bottom; bodies fenced as quoted content."""
+    c = thread.conversation
+    head = [f"# {c.subject or c.latest_message_subject or '(no subject)'}", f"conversation: {c.id}"]
+    if c.assignees:
+        head.append("assignees: " + ", ".join(a if isinstance(a, str) else a.name or a.id for a in c.assignees))
+    if c.shared_labels:
+        head.append("labels: " + ", ".join(lbl if isinstance(lbl, str) else lbl.name or lbl.id for lbl in c.shared_labels))
+    if c.team:
+        head.append(f"team: {c.team if isinstance(c.team, str) else c.team.name or c.team.id}")
+    if thread.older_omitted:
+        head.append("(older items omitted: page back with list_conversation_messages)")
+    blocks = ["\n".join(head)]
+    for e in thread.entries:
+        line = f"## {e.kind} {e.id} by {e.author or 'unknown'}" + (f" to {e.to}" if e.to else "") + f" at {e.at}"
+        if e.attachments:
+            line += f"\nattachments: {', '.join(e.attachments)}"
+        blocks.append(f"{line}\n<<<third-party content\n{e.body}\n>>>")
+    return "\n\n".join(blocks) + "\n"
+
+
+def register(server: MCPServer[AppState], settings: Settings, current: Callable[[], AppState]) -> None:
+    """Add the resources the settings permit."""
+    if "conversations" in settings.toolsets:
+
+        @server.resource(
+            "missive://conversations/{conversation_id}",
+            name="conversation",
+            description="A whole conversation as readable text: metadata, then messages, comments and posts.",
+            mime_type="text/markdown",
+        )
+        async def conversation(conversation_id: str, ctx: Context[Any, Any]) -> str:
+            return render_thread(await threads.read_conversation(ctx, conversation_id))
+
+    if "contacts" in settings.toolsets:
+
+        @server.resource(
+            "missive://contacts/{contact_id}", name="contact", description="One contact as JSON.", mime_type=JSON
+        )
+        async def contact(contact_id: str, ctx: Context[Any, Any]) -> str:
+            return _json((await contacts.get_contact(ctx, contact_id)).model_dump(mode="json", exclude_none=True))
+
+    if "directory" not in settings.toolsets:
+        return
+
+    def reference(uri: str, key: str, description: str, fetch: Callable[[Any], Awaitable[list[Any]]]) -> None:
+        async def read() -> str:
+            items = await fetch(current().client)
+            return _json({key: [item.concise().model_dump(mode="json", exclude_none=True) for item in items]})
+
+        server.resource(uri, name=key, description=description, mime_type=JSON)(read)
+
+    page = {"limit": 200, "offset": 0}
+    reference("missive://organizations", "organizations", "Organizations the token's owner belongs to.",
+              lambda client: client.list_organizations(page))  # fmt: skip
+    reference("missive://users", "users", "Users (teammates) with their ids.", lambda c: c.list_users(page))
+    reference("missive://teams", "teams", "Teams with their ids.", lambda c: c.list_teams(page))
+    reference("missive://shared-labels", "shared_labels", "Shared labels with their ids.",
+              lambda c: c.list_shared_labels(page))  # fmt: skip

@@ -1,0 +1,102 @@
+"""What the tool modules share: the server state, argument aliases, annotations and paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from ..client import ID_PATTERN, MissiveClient
+from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What the server's lifespan opens once and every call shares."""
+
+    client: MissiveClient
+    settings: Settings
+
+
+def state(ctx: Context[Any, Any]) -> AppState:
+    return ctx.request_context.lifespan_context
+
+
+Access = Literal["read", "write"]
+
+
+@dataclass(frozen=True)
+class ToolDef:
+    """One row of the registration table: the function, its toolset, and what it may change."""
+
+    fn: Callable[..., Any]
+    toolset: str
+    access: Access
+    annotations: ToolAnnotations
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+
+def read(fn: Callable[..., Any], toolset: str) -> ToolDef:
+    return ToolDef(fn, toolset, "read", ToolAnnotations(read_only_hint=True, open_world_hint=True))
+
+
+def write(fn: Callable[..., Any], toolset: str, *, idempotent: bool, destructive: bool = False) -> ToolDef:
+    annotations = ToolAnnotations(
+        read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=True
+    )
+    return ToolDef(fn, toolset, "write", annotations)
+
+
+def _id(what: str, source: str) -> Any:
+    return Annotated[str, Field(pattern=ID_PATTERN, description=f"{what} id, from {source}.")]
+
+
+ConversationId = _id("Conversation", "list_conversations")
+ContactId = _id("Contact", "list_contacts")
+DraftId = _id("Draft", "list_conversation_drafts or create_draft")
+ReportId = _id("Report", "create_analytics_report")
+ContactBookId = _id("Contact book", "list_contact_books")
+OrganizationId = _id("Organization", "list_organizations")
+IdList = list[Annotated[str, Field(pattern=ID_PATTERN)]]
+
+Until = Annotated[
+    int | None, Field(ge=0, description="Paging cursor (Unix seconds): pass the previous page's next_until.")
+]
+ItemLimit = Annotated[int, Field(ge=1, le=10, description="Items per page (Missive allows at most 10).")]
+OffsetLimit = Annotated[int, Field(ge=1, le=200, description="Results per page (at most 200).")]
+Offset = Annotated[int, Field(ge=0, description="Skip this many results: the previous page's next_offset.")]
+ResponseFormat = Annotated[
+    Literal["concise", "detailed"],
+    Field(description="concise: the fields an agent acts on; detailed: every field Missive sent."),
+]
+
+T = TypeVar("T")
+
+
+def split_page(items: Sequence[T], limit: int, stamp: Callable[[T], int | None]) -> tuple[list[T], int | None]:
+    """Cut a newest-first page at a cursor that neither repeats nor skips anything.
+
+    Missive's `until` includes its boundary, so the items sharing the oldest timestamp would come back on
+    the next page. They are held back for that page instead, and the cursor stays on their timestamp. Only
+    a page made entirely of one timestamp (Missive then sends every item sharing it) moves past it.
+    Returns the items to serve and the `until` for the next page (None at the end).
+    """
+    if len(items) < limit:
+        return list(items), None
+    oldest = stamp(items[-1]) or 0
+    kept = [item for item in items if (stamp(item) or 0) != oldest]
+    if kept:
+        return kept, oldest
+    return list(items), oldest - 1 if oldest > 0 else None
+
+
+def drop_none(**values: Any) -> dict[str, Any]:
+    """The arguments an agent actually gave, for a request body."""
+    return {key: value for key, value in values.items() if value is not None}

@@ -1,0 +1,87 @@
+"""Analytics reports: create one, then wait for it without the agent having to poll."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.mcpserver import Context
+from pydantic import BaseModel, Field
+
+from ..errors import InvalidArgumentError, MissiveError, NotFoundError
+from ..models import AnalyticsReport
+from ._common import OrganizationId, ReportId, drop_none, read, state
+
+POLL_INTERVAL = 1.0
+"""Seconds between polls: most reports finish in 2-3 s and a finished one expires after 60 s."""
+
+Ids = Annotated[list[str] | None, Field(max_length=100)]
+
+
+class ReportCreated(BaseModel):
+    report_id: str
+    """Pass to get_analytics_report within a minute or so."""
+
+
+class ReportResult(BaseModel):
+    report_id: str
+    report: AnalyticsReport
+    """Figures under selected_period.global.totals.metrics, beside tallies and previous_period."""
+
+
+async def create_analytics_report(
+    ctx: Context[Any, Any],
+    organization: OrganizationId,
+    start: Annotated[int, Field(ge=0, description="Period start, Unix seconds.")],
+    end: Annotated[int, Field(ge=0, description="Period end, Unix seconds.")],
+    time_zone: Annotated[str | None, Field(description="IANA time zone, e.g. Europe/Paris.")] = None,
+    teams: Annotated[Ids, Field(description="Team ids (list_teams).")] = None,
+    users: Annotated[Ids, Field(description="User ids (list_users).")] = None,
+    accounts: Ids = None,
+    account_types: Ids = None,
+    shared_labels: Annotated[Ids, Field(description="Label ids (list_shared_labels).")] = None,
+) -> ReportCreated:
+    """Start an analytics report (volumes, response times...) for an organization and period; then call
+    get_analytics_report with the id it returns. Filters need Missive's Business plan."""
+    if end <= start:
+        raise InvalidArgumentError("end", "must be after start (both Unix seconds).")
+    report = drop_none(
+        organization=organization, start=start, end=end, time_zone=time_zone, teams=teams, users=users,
+        accounts=accounts, account_types=account_types, shared_labels=shared_labels,
+    )  # fmt: skip
+    return ReportCreated(report_id=await state(ctx).client.create_analytics_report(report))
+
+
+async def get_analytics_report(
+    ctx: Context[Any, Any],
+    report_id: ReportId,
+    timeout: Annotated[float, Field(ge=0, le=300, description="Seconds to wait for the report to finish.")] = 60,
+) -> ReportResult:
+    """Wait for an analytics report to finish and return its figures, reporting progress while it waits. A
+    report expires 60 s after it finishes: if it is gone, create it again."""
+    client = state(ctx).client
+    started = time.monotonic()
+    polls = 0
+    while True:
+        try:
+            report = await client.get_analytics_report(report_id)
+            return ReportResult(report_id=report_id, report=report)
+        except NotFoundError:
+            pass  # Missive answers 404 while the report is pending.
+        polls += 1
+        waited = time.monotonic() - started
+        if waited + POLL_INTERVAL > timeout:
+            raise MissiveError(
+                f"Report {report_id!r} was not ready after {waited:.0f} s. It may still be computing: call "
+                "get_analytics_report again. If it keeps failing, it expired (reports last 60 s after they "
+                "finish) or the id is wrong: create it again with create_analytics_report."
+            )
+        await ctx.report_progress(waited, timeout, f"Report not ready yet (waited {waited:.0f} s, poll {polls}).")
+        await anyio.sleep(POLL_INTERVAL)
+
+
+TOOLS = [
+    read(create_analytics_report, "analytics"),
+    read(get_analytics_report, "analytics"),
+]

@@ -1,0 +1,152 @@
+"""Contacts, contact books and contact groups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from pydantic import BaseModel, Field
+
+from ..errors import InvalidArgumentError
+from ..models import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership
+from ._common import ContactBookId, ContactId, IdList, Offset, OffsetLimit, drop_none, read, state, write
+
+
+class ContactPage(BaseModel):
+    contacts: list[Contact]
+    has_more: bool
+    next_offset: int | None = None
+    """Pass as `offset` for the next page; null at the end."""
+
+
+class ContactBookPage(BaseModel):
+    contact_books: list[ContactBook]
+    has_more: bool
+    next_offset: int | None = None
+
+
+class ContactGroupPage(BaseModel):
+    contact_groups: list[ContactGroup]
+    has_more: bool
+    next_offset: int | None = None
+
+
+class Contacts(BaseModel):
+    contacts: list[Contact]
+
+
+def offset_page(key: str, items: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    """An offset page: a full page means there may be more."""
+    more = len(items) >= limit
+    return {key: [item.concise() for item in items], "has_more": more, "next_offset": offset + len(items) if more else None}
+
+
+def contact_fields(**values: Any) -> dict[str, Any]:
+    fields = drop_none(**values)
+    for key in ("infos", "memberships"):
+        if key in fields:
+            fields[key] = [item.model_dump(exclude_none=True) for item in fields[key]]
+    return fields
+
+
+Infos = Annotated[list[ContactInfo] | None, Field(max_length=100, description="Emails, phones, addresses...")]
+Memberships = Annotated[
+    list[ContactMembership] | None, Field(max_length=100, description="Groups (ids from list_contact_groups).")
+]
+
+
+async def list_contacts(
+    ctx: Context[Any, Any],
+    contact_book: ContactBookId,
+    search: Annotated[str | None, Field(description="Text to look for in names, emails, phones...")] = None,
+    order: Literal["last_name", "first_name", "created_at"] | None = None,
+    limit: OffsetLimit = 50,
+    offset: Offset = 0,
+    modified_since: Annotated[int | None, Field(ge=0, description="Unix seconds: only contacts changed since.")] = None,
+    include_deleted: bool | None = None,
+) -> ContactPage:
+    """List or search the contacts of a contact book (ids from list_contact_books). Page with next_offset."""
+    params = drop_none(
+        contact_book=contact_book, search=search, order=order, limit=limit, offset=offset,
+        modified_since=modified_since, include_deleted=include_deleted,
+    )  # fmt: skip
+    contacts = await state(ctx).client.list_contacts(params)
+    return ContactPage(**offset_page("contacts", contacts, limit, offset))
+
+
+async def get_contact(ctx: Context[Any, Any], contact_id: ContactId) -> Contacts:
+    """Get one contact with all its details: infos (emails, phones), memberships, notes."""
+    return Contacts(contacts=[(await state(ctx).client.get_contact(contact_id)).concise()])
+
+
+async def create_contact(
+    ctx: Context[Any, Any],
+    contact_book: ContactBookId,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    starred: bool | None = None,
+    notes: str | None = None,
+    infos: Infos = None,
+    memberships: Memberships = None,
+) -> Contacts:
+    """Create a contact in a contact book (ids from list_contact_books). Look it up with list_contacts first to
+    avoid a duplicate: Missive does not de-duplicate contacts."""
+    fields = contact_fields(
+        first_name=first_name, last_name=last_name, starred=starred, notes=notes, infos=infos, memberships=memberships
+    )
+    if not fields:
+        raise InvalidArgumentError("first_name", "give at least a name, an info (email, phone...) or notes.")
+    check = f"Search list_contacts in contact book {contact_book!r} for the new contact"
+    created = await state(ctx).client.create_contacts([{"contact_book": contact_book, **fields}], check=check)
+    return Contacts(contacts=[c.concise() for c in created])
+
+
+async def update_contact(
+    ctx: Context[Any, Any],
+    contact_ids: Annotated[IdList, Field(min_length=1, max_length=50, description="Ids from list_contacts.")],
+    first_name: str | None = None,
+    last_name: str | None = None,
+    starred: bool | None = None,
+    notes: str | None = None,
+    infos: Annotated[Infos, Field(description="Replaces all infos of the contact.")] = None,
+    memberships: Annotated[Memberships, Field(description="Replaces all memberships.")] = None,
+) -> Contacts:
+    """Update one or more contacts with the same changes; pass only what changes. infos and memberships
+    replace the whole list, so send the complete list (get_contact shows the current one)."""
+    fields = contact_fields(
+        first_name=first_name, last_name=last_name, starred=starred, notes=notes, infos=infos, memberships=memberships
+    )
+    if not fields:
+        raise InvalidArgumentError("contact_ids", "nothing to change: pass at least one field to update.")
+    updated = await state(ctx).client.update_contacts(contact_ids, fields)
+    return Contacts(contacts=[c.concise() for c in updated])
+
+
+async def list_contact_books(ctx: Context[Any, Any], limit: OffsetLimit = 50, offset: Offset = 0) -> ContactBookPage:
+    """List the contact books the token's owner can see; their ids serve list_contacts and create_contact."""
+    books = await state(ctx).client.list_contact_books({"limit": limit, "offset": offset})
+    return ContactBookPage(**offset_page("contact_books", books, limit, offset))
+
+
+async def list_contact_groups(
+    ctx: Context[Any, Any],
+    contact_book: ContactBookId,
+    kind: Annotated[Literal["group", "organization"], Field(description="Groups, or companies (organizations).")],
+    limit: OffsetLimit = 50,
+    offset: Offset = 0,
+) -> ContactGroupPage:
+    """List a contact book's groups or organizations (companies); their ids serve contact memberships and the
+    contact_organization filter of list_conversations."""
+    params = {"contact_book": contact_book, "kind": kind, "limit": limit, "offset": offset}
+    groups = await state(ctx).client.list_contact_groups(params)
+    return ContactGroupPage(**offset_page("contact_groups", groups, limit, offset))
+
+
+TOOLS = [
+    read(list_contacts, "contacts"),
+    read(get_contact, "contacts"),
+    write(create_contact, "contacts", idempotent=False),
+    write(update_contact, "contacts", idempotent=True),
+    read(list_contact_books, "contacts"),
+    read(list_contact_groups, "contacts"),
+]

@@ -1,0 +1,76 @@
+"""The ids a write needs: organizations, users, teams and shared labels."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import BaseModel, Field
+
+from ..models import Organization, SharedLabel, Team, User
+from ._common import Offset, OffsetLimit, drop_none, read, state
+from .contacts import offset_page
+
+OrgFilter = Annotated[str | None, Field(description="Only this organization's (id from list_organizations).")]
+
+
+class OrganizationPage(BaseModel):
+    organizations: list[Organization]
+    has_more: bool
+    next_offset: int | None = None
+
+
+class UserPage(BaseModel):
+    users: list[User]
+    has_more: bool
+    next_offset: int | None = None
+
+
+class TeamPage(BaseModel):
+    teams: list[Team]
+    has_more: bool
+    next_offset: int | None = None
+
+
+class SharedLabelPage(BaseModel):
+    shared_labels: list[SharedLabel]
+    has_more: bool
+    next_offset: int | None = None
+
+
+async def list_organizations(ctx: Context[Any, Any], limit: OffsetLimit = 50, offset: Offset = 0) -> OrganizationPage:
+    """List the organizations the token's owner belongs to; their ids serve analytics, labels and filters."""
+    found = await state(ctx).client.list_organizations({"limit": limit, "offset": offset})
+    return OrganizationPage(**offset_page("organizations", found, limit, offset))
+
+
+async def list_users(
+    ctx: Context[Any, Any], organization: OrgFilter = None, limit: OffsetLimit = 50, offset: Offset = 0
+) -> UserPage:
+    """List users (teammates); their ids serve add_assignees and add_users. `me` marks the token's owner."""
+    found = await state(ctx).client.list_users(drop_none(organization=organization, limit=limit, offset=offset))
+    return UserPage(**offset_page("users", found, limit, offset))
+
+
+async def list_teams(
+    ctx: Context[Any, Any], organization: OrgFilter = None, limit: OffsetLimit = 50, offset: Offset = 0
+) -> TeamPage:
+    """List teams; their ids serve the team_inbox/team_closed/team_all filters and the team of a conversation."""
+    found = await state(ctx).client.list_teams(drop_none(organization=organization, limit=limit, offset=offset))
+    return TeamPage(**offset_page("teams", found, limit, offset))
+
+
+async def list_shared_labels(
+    ctx: Context[Any, Any], organization: OrgFilter = None, limit: OffsetLimit = 50, offset: Offset = 0
+) -> SharedLabelPage:
+    """List shared labels; their ids serve add_shared_labels/remove_shared_labels and the shared_label filter."""
+    found = await state(ctx).client.list_shared_labels(drop_none(organization=organization, limit=limit, offset=offset))
+    return SharedLabelPage(**offset_page("shared_labels", found, limit, offset))
+
+
+TOOLS = [
+    read(list_organizations, "directory"),
+    read(list_users, "directory"),
+    read(list_teams, "directory"),
+    read(list_shared_labels, "directory"),
+]

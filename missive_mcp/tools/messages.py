@@ -1,0 +1,52 @@
+"""Messages recorded from outside systems through a custom channel."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import BaseModel, Field
+
+from ..errors import InvalidArgumentError
+from ..models import Message
+from ._common import drop_none, state, write
+from .drafts import Attachments, Party, check_attachments
+
+
+class CreatedMessage(BaseModel):
+    message: Message | None = None
+
+
+async def create_message(
+    ctx: Context[Any, Any],
+    account: Annotated[str, Field(min_length=1, description="Custom channel account id (Missive channel settings).")],
+    from_field: Annotated[Party, Field(description="Who the message is from, in the outside system.")],
+    to_fields: Annotated[list[Party], Field(min_length=1, max_length=100)],
+    body: Annotated[str, Field(min_length=1, description="HTML or plain text.")],
+    subject: str | None = None,
+    external_id: Annotated[
+        str | None, Field(description="The outside system's id; lets Missive recognise a message it already has.")
+    ] = None,
+    attachments: Attachments = None,
+) -> CreatedMessage:
+    """Record an incoming message from an outside system in a custom channel. It sends nothing to anyone.
+    Give external_id so that a repeated call is recognised instead of creating a second message."""
+    if not body.strip():
+        raise InvalidArgumentError("body", "must not be blank.")
+    message = drop_none(
+        account=account, subject=subject, body=body, external_id=external_id,
+        from_field=from_field.model_dump(exclude_none=True),
+        to_fields=[p.model_dump(exclude_none=True) for p in to_fields],
+        attachments=attachments and [a.model_dump() for a in attachments],
+    )  # fmt: skip
+    check_attachments(attachments, len(str(message)))
+    check = (
+        "Call create_message again with the same external_id (Missive recognises it), or look in list_conversations"
+        if external_id
+        else "Look for it in list_conversations of the custom channel"
+    )
+    created = await state(ctx).client.create_message(message, check=check)
+    return CreatedMessage(message=created.concise() if created else None)
+
+
+TOOLS = [write(create_message, "messages", idempotent=False)]

@@ -1,0 +1,51 @@
+"""Shared fixtures: the fake Missive, and the server connected to it in memory through the SDK's Client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from mcp import Client
+from pydantic import SecretStr
+
+from missive_mcp.sandbox import DEMO_TOKEN, FakeMissive
+from missive_mcp.server import create_server
+from missive_mcp.settings import Settings
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def fake() -> FakeMissive:
+    return FakeMissive(report_delay=0.0)
+
+
+def settings_for(fake: FakeMissive, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"api_token": SecretStr(DEMO_TOKEN), "base_url": fake.base_url, "timeout": 5.0}
+    return Settings.model_validate(values | overrides)
+
+
+@pytest.fixture
+async def mcp(fake: FakeMissive) -> AsyncIterator[Client]:
+    server = create_server(settings_for(fake, allow_send=True), transport=fake.transport())
+    async with Client(server) as client:
+        yield client
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    """Call a tool that must succeed; its structured result."""
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def fail(client: Client, tool: str, **arguments: Any) -> str:
+    """Call a tool that must fail; the error text the agent reads."""
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, result.structured_content
+    return " ".join(getattr(block, "text", "") for block in result.content)
