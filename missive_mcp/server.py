@@ -7,6 +7,7 @@ import inspect
 import json
 import logging
 import re
+import typing
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -101,13 +102,19 @@ def build_tool(spec: ToolDef) -> Tool:
     tool = Tool.from_function(present(spec.fn), name=spec.name, description=doc, annotations=spec.annotations)
     tool.parameters = compact_schema(tool.parameters)
     if tool.fn_metadata.output_schema is not None:
-        tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema)
+        schema = tool.fn_metadata.output_schema
+        tool.fn_metadata.output_schema = compact_schema(shallow(schema, schema.get("$defs", {})), output=True)
     return tool
 
 
 def present(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Serve a tool's pydantic result as compact JSON without nulls, the same data as structured content."""
+    hints = typing.get_type_hints(fn, include_extras=True)  # resolved in the tool's module, not this one
     signature = inspect.signature(fn)
+    signature = signature.replace(
+        parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()],
+        return_annotation=Annotated[CallToolResult, hints["return"]],
+    )
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
@@ -125,23 +132,56 @@ def present(fn: Callable[..., Any]) -> Callable[..., Any]:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
-    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        return_annotation=Annotated[CallToolResult, signature.return_annotation]
-    )
+    wrapper.__signature__ = signature  # type: ignore[attr-defined]
     return wrapper
 
 
-_TITLE_OWNERS = re.compile(r"^(properties|\$defs|definitions|patternProperties)$")
+MAX_DEPTH = 1
 
 
-def compact_schema(schema: Any, parent_key: str = "") -> Any:
-    """Drop the `title` pydantic puts on every schema: it repeats the property name and costs the agent tokens."""
-    if isinstance(schema, dict):
-        return {
-            key: compact_schema(value, key)
-            for key, value in schema.items()  # pyright: ignore[reportUnknownVariableType]
-            if not (key == "title" and not _TITLE_OWNERS.match(parent_key) and isinstance(value, str))
-        }
+def shallow(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
+    """An output schema spelled out two object levels deep, then plain `object`: a result's own fields and
+    its items' fields are what an agent plans with; the pydantic model still validates every result."""
     if isinstance(schema, list):
-        return [compact_schema(item, parent_key) for item in schema]  # pyright: ignore[reportUnknownVariableType]
-    return schema
+        return [shallow(item, defs, depth) for item in schema]  # pyright: ignore[reportUnknownVariableType]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return shallow(defs[schema["$ref"].rsplit("/", 1)[1]], defs, depth)
+    if "properties" in schema:
+        if depth >= MAX_DEPTH:
+            return {"type": "object"}
+        kept = {k: v for k, v in schema.items() if k not in ("$defs", "description") or depth == 0 and k == "description"}
+        kept["properties"] = {name: shallow(sub, defs, depth + 1) for name, sub in schema["properties"].items()}
+        return kept
+    return {k: shallow(v, defs, depth) for k, v in schema.items() if k != "description" or depth <= 1}
+
+
+def compact_schema(schema: Any, *, output: bool = False) -> Any:
+    """The same contract in fewer tokens: no per-field titles, no `null` branches or null defaults (an absent
+    optional argument is null, and results omit nulls), no restated defaults in output schemas."""
+    if isinstance(schema, list):
+        return [compact_schema(item, output=output) for item in schema]  # pyright: ignore[reportUnknownVariableType]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():  # pyright: ignore[reportUnknownVariableType]
+        if key == "properties" or key == "$defs":
+            out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
+        elif key == "title" and isinstance(value, str):
+            continue
+        elif key == "default" and (value is None or output):
+            continue
+        elif key == "additionalProperties" and value is True:
+            continue
+        else:
+            out[key] = compact_schema(value, output=output)
+    branches = out.get("anyOf")
+    if isinstance(branches, list):
+        kept = [b for b in branches if b != {"type": "null"}]  # pyright: ignore[reportUnknownVariableType]
+        if len(kept) == 1:
+            del out["anyOf"]
+            out = {**kept[0], **out}
+        else:
+            out["anyOf"] = kept
+    return out

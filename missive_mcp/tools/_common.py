@@ -10,7 +10,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from ..client import ID_PATTERN, MissiveClient
+from ..client import MissiveClient
 from ..settings import Settings
 
 
@@ -55,7 +55,8 @@ def write(fn: Callable[..., Any], toolset: str, *, idempotent: bool, destructive
 
 
 def _id(what: str, source: str) -> Any:
-    return Annotated[str, Field(pattern=ID_PATTERN, description=f"{what} id, from {source}.")]
+    # The id's form is checked where it enters a URL (client.path_ids), which names the field.
+    return Annotated[str, Field(description=f"{what} id, from {source}.")]
 
 
 ConversationId = _id("Conversation", "list_conversations")
@@ -64,7 +65,7 @@ DraftId = _id("Draft", "list_conversation_drafts or create_draft")
 ReportId = _id("Report", "create_analytics_report")
 ContactBookId = _id("Contact book", "list_contact_books")
 OrganizationId = _id("Organization", "list_organizations")
-IdList = list[Annotated[str, Field(pattern=ID_PATTERN)]]
+IdList = list[str]
 
 Until = Annotated[
     int | None, Field(ge=0, description="Paging cursor (Unix seconds): pass the previous page's next_until.")

@@ -24,7 +24,7 @@ from ._common import (
 
 MAILBOXES = ("inbox", "all", "assigned", "closed", "snoozed", "flagged", "trashed", "junked", "drafts")
 TEAM_FILTERS = ("shared_label", "team_inbox", "team_closed", "team_all")
-Flag = Annotated[bool | None, Field(description="Mailbox filter.")]
+Flag = bool | None
 
 
 class ConversationPage(BaseModel):

@@ -228,5 +228,5 @@ TOOLS = [
     read(list_conversation_comments, "conversations"),
     read(list_conversation_drafts, "drafts"),
     read(list_conversation_posts, "conversations"),
-    read(get_messages, "messages"),
+    read(get_messages, "conversations"),
 ]

@@ -1,0 +1,54 @@
+import pytest
+
+from missive_mcp.settings import DEFAULT_BASE_URL, TOOLSETS, Settings, SettingsError
+
+
+def test_defaults_are_safe_without_any_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.api_token is None
+    assert settings.base_url == DEFAULT_BASE_URL
+    assert not settings.allow_send and not settings.read_only
+    assert settings.toolsets == frozenset(TOOLSETS)
+
+
+def test_every_variable_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "MISSIVE_API_TOKEN": " missive_pat-abc ",
+            "MISSIVE_API_BASE_URL": "http://127.0.0.1:9/v1",
+            "MISSIVE_ALLOW_SEND": "yes",
+            "MISSIVE_READ_ONLY": "1",
+            "MISSIVE_TOOLSETS": "conversations, Drafts",
+            "MISSIVE_SEND_ALLOWED_DOMAINS": "acme.com,@example.org",
+            "MISSIVE_TIMEOUT": "12.5",
+            "MISSIVE_LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.api_token is not None and settings.api_token.get_secret_value() == "missive_pat-abc"
+    assert settings.base_url == "http://127.0.0.1:9/v1"
+    assert settings.allow_send and settings.read_only
+    assert settings.toolsets == {"conversations", "drafts"}
+    assert settings.send_allowed_domains == {"acme.com", "example.org"}
+    assert settings.timeout == 12.5
+    assert settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("MISSIVE_ALLOW_SEND", "maybe", "MISSIVE_ALLOW_SEND must be true or false"),
+        ("MISSIVE_TOOLSETS", "conversations,mail", "unknown toolset(s) mail"),
+        ("MISSIVE_TIMEOUT", "forever", "MISSIVE_TIMEOUT must be a number"),
+        ("MISSIVE_LOG_LEVEL", "loud", "MISSIVE_LOG_LEVEL must be"),
+        ("MISSIVE_SEND_ALLOWED_DOMAINS", "localhost", "invalid domain(s) localhost"),
+    ],
+)
+def test_a_bad_value_names_the_variable_and_what_it_takes(variable: str, value: str, named: str) -> None:
+    with pytest.raises(SettingsError, match=named.replace("(", r"\(").replace(")", r"\)")):
+        Settings.from_env({variable: value})
+
+
+def test_the_token_never_shows_in_the_settings_repr() -> None:
+    settings = Settings.from_env({"MISSIVE_API_TOKEN": "missive_pat-secret"})
+    assert "missive_pat-secret" not in repr(settings)
+    assert "missive_pat-secret" not in str(settings.model_dump())
