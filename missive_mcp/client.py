@@ -61,6 +61,8 @@ Params = Mapping[str, str | int | bool | None]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 _ID = re.compile(ID_PATTERN)
 _IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE", "HEAD"})
+BACKOFF = 0.5
+"""Seconds before the first retry; doubled for each next one, capped at 8, with jitter."""
 
 # Missive's own 400/422 messages, with the next step an agent should take.
 _NEXT_STEPS = {
@@ -95,12 +97,12 @@ class MissiveClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         limiter: RateLimiter | None = None,
         max_attempts: int = 4,
-        backoff: float = 0.5,
+        backoff: float | None = None,
     ) -> None:
         self.settings = settings
         self.limiter = limiter or RateLimiter()
         self.max_attempts = max_attempts
-        self.backoff = backoff
+        self.backoff = BACKOFF if backoff is None else backoff
         token = settings.api_token.get_secret_value() if settings.api_token else ""
         self._token = token
         self._http = httpx2.AsyncClient(
@@ -181,7 +183,7 @@ class MissiveClient:
         async with self.limiter.slot():
             started = time.perf_counter()
             # httpx's own timeouts do not bound every transport (an in-process one never times out).
-            with anyio.fail_after(self.settings.timeout + 5):
+            with anyio.fail_after(self.settings.timeout):
                 response = await self._http.request(method, path, params=query, content=content, headers=headers)
         logger.debug("%s /%s -> %d in %.0f ms", method, path, response.status_code, (time.perf_counter() - started) * 1e3)
         if response.status_code == 429:

@@ -9,6 +9,7 @@ import pytest
 from mcp import Client
 from pydantic import SecretStr
 
+from missive_mcp import client
 from missive_mcp.sandbox import DEMO_TOKEN, FakeMissive
 from missive_mcp.server import create_server
 from missive_mcp.settings import Settings
@@ -17,6 +18,12 @@ from missive_mcp.settings import Settings
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries keep their shape, at a hundredth of the wait."""
+    monkeypatch.setattr(client, "BACKOFF", 0.005)
 
 
 @pytest.fixture

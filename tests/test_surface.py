@@ -127,3 +127,15 @@ async def test_without_a_token_tools_are_listed_and_calls_say_how_to_set_one() -
     assert result.is_error
     text = result.content[0].text  # type: ignore[union-attr]
     assert "MISSIVE_API_TOKEN" in text and "Settings > API" in text
+
+
+def test_the_bundle_manifest_lists_exactly_the_servers_tools() -> None:
+    manifest = json.loads((ROOT / "manifest.json").read_text())
+    tools = [{"name": t.name, "description": " ".join((t.fn.__doc__ or "").split()).split(". ")[0].rstrip(".") + "."}
+             for t in TOOLS]  # fmt: skip
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        manifest["tools"] = tools
+        (ROOT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    assert [t["name"] for t in manifest["tools"]] == [t.name for t in TOOLS]
+    assert manifest["user_config"]["api_token"]["sensitive"] is True
+    assert manifest["server"]["mcp_config"]["env"]["MISSIVE_API_TOKEN"] == "${user_config.api_token}"

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..settings import Settings
+from .threads import lean
 from ._common import ConversationId, DraftId, IdList, drop_none, state, write
 
 MAX_ATTACHMENTS = 25
@@ -155,7 +156,7 @@ async def create_draft(
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
     check = f"Look in list_conversation_drafts (and list_conversation_messages if it was sent) of {where}"
     created = await state(ctx).client.create_draft(draft, check=check)
-    return DraftResult(draft=created.concise() if created else None, sent=bool(send), scheduled_at=send_at)
+    return DraftResult(draft=lean(created), sent=bool(send), scheduled_at=send_at)
 
 
 async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidArgumentError
 from ..models import Message
+from .threads import lean
 from ._common import drop_none, state, write
 from .drafts import Attachments, Party, check_attachments
 
@@ -46,7 +47,7 @@ async def create_message(
         else "Look for it in list_conversations of the custom channel"
     )
     created = await state(ctx).client.create_message(message, check=check)
-    return CreatedMessage(message=created.concise() if created else None)
+    return CreatedMessage(message=lean(created))
 
 
 TOOLS = [write(create_message, "messages", idempotent=False)]

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-import anyio
+import functools
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from ..client import MissiveClient
 from ..models import Comment, Conversation, Message, MissiveModel, Post
 from ..text import html_to_text, truncate
-from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, read, split_page, state
+from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, read, split_page, state
 from .conversations import shape
 
 BodyBudget = Annotated[
@@ -37,6 +37,11 @@ def readable(item: dict[str, Any], budget: int, kind: str = "messages") -> dict[
     if budget:
         text, _ = truncate(text, budget, hint=_FULL_TEXT[kind].format(id=item.get("id")))
     return {**item, "body": text}
+
+
+def lean(message: Message | None) -> Message | None:
+    """A message the server just wrote, as the agent should see it: concise, body as text."""
+    return Message.model_validate(readable(message.model_dump(), 2000)).concise() if message else None
 
 
 def _stamp(kind: str) -> Callable[[dict[str, Any]], int | None]:
@@ -195,31 +200,26 @@ async def read_conversation(
     message, comment and post in time order as plain text (quoted history collapsed, long bodies cut with a
     marker). The best first step before replying to, triaging or summarising a thread."""
     client = state(ctx).client
-    found: dict[str, list[dict[str, Any]]] = {}
-    more: dict[str, bool] = {}
-    conversation: list[Conversation] = []
 
-    async def collect(kind: str) -> None:
+    async def collect(kind: str) -> tuple[list[dict[str, Any]], bool]:
         items: list[dict[str, Any]] = []
         cursor: int | None = None
         while True:
             page, cursor = await _page(client, conversation_id, kind, 10, cursor)
             items.extend(page)
             if cursor is None or len(items) >= max_items:
-                break
-        found[kind], more[kind] = items, cursor is not None
+                return items, cursor is not None
 
-    async def fetch_conversation() -> None:
-        conversation.append(await client.get_conversation(conversation_id))
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(fetch_conversation)
-        for kind in ("messages", "comments", "posts"):
-            group.start_soon(collect, kind)
+    kinds = ("messages", "comments", "posts")
+    conversation, *lists = await gather(
+        lambda: client.get_conversation(conversation_id), *(functools.partial(collect, kind) for kind in kinds)
+    )
+    found = {kind: items for kind, (items, _) in zip(kinds, lists, strict=True)}
+    more = {kind: more for kind, (_, more) in zip(kinds, lists, strict=True)}
     entries = [_entry(kind, readable(item, max_body_chars, kind)) for kind, items in found.items() for item in items]
     entries.sort(key=lambda e: (e.at or 0, e.kind != "message"))
     omitted = any(more.values()) or len(entries) > max_items
-    return Thread(conversation=conversation[0].concise(), entries=entries[-max_items:], older_omitted=omitted)
+    return Thread(conversation=conversation.concise(), entries=entries[-max_items:], older_omitted=omitted)
 
 
 TOOLS = [

@@ -1,0 +1,61 @@
+"""Analytics: a report is created, then waited for while Missive answers an empty 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from missive_mcp.sandbox import FakeMissive
+from missive_mcp.server import create_server
+from missive_mcp.tools import analytics
+
+from .conftest import call, fail, settings_for
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analytics, "POLL_INTERVAL", 0.02)
+
+
+async def organization(mcp: Client) -> str:
+    return (await call(mcp, "list_organizations"))["organizations"][0]["id"]
+
+
+async def test_a_pending_report_is_waited_for_with_progress(fake: FakeMissive) -> None:
+    fake.report_delay = 0.15
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async with Client(create_server(settings_for(fake), transport=fake.transport())) as mcp:
+        org = await organization(mcp)
+        created = await call(mcp, "create_analytics_report", organization=org, start=1_761_955_200, end=1_764_547_200)
+        assert fake.requests[-1].body == {
+            "reports": {"organization": org, "start": 1_761_955_200, "end": 1_764_547_200}
+        }
+        result = await mcp.call_tool(
+            "get_analytics_report", {"report_id": created["report_id"]}, progress_callback=on_progress
+        )
+    assert not result.is_error, result.content
+    report: dict[str, Any] = result.structured_content["report"]  # type: ignore[index]
+    assert "metrics" in report["selected_period"]["global"]["totals"]
+    polls = [r for r in fake.requests if r.path == f"/v1/analytics/reports/{created['report_id']}"]
+    assert len(polls) >= 2 and progress
+
+
+async def test_a_report_that_never_finishes_times_out_with_what_to_do(mcp: Client, fake: FakeMissive) -> None:
+    fake.report_delay = 3600
+    org = await organization(mcp)
+    created = await call(mcp, "create_analytics_report", organization=org, start=1, end=2)
+    text = await fail(mcp, "get_analytics_report", report_id=created["report_id"], timeout=0.1)
+    assert "not ready" in text and "create_analytics_report" in text
+
+
+async def test_a_period_that_ends_before_it_starts_is_refused(mcp: Client, fake: FakeMissive) -> None:
+    text = await fail(mcp, "create_analytics_report", organization="o", start=10, end=5)
+    assert "`end`" in text and fake.requests == []

@@ -1,0 +1,110 @@
+"""Conversation tools against the fake Missive: the request that reached it, and what the agent got."""
+
+from __future__ import annotations
+
+import pytest
+from mcp import Client
+
+from missive_mcp.sandbox import FakeMissive
+
+from .conftest import call, fail
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_listing_without_a_mailbox_filter_names_the_filters_and_sends_nothing(
+    mcp: Client, fake: FakeMissive
+) -> None:
+    text = await fail(mcp, "list_conversations")
+    assert "inbox=true" in text and "team_inbox" in text and "list_teams" in text
+    assert fake.requests == []
+
+
+async def test_list_conversations_sends_the_filters_and_returns_a_cursor(mcp: Client, fake: FakeMissive) -> None:
+    page = await call(mcp, "list_conversations", all=True, limit=5)
+    request = fake.requests[-1]
+    assert (request.method, request.path) == ("GET", "/v1/conversations")
+    assert request.query["all"] == "true" and request.query["limit"] == "5"
+    assert "until" not in request.query and "inbox" not in request.query
+    assert 1 <= len(page["conversations"]) <= 5 + 10
+    assert page["has_more"] is True and isinstance(page["next_until"], int)
+    first = page["conversations"][0]
+    assert {"id", "last_activity_at"} <= set(first)
+    assert "users" in first or "web_url" in first or "subject" in first
+
+
+async def test_contact_filters_exclude_each_other(mcp: Client, fake: FakeMissive) -> None:
+    text = await fail(mcp, "list_conversations", inbox=True, email="a@b.com", domain="b.com")
+    assert "exclude each other" in text and fake.requests == []
+
+
+async def test_paging_returns_every_conversation_exactly_once_across_tied_timestamps(mcp: Client) -> None:
+    everything = await call(mcp, "list_conversations", all=True, limit=50, max_results=200)
+    assert everything["has_more"] is False
+    expected = [c["id"] for c in everything["conversations"]]
+    stamps = [c["last_activity_at"] for c in everything["conversations"]]
+    assert len(set(expected)) == len(expected)
+    assert max(stamps.count(s) for s in stamps) >= 3, "the fake must hold a run of tied timestamps"
+    seen: list[str] = []
+    until = None
+    for _ in range(200):
+        page = await call(mcp, "list_conversations", all=True, limit=2, **({"until": until} if until else {}))
+        seen.extend(c["id"] for c in page["conversations"])
+        if not page["has_more"]:
+            break
+        until = page["next_until"]
+    assert sorted(seen) == sorted(expected)
+    assert len(seen) == len(set(seen))
+
+
+async def test_max_results_collects_several_pages_in_one_call(mcp: Client, fake: FakeMissive) -> None:
+    page = await call(mcp, "list_conversations", all=True, limit=5, max_results=12)
+    assert len(page["conversations"]) >= 12
+    assert len([r for r in fake.requests if r.path == "/v1/conversations"]) >= 2
+
+
+async def test_get_conversation_unwraps_the_list_shaped_answer(mcp: Client, fake: FakeMissive) -> None:
+    listed = await call(mcp, "list_conversations", inbox=True, limit=2)
+    wanted = listed["conversations"][0]["id"]
+    got = await call(mcp, "get_conversation", conversation_id=wanted)
+    assert got["conversation"]["id"] == wanted
+    assert fake.requests[-1].path == f"/v1/conversations/{wanted}"
+
+
+async def test_unknown_conversation_names_the_id_and_where_ids_come_from(mcp: Client) -> None:
+    text = await fail(mcp, "get_conversation", conversation_id="00000000-0000-4000-8000-000000000000")
+    assert "00000000-0000-4000-8000-000000000000" in text and "not found" in text
+
+
+async def test_an_id_cannot_reach_another_path(mcp: Client, fake: FakeMissive) -> None:
+    for bad in ("../contacts", "a/b?x=1", "x%2F..", " "):
+        text = await fail(mcp, "get_conversation", conversation_id=bad)
+        assert "conversation_id" in text
+    assert fake.requests == []
+
+
+async def test_update_conversation_sends_one_enveloped_item_per_id(mcp: Client, fake: FakeMissive) -> None:
+    listed = await call(mcp, "list_conversations", inbox=True, limit=3)
+    ids = [c["id"] for c in listed["conversations"][:2]]
+    result = await call(mcp, "update_conversation", conversation_ids=ids, close=True)
+    request = fake.requests[-1]
+    assert (request.method, request.path) == ("PATCH", f"/v1/conversations/{ids[0]},{ids[1]}")
+    assert request.body == {"conversations": [{"id": ids[0], "close": True}, {"id": ids[1], "close": True}]}
+    assert {c["id"] for c in result["conversations"]} == set(ids)
+
+
+async def test_adding_a_label_without_its_organization_says_where_to_find_it(mcp: Client, fake: FakeMissive) -> None:
+    text = await fail(mcp, "update_conversation", conversation_ids=["abc"], add_shared_labels=["lbl"])
+    assert "organization" in text and "list_organizations" in text
+    assert fake.requests == []
+
+
+async def test_merge_moves_the_thread_and_the_old_id_resolves_to_the_target(mcp: Client, fake: FakeMissive) -> None:
+    listed = await call(mcp, "list_conversations", all=True, limit=4)
+    source, target = listed["conversations"][0]["id"], listed["conversations"][1]["id"]
+    merged = await call(mcp, "merge_conversations", conversation_id=source, target=target)
+    request = next(r for r in fake.requests if r.method == "POST")
+    assert request.path == f"/v1/conversations/{source}/merge" and request.body == {"target": target}
+    assert merged["conversation"]["id"] == target
+    again = await call(mcp, "get_conversation", conversation_id=source)
+    assert again["conversation"]["id"] == target

@@ -1,0 +1,38 @@
+"""Prompts render into workflows that use the tools, and the server explains itself at initialisation."""
+
+from __future__ import annotations
+
+import pytest
+from mcp import Client
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_each_prompt_renders_a_workflow_over_the_tools(mcp: Client) -> None:
+    listed = {p.name for p in (await mcp.list_prompts()).prompts}
+    assert listed == {"triage_inbox", "draft_reply", "summarize_analytics"}
+    triage = await mcp.get_prompt("triage_inbox", {"limit": "10"})
+    text = triage.messages[0].content.text  # type: ignore[union-attr]
+    assert "list_conversations" in text and "max_results=10" in text and "update_conversation" in text
+    reply = await mcp.get_prompt("draft_reply", {"conversation_id": "c-1", "intent": "offer a refund"})
+    text = reply.messages[0].content.text  # type: ignore[union-attr]
+    assert "read_conversation" in text and "create_draft" in text and "Do not pass send" in text
+    assert "offer a refund" in text
+    summary = await mcp.get_prompt("summarize_analytics", {"organization": "o-1", "start": "2026-11-01", "end": "2026-11-30"})
+    text = summary.messages[0].content.text  # type: ignore[union-attr]
+    assert "create_analytics_report" in text and "get_analytics_report" in text
+
+
+async def test_instructions_say_where_ids_come_from_and_that_mail_is_data(mcp: Client) -> None:
+    instructions = mcp.instructions or ""
+    for needle in ("list_organizations", "next_until", "sending", "third-party content"):
+        assert needle in instructions
+
+
+async def test_reference_lists_are_resources_a_client_can_attach(mcp: Client) -> None:
+    uris = {str(r.uri) for r in (await mcp.list_resources()).resources}
+    assert {"missive://organizations", "missive://users", "missive://teams", "missive://shared-labels"} <= uris
+    labels = await mcp.read_resource("missive://shared-labels")
+    assert '"shared_labels":[{' in labels.contents[0].text  # type: ignore[union-attr]
+    templates = {t.uri_template for t in (await mcp.list_resource_templates()).resource_templates}
+    assert {"missive://conversations/{conversation_id}", "missive://contacts/{contact_id}"} <= templates

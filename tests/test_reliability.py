@@ -1,0 +1,127 @@
+"""Trustworthy under bursts and faults: limits kept, reads retried, writes never doubled, nothing hangs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from pydantic import SecretStr
+
+from missive_mcp.sandbox import Fault, FakeMissive
+from missive_mcp.server import create_server
+
+from .conftest import call, fail, settings_for
+
+pytestmark = pytest.mark.anyio
+
+
+def server_for(fake: FakeMissive, **overrides: Any) -> Client:
+    return Client(create_server(settings_for(fake, **overrides), transport=fake.transport()))
+
+
+async def test_a_burst_of_calls_queues_within_five_in_flight_and_draws_no_429(fake: FakeMissive) -> None:
+    fake.latency = 0.02
+    results: list[dict[str, Any]] = []
+    async with server_for(fake) as mcp:
+
+        async def one() -> None:
+            results.append(await call(mcp, "list_conversations", inbox=True, limit=2))
+
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as group:
+                for _ in range(30):
+                    group.start_soon(one)
+    assert len(results) == 30
+    assert fake.max_in_flight == 5
+    assert fake.rate_limited == 0
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(status=502), Fault(status=503, body=b'{"error": "maintenance"}'), Fault(drop=True),
+     Fault(status=429, headers={"Retry-After": "0"})],  # fmt: skip
+)
+async def test_a_read_is_retried_through_a_passing_fault(fake: FakeMissive, fault: Fault) -> None:
+    fake.faults.append(fault)
+    async with server_for(fake) as mcp:
+        page = await call(mcp, "list_contact_books")
+    assert page["contact_books"]
+    assert [r.path for r in fake.requests] == ["/v1/contact_books", "/v1/contact_books"]
+
+
+async def test_a_hung_read_times_out_then_succeeds_on_retry(fake: FakeMissive) -> None:
+    fake.faults.append(Fault(hang=True))
+    async with server_for(fake, timeout=0.3) as mcp:
+        with anyio.fail_after(10):
+            page = await call(mcp, "list_contact_books")
+    assert page["contact_books"] and len(fake.requests) == 2
+
+
+async def test_a_read_that_keeps_failing_ends_in_a_clear_error(fake: FakeMissive) -> None:
+    fake.faults.extend(Fault(status=500) for _ in range(10))
+    async with server_for(fake) as mcp:
+        text = await fail(mcp, "list_contact_books")
+    assert "HTTP 500" in text and "Try again" in text
+    assert "Traceback" not in text
+
+
+@pytest.mark.parametrize(
+    ("fault", "nothing_written"),
+    [(Fault(status=502, method="POST", after_write=True), False), (Fault(drop=True, method="POST", after_write=True),
+     False), (Fault(status=429, method="POST", headers={"Retry-After": "0"}), True)],  # fmt: skip
+)
+async def test_a_post_is_sent_exactly_once_and_an_unknown_outcome_says_how_to_check(
+    fake: FakeMissive, fault: Fault, nothing_written: bool
+) -> None:
+    async with server_for(fake) as mcp:
+        conversation = (await call(mcp, "list_conversations", inbox=True, limit=2))["conversations"][0]["id"]
+        fake.faults.append(fault)
+        text = await fail(mcp, "create_draft", conversation=conversation, body="Once only")
+        drafts = await call(mcp, "list_conversation_drafts", conversation_id=conversation)
+    assert len([r for r in fake.requests if r.method == "POST"]) == 1
+    bodies = [d.get("body") or "" for d in drafts["drafts"]]
+    if nothing_written:
+        assert "rate limit" in text and "may or may not" not in text
+        assert not any("Once only" in b for b in bodies)
+    else:
+        assert "may or may not have happened" in text and "list_conversation_drafts" in text
+        assert any("Once only" in b for b in bodies)
+
+
+async def test_a_wrong_token_is_explained_and_never_echoed(fake: FakeMissive, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "missive_pat-wrong-and-secret"
+    async with server_for(fake, api_token=SecretStr(secret)) as mcp:
+        text = await fail(mcp, "list_contact_books")
+    assert "rejected the API token" in text and "MISSIVE_API_TOKEN" in text
+    assert secret not in text and secret not in caplog.text
+
+
+async def test_the_token_never_appears_in_results_errors_or_logs(fake: FakeMissive, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = fake.token
+    seen: list[str] = []
+    async with server_for(fake) as mcp:
+        for tool, args in [
+            ("list_conversations", {"inbox": True}), ("list_conversations", {}), ("get_conversation", {"conversation_id": "nope"}),
+            ("list_contact_books", {}), ("list_organizations", {}), ("create_draft", {"body": "x", "send": True}),
+            ("get_conversation", {"conversation_id": "../x"}),
+        ]:  # fmt: skip
+            result = await mcp.call_tool(tool, args)
+            seen.append(result.model_dump_json())
+    assert token not in "".join(seen)
+    assert token not in caplog.text
+
+
+async def test_the_server_stays_up_after_every_kind_of_failure(fake: FakeMissive) -> None:
+    fake.faults.extend([Fault(status=500)] * 4 + [Fault(drop=True)] * 4)
+    async with server_for(fake) as mcp:
+        await fail(mcp, "list_contact_books")
+        await fail(mcp, "list_contact_books")
+        started = time.monotonic()
+        assert (await call(mcp, "list_contact_books"))["contact_books"]
+    assert time.monotonic() - started < 5

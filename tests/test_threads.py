@@ -1,0 +1,100 @@
+"""Reading what a conversation holds: whole threads in one call, lean text, cursors, batched messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mcp import Client
+
+from missive_mcp.sandbox import FakeMissive
+
+from .conftest import call, fail
+
+pytestmark = pytest.mark.anyio
+
+
+async def busiest(mcp: Client) -> str:
+    """The id of the conversation with the most messages in the demo workspace."""
+    page = await call(mcp, "list_conversations", all=True, limit=50, max_results=200, response_format="detailed")
+    return max(page["conversations"], key=lambda c: c.get("messages_count") or 0)["id"]
+
+
+async def test_read_conversation_returns_the_whole_thread_in_time_order(mcp: Client, fake: FakeMissive) -> None:
+    conversation_id = await busiest(mcp)
+    fake.requests.clear()
+    thread = await call(mcp, "read_conversation", conversation_id=conversation_id)
+    paths = sorted(r.path for r in fake.requests)
+    assert paths[:1] == [f"/v1/conversations/{conversation_id}"]
+    assert {f"/v1/conversations/{conversation_id}/{kind}" for kind in ("messages", "comments", "posts")} <= set(paths)
+    assert thread["conversation"]["id"] == conversation_id
+    stamps = [e["at"] for e in thread["entries"]]
+    assert stamps == sorted(stamps)
+    messages = [e for e in thread["entries"] if e["kind"] == "message"]
+    assert len(messages) >= 2 and all(e["body"] for e in messages)
+
+
+async def test_html_never_reaches_the_agent_as_raw_tags(mcp: Client) -> None:
+    page = await call(mcp, "list_conversations", all=True, limit=50, max_results=200)
+    for conversation in page["conversations"]:
+        thread = await call(mcp, "read_conversation", conversation_id=conversation["id"])
+        for entry in thread["entries"]:
+            for tag in ("<p", "<div", "<br", "<blockquote", "<span", "<a ", "</"):
+                assert tag not in entry["body"], (entry["id"], tag)
+
+
+async def test_a_long_body_is_cut_with_a_marker_that_says_how_to_get_the_rest(mcp: Client) -> None:
+    conversation_id = await busiest(mcp)
+    thread = await call(mcp, "read_conversation", conversation_id=conversation_id, max_body_chars=40)
+    cut = [e for e in thread["entries"] if "truncated" in e["body"]]
+    assert cut
+    assert "get_messages" in cut[0]["body"] and cut[0]["id"] in cut[0]["body"]
+
+
+async def test_list_conversation_messages_pages_with_next_until(mcp: Client, fake: FakeMissive) -> None:
+    conversation_id = await busiest(mcp)
+    first = await call(mcp, "list_conversation_messages", conversation_id=conversation_id, limit=2)
+    request = fake.requests[-1]
+    assert request.path == f"/v1/conversations/{conversation_id}/messages" and request.query["limit"] == "2"
+    assert first["has_more"] is True
+    second = await call(
+        mcp, "list_conversation_messages", conversation_id=conversation_id, limit=2, until=first["next_until"]
+    )
+    assert fake.requests[-1].query["until"] == str(first["next_until"])
+    assert not {m["id"] for m in first["messages"]} & {m["id"] for m in second["messages"]}
+
+
+async def test_get_messages_reads_several_ids_in_one_request(mcp: Client, fake: FakeMissive) -> None:
+    conversation_id = await busiest(mcp)
+    listed = await call(mcp, "list_conversation_messages", conversation_id=conversation_id, limit=3)
+    ids = [m["id"] for m in listed["messages"][:2]]
+    fake.requests.clear()
+    got = await call(mcp, "get_messages", message_ids=ids)
+    assert [r.path for r in fake.requests] == [f"/v1/messages/{ids[0]},{ids[1]}"]
+    assert {m["id"] for m in got["messages"]} == set(ids)
+
+
+async def test_concise_results_are_a_fraction_of_detailed_ones(mcp: Client) -> None:
+    concise = await call(mcp, "list_conversations", all=True, limit=25)
+    detailed = await call(mcp, "list_conversations", all=True, limit=25, response_format="detailed")
+    assert len(json.dumps(concise)) * 2 < len(json.dumps(detailed))
+
+
+async def test_comments_drafts_and_posts_each_have_their_list(mcp: Client, fake: FakeMissive) -> None:
+    conversation_id = await busiest(mcp)
+    for kind in ("comments", "drafts", "posts"):
+        page = await call(mcp, f"list_conversation_{kind}", conversation_id=conversation_id)
+        assert fake.requests[-1].path == f"/v1/conversations/{conversation_id}/{kind}"
+        assert isinstance(page[kind], list) and "has_more" in page
+
+
+async def test_the_thread_resource_serves_the_same_thread_as_text(mcp: Client) -> None:
+    conversation_id = await busiest(mcp)
+    result = await mcp.read_resource(f"missive://conversations/{conversation_id}")
+    text = result.contents[0].text  # type: ignore[union-attr]
+    assert f"conversation: {conversation_id}" in text and "<<<third-party content" in text
+
+
+async def test_an_unknown_thread_is_an_error_naming_the_id(mcp: Client) -> None:
+    text = await fail(mcp, "read_conversation", conversation_id="ffffffff-0000-4000-8000-000000000000")
+    assert "ffffffff-0000-4000-8000-000000000000" in text

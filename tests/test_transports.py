@@ -1,0 +1,139 @@
+"""The server as clients meet it: a spawned stdio process, the HTTP transport over loopback, the doctor."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+import uvicorn
+from mcp import Client, StdioServerParameters
+from pydantic import SecretStr
+
+from missive_mcp.doctor import run_check
+from missive_mcp.http import create_http_app
+from missive_mcp.sandbox import DEMO_TOKEN, FakeMissive
+from missive_mcp.server import create_server
+from missive_mcp.settings import Settings
+
+from .conftest import settings_for
+
+ROOT = Path(__file__).parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.anyio
+async def test_stdio_process_serves_the_fake_on_loopback(fake: FakeMissive) -> None:
+    with fake.serve() as base_url:
+        env = {**os.environ, "MISSIVE_API_TOKEN": DEMO_TOKEN, "MISSIVE_API_BASE_URL": base_url}
+        params = StdioServerParameters(command=sys.executable, args=["-m", "missive_mcp"], env=env, cwd=str(ROOT))
+        with anyio.fail_after(30):
+            async with Client(params) as mcp:
+                tools = await mcp.list_tools()
+                result = await mcp.call_tool("list_conversations", {"inbox": True, "limit": 3})
+    assert len(tools.tools) >= 19
+    assert not result.is_error and result.structured_content["conversations"]  # type: ignore[index]
+    assert any(r.path == "/v1/conversations" for r in fake.requests)
+
+
+@pytest.mark.anyio
+async def test_demo_mode_needs_no_token() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE_")}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "missive_mcp", "--demo"], env=env)
+    with anyio.fail_after(30):
+        async with Client(params) as mcp:
+            result = await mcp.call_tool("list_organizations", {})
+    assert not result.is_error and result.structured_content["organizations"]  # type: ignore[index]
+
+
+@pytest.fixture
+def http_server(fake: FakeMissive) -> Iterator[tuple[str, str]]:
+    key = "test-key-" + "x" * 24
+    settings = settings_for(fake, mcp_auth_token=SecretStr(key))
+    port = free_port()
+    app = create_http_app(create_server(settings, transport=fake.transport()), settings, host="127.0.0.1", port=port)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}", key
+    server.should_exit = True
+    thread.join(5)
+
+
+INIT = {
+    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}  # fmt: skip
+LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+
+
+def test_http_refuses_a_missing_or_wrong_key_and_serves_the_right_one(http_server: tuple[str, str]) -> None:
+    url, key = http_server
+    with httpx2.Client(timeout=10) as http:
+        assert http.post(f"{url}/mcp", json=INIT, headers=HEADERS).status_code == 401
+        wrong = http.post(f"{url}/mcp", json=INIT, headers=HEADERS | {"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and "Bearer" in wrong.headers["WWW-Authenticate"]
+        auth = HEADERS | {"Authorization": f"Bearer {key}"}
+        assert http.post(f"{url}/mcp", json=INIT, headers=auth).status_code == 200
+        listed = http.post(f"{url}/mcp", json=LIST, headers=auth)
+        assert listed.status_code == 200 and "read_conversation" in listed.text
+        assert http.get(f"{url}/health").json()["status"] == "ok"
+
+
+def test_http_refuses_a_foreign_host_or_origin(http_server: tuple[str, str]) -> None:
+    url, key = http_server
+    auth = HEADERS | {"Authorization": f"Bearer {key}"}
+    with httpx2.Client(timeout=10) as http:
+        assert http.post(f"{url}/mcp", json=INIT, headers=auth | {"Host": "evil.example"}).status_code == 421
+        assert http.post(f"{url}/mcp", json=INIT, headers=auth | {"Origin": "http://evil.example"}).status_code == 403
+
+
+def test_http_transport_will_not_start_without_a_key(fake: FakeMissive) -> None:
+    settings = settings_for(fake)
+    with pytest.raises(ValueError, match="MISSIVE_MCP_AUTH_TOKEN"):
+        create_http_app(create_server(settings), settings, host="127.0.0.1", port=1)
+
+
+@pytest.mark.anyio
+async def test_check_reports_who_the_token_belongs_to(fake: FakeMissive) -> None:
+    lines: list[str] = []
+    code = await run_check(settings_for(fake), transport=fake.transport(), out=lines.append)
+    text = "\n".join(lines)
+    assert code == 0 and "Token: works, for" in text and "Organizations:" in text
+
+
+@pytest.mark.anyio
+async def test_check_explains_a_missing_or_rejected_token(fake: FakeMissive) -> None:
+    lines: list[str] = []
+    assert await run_check(Settings(base_url=fake.base_url), transport=fake.transport(), out=lines.append) == 1
+    assert "Token: not set" in "\n".join(lines)
+    lines.clear()
+    bad = settings_for(fake, api_token=SecretStr("missive_pat-bad"))
+    assert await run_check(bad, transport=fake.transport(), out=lines.append) == 1
+    assert "rejected" in "\n".join(lines) and "missive_pat-bad" not in "\n".join(lines)
+
+
+def test_cli_explains_itself() -> None:
+    out = subprocess.run([sys.executable, "-m", "missive_mcp", "--help"], capture_output=True, text=True, check=True)
+    for flag in ("--demo", "--transport", "--read-only", "--allow-send", "--toolsets", "--log-level", "check"):
+        assert flag in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "missive_mcp"], capture_output=True, text=True,
+                         env={**os.environ, "MISSIVE_TOOLSETS": "nope"})  # fmt: skip
+    assert bad.returncode == 2 and "MISSIVE_TOOLSETS" in bad.stderr and not bad.stdout
