@@ -79,7 +79,7 @@ def empty(status: int) -> Response:
     return Response(status_code=status)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Reports:
     """How long analytics reports take and live, on the fake's clock."""
 

@@ -1,0 +1,371 @@
+"""FakeMissive: the fake API as one object, with what sits between the wire and the routes.
+
+Every request is recorded, may consume an injected `Fault`, is authenticated, passes the rate limiter and waits
+out the configured latency before a route sees it. That gate wraps Starlette's own error handling, so a dropped
+connection never turns into a 500 first.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+import httpx2
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .app import Api, Reports, empty
+from .limits import RateLimiter
+from .seed import demo_workspace
+
+DEMO_TOKEN = "missive-demo-token"
+BASE_URL = "http://missive.test/v1"
+AUTH_FAILED = "Authentication token is invalid or has been revoked"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as it reached the fake."""
+
+    method: str
+    path: str
+    """Percent-decoded, e.g. "/v1/conversations/abc/messages"."""
+    query: dict[str, str]
+    """Single values; a repeated key keeps its last value (all of them are in `query_list`)."""
+    body: Any
+    """Parsed JSON; the text itself if it is not JSON; None if empty."""
+    headers: dict[str, str]
+    """Lower-cased names."""
+    query_list: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Fault:
+    """A failure for the next request that matches `method` and `path_prefix` (None matches any).
+
+    `status` answers that status with `body` and `headers` without running the request; `drop` makes the
+    connection close without an answer; with `after_write`, the request runs first (a write is applied) and its
+    answer is then replaced by the failure. `hang` never answers. `delay` waits first; alone, it only slows the
+    request down. `path_prefix` may be written "/v1/drafts", "/drafts" or "drafts".
+    """
+
+    status: int | None = None
+    body: str | bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+    hang: bool = False
+    method: str | None = None
+    path_prefix: str | None = None
+    after_write: bool = False
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method.upper() != method:
+            return False
+        if self.path_prefix is None:
+            return True
+        prefix = self.path_prefix if self.path_prefix.startswith("/v1") else "/v1/" + self.path_prefix.lstrip("/")
+        return path.startswith(prefix)
+
+    @property
+    def answers(self) -> bool:
+        """Whether the fault replaces the answer (rather than only delaying it)."""
+        return self.status is not None or self.drop
+
+    def response(self) -> Response:
+        body = self.body.encode() if isinstance(self.body, str) else self.body
+        media_type = "application/json" if _is_json(body) else "text/plain"
+        return Response(body, status_code=self.status or 500, headers=self.headers, media_type=media_type)
+
+
+class ConnectionDropped(Exception):
+    """Raised through the ASGI app when a fault drops the connection; each way of serving turns it into one."""
+
+
+class FakeMissive:
+    """A stateful, in-process Missive API at /v1, seeded with the demo workspace."""
+
+    base_url = BASE_URL
+
+    def __init__(
+        self,
+        token: str = DEMO_TOKEN,
+        *,
+        report_delay: float = 2.0,
+        report_ttl: float = 60.0,
+        enforce_limits: bool = True,
+        time_scale: float = 1.0,
+        latency: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token = token
+        self.enforce_limits = enforce_limits
+        self.latency = latency
+        self.clock = clock
+        self.workspace = demo_workspace()
+        self.limiter = RateLimiter(time_scale=time_scale, clock=clock)
+        self.requests: list[RecordedRequest] = []
+        self.faults: list[Fault] = []
+        self.max_in_flight = 0
+        """The most requests the fake was ever handling at once."""
+        self.rate_limited = 0
+        """How many requests the rate limiter refused with a 429 (injected faults not counted)."""
+        self._in_flight = 0
+        self.reports = Reports(report_delay, report_ttl, clock)
+        api = Api(self.workspace, self.reports)
+        self.app: Starlette = _FakeApp(self, routes=api.routes(), exception_handlers={404: _not_found, 405: _not_found})
+
+    @property
+    def report_delay(self) -> float:
+        """Seconds from a report's creation until it is ready (pending reads answer an empty 404)."""
+        return self.reports.delay
+
+    @report_delay.setter
+    def report_delay(self, seconds: float) -> None:
+        self.reports.delay = seconds
+
+    @property
+    def report_ttl(self) -> float:
+        """Seconds a ready report stays readable before it 404s again."""
+        return self.reports.ttl
+
+    @report_ttl.setter
+    def report_ttl(self, seconds: float) -> None:
+        self.reports.ttl = seconds
+
+    def transport(self) -> httpx2.AsyncBaseTransport:
+        """An in-memory transport to the app, for `httpx2.AsyncClient(transport=..., base_url=fake.base_url)`."""
+        return _Transport(self.app)
+
+    @contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve the app on a real socket from a background thread; yields the base URL."""
+        import uvicorn
+
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family)
+        config = uvicorn.Config(
+            _LoopbackApp(self.app),
+            lifespan="off",
+            http="h11",
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="fake-missive", daemon=True)
+        thread.start()
+        try:
+            _wait_until(lambda: server.started or not thread.is_alive(), timeout=10.0)
+            if not server.started:
+                raise RuntimeError("the fake Missive server did not start")
+            bound = sock.getsockname()[1]
+            yield f"http://{f'[{host}]' if family == socket.AF_INET6 else host}:{bound}/v1"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10.0)
+            sock.close()
+
+    # The gate ----------------------------------------------------------------------------------
+
+    async def _gate(self, inner: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await inner(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        self.requests.append(_recorded(scope, body))
+        receive = _replaying(body, receive)
+        self._in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            fault = self._take_fault(scope["method"], scope["path"])
+            if fault is None:
+                await self._admit(inner, scope, receive, send)
+            else:
+                await self._fail(fault, inner, scope, receive, send)
+        finally:
+            self._in_flight -= 1
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        for index, fault in enumerate(self.faults):
+            if fault.matches(method, path):
+                return self.faults.pop(index)
+        return None
+
+    async def _fail(self, fault: Fault, inner: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        if fault.delay:
+            await anyio.sleep(fault.delay)
+        if fault.hang:
+            await _disconnected(receive)
+            return
+        if not fault.answers or fault.after_write:
+            await self._admit(inner, scope, receive, _discard if fault.answers else send)
+        if fault.drop:
+            raise ConnectionDropped
+        if fault.answers:
+            await fault.response()(scope, receive, send)
+
+    async def _admit(self, inner: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """Authenticate, rate-limit, wait out the latency, then let the routes answer."""
+        token = _bearer(scope)
+        if token != self.token:
+            await self._refuse(JSONResponse({"error": {"message": AUTH_FAILED}}, status_code=401), scope, receive, send)
+            return
+        if not self.enforce_limits:
+            await self._delay()
+            await inner(scope, receive, send)
+            return
+        refusal = self.limiter.admit(token)
+        if refusal is not None:
+            self.rate_limited += 1
+            body = {"error": {"message": "Too many requests, please retry later"}}
+            response = JSONResponse(body, status_code=429, headers=refusal.headers(time.time()))
+            await self._refuse(response, scope, receive, send)
+            return
+        try:
+            await self._delay()
+            await inner(scope, receive, send)
+        finally:
+            self.limiter.release(token)
+
+    async def _refuse(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._delay()
+        await response(scope, receive, send)
+
+    async def _delay(self) -> None:
+        if self.latency:
+            await anyio.sleep(self.latency)
+
+
+class _FakeApp(Starlette):
+    """The routes, behind the fake's gate."""
+
+    def __init__(self, fake: FakeMissive, **options: Any) -> None:
+        self._fake = fake
+        super().__init__(**options)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        inner = super().build_middleware_stack()
+
+        async def gate(scope: Scope, receive: Receive, send: Send) -> None:
+            await self._fake._gate(inner, scope, receive, send)
+
+        return gate
+
+
+class _Transport(httpx2.AsyncBaseTransport):
+    """ASGITransport, with a dropped connection surfacing as the network error a real client would see."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._asgi = httpx2.ASGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return await self._asgi.handle_async_request(request)
+        except ConnectionDropped:
+            raise httpx2.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            ) from None
+
+    async def aclose(self) -> None:
+        await self._asgi.aclose()
+
+
+class _LoopbackApp:
+    """The app as uvicorn serves it: a dropped connection starts an answer and abandons it, so uvicorn hangs up."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except ConnectionDropped:
+            # ASGI cannot close a connection unanswered; a promised body that never comes is the nearest thing.
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return empty(404)
+
+
+async def _discard(message: Message) -> None:
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the already-read body to the routes, then waits for the client as usual."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _recorded(scope: Scope, body: bytes) -> RecordedRequest:
+    pairs = tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    return RecordedRequest(scope["method"], scope["path"], dict(pairs), _parsed(body), headers, pairs)
+
+
+def _parsed(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name.lower() == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else None
+    return None
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
