@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from missive_mcp.sandbox import FakeMissive
+from missive_mcp.sandbox import DEMO_ACCOUNT_ID, FakeMissive
 from missive_mcp.server import create_server
 
 from .conftest import call, fail, settings_for
@@ -118,7 +118,7 @@ async def test_create_message_records_an_incoming_message_once_per_external_id(
     mcp: Client, fake: FakeMissive
 ) -> None:
     args = {
-        "account": fake.workspace.custom_channel_account_id,
+        "account": DEMO_ACCOUNT_ID,
         "from_field": {"id": "u-42", "username": "@ada", "name": "Ada"},
         "to_fields": [{"id": "support", "name": "Support"}],
         "body": "My order has not arrived.",

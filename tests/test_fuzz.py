@@ -62,21 +62,26 @@ def test_every_tool_answers_every_input_and_the_server_stays_up(monkeypatch: pyt
     tools = anyio.run(server.list_tools)
 
     for tool in tools:
+        fuzz(server, tool.name, tool.input_schema)()
 
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        @given(arguments(tool.input_schema))
-        def check(args: dict[str, Any], name: str = tool.name) -> None:
-            async def once() -> None:
-                async with Client(server) as mcp:
-                    with anyio.fail_after(10):
-                        result = await mcp.call_tool(name, args)
-                    if result.is_error:
-                        text = " ".join(getattr(b, "text", "") for b in result.content)
-                        assert text.strip() and "Traceback" not in text and "failed unexpectedly" not in text, text
-                    else:
-                        assert result.structured_content is not None
-                    assert (await mcp.list_tools()).tools
 
-            anyio.run(once)
+def fuzz(server: Any, name: str, schema: dict[str, Any]) -> Any:
+    """A hypothesis test that calls `name` with inputs drawn from its own schema plus malformed values."""
 
-        check()
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(arguments(schema))
+    def check(args: dict[str, Any]) -> None:
+        async def once() -> None:
+            async with Client(server) as mcp:
+                with anyio.fail_after(10):
+                    result = await mcp.call_tool(name, args)
+                if result.is_error:
+                    text = " ".join(getattr(b, "text", "") for b in result.content)
+                    assert text.strip() and "Traceback" not in text and "failed unexpectedly" not in text, text
+                else:
+                    assert result.structured_content is not None
+                assert (await mcp.list_tools()).tools
+
+        anyio.run(once)
+
+    return check
