@@ -29,6 +29,14 @@ class UserState(MissiveModel):
     trashed: bool | None = None
     junked: bool | None = None
 
+    def concise(self) -> UserState:
+        """Only the states that hold: `{"name": "Maya", "assigned": true}` says what a row of false flags would."""
+        flags = {name: True for name in _FLAGS if getattr(self, name)}
+        return UserState.model_construct(id=self.id, name=self.name, **flags)
+
+
+_FLAGS = ("assigned", "closed", "archived", "flagged", "snoozed", "trashed", "junked")
+
 
 class Conversation(MissiveModel):
     id: str
@@ -45,3 +53,10 @@ class Conversation(MissiveModel):
     users: list[UserState] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
     authors: list[Author] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
     web_url: str | None = None
+
+    def concise(self) -> Conversation:
+        """The fields an agent acts on: users only where a flag holds, no link (the id opens it)."""
+        lean: Conversation = super().concise()
+        lean.users = [state for state in (u.concise() for u in self.users) if state.model_fields_set - {"id", "name"}]
+        lean.web_url = None
+        return lean

@@ -103,7 +103,7 @@ async def list_conversations(
         served, cursor = split_page(page, page_limit, lambda c: c.last_activity_at)
         seen = {c.id for c in collected}
         collected.extend(c for c in served if c.id not in seen)
-        if cursor is None or len(collected) >= wanted:
+        if cursor is None or max_results is None or len(collected) >= wanted:
             break
     return ConversationPage(
         conversations=shape(collected, response_format), has_more=cursor is not None, next_until=cursor
