@@ -53,8 +53,13 @@ def parser() -> argparse.ArgumentParser:
         prog="missive-mcp",
         description="MCP server for the Missive team inbox. Every flag mirrors an environment variable.",
     )
-    p.add_argument("command", nargs="?", choices=("serve", "check"), default="serve",
-                   help="serve (default): run the MCP server; check: diagnose the token, the API and the settings")  # fmt: skip
+    p.add_argument(
+        "command",
+        nargs="?",
+        choices=("serve", "check"),
+        default="serve",
+        help="serve (default): run the MCP server; check: diagnose the token, the API and the settings",
+    )
     p.add_argument("--version", action="version", version=f"missive-mcp {__version__}")
     p.add_argument("--demo", action="store_true", help="serve a built-in demo workspace (no token, no network)")
     p.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or http")
@@ -62,7 +67,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     p.add_argument("--allowed-hosts", help="HTTP: Host names clients use, comma list (MISSIVE_MCP_ALLOWED_HOSTS)")
     p.add_argument("--base-url", help="Missive API root (MISSIVE_API_BASE_URL)")
-    p.add_argument("--read-only", action="store_true", default=None, help="only tools that change nothing (MISSIVE_READ_ONLY)")
+    p.add_argument(
+        "--read-only", action="store_true", default=None, help="only tools that change nothing (MISSIVE_READ_ONLY)"
+    )
     p.add_argument("--allow-send", action="store_true", default=None, help="allow sending drafts (MISSIVE_ALLOW_SEND)")
     p.add_argument("--toolsets", help=f"comma list of {', '.join(TOOLSETS)} (MISSIVE_TOOLSETS)")
     p.add_argument("--send-allowed-domains", help="send only to these domains (MISSIVE_SEND_ALLOWED_DOMAINS)")
@@ -122,7 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     hosts = args.allowed_hosts or os.environ.get("MISSIVE_MCP_ALLOWED_HOSTS", "")
     try:
         app = create_http_app(
-            server, settings, host=args.host, port=args.port, allowed_hosts=[h.strip() for h in hosts.split(",") if h.strip()]
+            server,
+            settings,
+            host=args.host,
+            port=args.port,
+            allowed_hosts=[h.strip() for h in hosts.split(",") if h.strip()],
         )
     except ValueError as exc:
         print(f"missive-mcp: {exc}", file=sys.stderr)
@@ -146,7 +157,8 @@ def announce(settings: Settings, *, demo: bool, where: str) -> None:
             f"  npx @modelcontextprotocol/inspector {command}"
         )
     else:
-        how = f"Point an MCP client at {where.removeprefix('at ')} with the header Authorization: Bearer <MISSIVE_MCP_AUTH_TOKEN>."
+        url = where.removeprefix("at ")
+        how = f"Point an MCP client at {url} with the header Authorization: Bearer <MISSIVE_MCP_AUTH_TOKEN>."
     print(f"missive-mcp {__version__}: serving {source} {where}.\n{how}\nStop with Ctrl+C.", file=sys.stderr)
 
 

@@ -39,14 +39,12 @@ from .errors import (
 from .limits import RateLimiter
 from .models import (
     AnalyticsReport,
-    Comment,
     Contact,
     ContactBook,
     ContactGroup,
     Conversation,
     Message,
     Organization,
-    Post,
     SharedLabel,
     Team,
     User,
@@ -185,7 +183,9 @@ class MissiveClient:
             # httpx's own timeouts do not bound every transport (an in-process one never times out).
             with anyio.fail_after(self.settings.timeout):
                 response = await self._http.request(method, path, params=query, content=content, headers=headers)
-        logger.debug("%s /%s -> %d in %.0f ms", method, path, response.status_code, (time.perf_counter() - started) * 1e3)
+        logger.debug(
+            "%s /%s -> %d in %.0f ms", method, path, response.status_code, (time.perf_counter() - started) * 1e3
+        )
         if response.status_code == 429:
             self.limiter.pause(_retry_after(response))
         return response
@@ -253,7 +253,9 @@ class MissiveClient:
         body = await self.request("GET", path, what=f"Conversation {conversation_id!r}")
         return _one(body, "conversations", Conversation)
 
-    async def update_conversations(self, conversation_ids: Sequence[str], changes: dict[str, Any]) -> list[Conversation]:
+    async def update_conversations(
+        self, conversation_ids: Sequence[str], changes: dict[str, Any]
+    ) -> list[Conversation]:
         path = f"conversations/{path_ids('conversation_ids', conversation_ids)}"
         items = [{"id": cid, **changes} for cid in conversation_ids]
         body = await self.request(

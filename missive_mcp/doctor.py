@@ -22,8 +22,11 @@ async def run_check(
 
     out(f"API: {settings.base_url}")
     tools = [tool.name for tool in TOOLS if permitted(tool, settings)]
-    access = "read only" if settings.read_only else "read and write" + (", sending allowed" if settings.allow_send else
-                                                                           ", sending disabled")  # fmt: skip
+    access = (
+        "read only"
+        if settings.read_only
+        else "read and write" + (", sending allowed" if settings.allow_send else ", sending disabled")
+    )
     out(f"Permissions: {access}; toolsets: {', '.join(sorted(settings.toolsets))} ({len(tools)} tools).")
     if settings.send_allowed_domains:
         out(f"Sending only to: {', '.join(sorted(settings.send_allowed_domains))}.")

@@ -32,9 +32,14 @@ class BearerKey:
         given = dict(scope["headers"]).get(b"authorization", b"")
         if hmac.compare_digest(given, self._expected):
             return await self.app(scope, receive, send)
-        body = json.dumps({"error": "Missing or wrong bearer key: send Authorization: Bearer <MISSIVE_MCP_AUTH_TOKEN>."})
+        body = json.dumps(
+            {"error": "Missing or wrong bearer key: send Authorization: Bearer <MISSIVE_MCP_AUTH_TOKEN>."}
+        )
         response = Response(
-            body, status_code=401, media_type="application/json", headers={"WWW-Authenticate": 'Bearer realm="missive-mcp"'}
+            body,
+            status_code=401,
+            media_type="application/json",
+            headers={"WWW-Authenticate": 'Bearer realm="missive-mcp"'},
         )
         await response(scope, receive, send)
 

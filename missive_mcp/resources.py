@@ -26,7 +26,9 @@ def render_thread(thread: threads.Thread) -> str:
     if c.assignees:
         head.append("assignees: " + ", ".join(a if isinstance(a, str) else a.name or a.id for a in c.assignees))
     if c.shared_labels:
-        head.append("labels: " + ", ".join(lbl if isinstance(lbl, str) else lbl.name or lbl.id for lbl in c.shared_labels))
+        head.append(
+            "labels: " + ", ".join(lbl if isinstance(lbl, str) else lbl.name or lbl.id for lbl in c.shared_labels)
+        )
     if c.team:
         head.append(f"team: {c.team if isinstance(c.team, str) else c.team.name or c.team.id}")
     if thread.older_omitted:
@@ -72,9 +74,17 @@ def register(server: MCPServer[AppState], settings: Settings, current: Callable[
         server.resource(uri, name=key, description=description, mime_type=JSON)(read)
 
     page = {"limit": 200, "offset": 0}
-    reference("missive://organizations", "organizations", "Organizations the token's owner belongs to.",
-              lambda client: client.list_organizations(page))  # fmt: skip
+    reference(
+        "missive://organizations",
+        "organizations",
+        "Organizations the token's owner belongs to.",
+        lambda client: client.list_organizations(page),
+    )
     reference("missive://users", "users", "Users (teammates) with their ids.", lambda c: c.list_users(page))
     reference("missive://teams", "teams", "Teams with their ids.", lambda c: c.list_teams(page))
-    reference("missive://shared-labels", "shared_labels", "Shared labels with their ids.",
-              lambda c: c.list_shared_labels(page))  # fmt: skip
+    reference(
+        "missive://shared-labels",
+        "shared_labels",
+        "Shared labels with their ids.",
+        lambda c: c.list_shared_labels(page),
+    )

@@ -6,7 +6,6 @@ import functools
 import inspect
 import json
 import logging
-import re
 import typing
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -151,7 +150,9 @@ def shallow(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
     if "properties" in schema:
         if depth >= MAX_DEPTH:
             return {"type": "object"}
-        kept = {k: v for k, v in schema.items() if k not in ("$defs", "description") or depth == 0 and k == "description"}
+        kept = {
+            k: v for k, v in schema.items() if k not in ("$defs", "description") or (depth == 0 and k == "description")
+        }
         kept["properties"] = {name: shallow(sub, defs, depth + 1) for name, sub in schema["properties"].items()}
         return kept
     return {k: shallow(v, defs, depth) for k, v in schema.items() if k != "description" or depth <= 1}
@@ -168,11 +169,11 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     for key, value in schema.items():  # pyright: ignore[reportUnknownVariableType]
         if key == "properties" or key == "$defs":
             out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
-        elif key == "title" and isinstance(value, str):
-            continue
-        elif key == "default" and (value is None or output):
-            continue
-        elif key == "additionalProperties" and value is True:
+        elif (
+            (key == "title" and isinstance(value, str))
+            or (key == "default" and (value is None or output))
+            or (key == "additionalProperties" and value is True)
+        ):
             continue
         else:
             out[key] = compact_schema(value, output=output)

@@ -149,6 +149,7 @@ def _converter() -> html2text.HTML2Text:
     converter.unicode_snob = True  # Keep "é" rather than "e".
     converter.single_line_break = False
     converter.mark_code = False
+    converter.ignore_emphasis = True  # Bold and italics cost tokens and tell an agent little.
     return converter
 
 

@@ -35,17 +35,23 @@ async def test_contacts_page_by_offset_without_gaps(mcp: Client, fake: FakeMissi
 async def test_create_contact_sends_a_list_envelope(mcp: Client, fake: FakeMissive) -> None:
     book = await a_book(mcp)
     created = await call(
-        mcp, "create_contact", contact_book=book, first_name="Grace", last_name="Hopper",
+        mcp,
+        "create_contact",
+        contact_book=book,
+        first_name="Grace",
+        last_name="Hopper",
         infos=[{"kind": "email", "value": "grace@navy.example", "label": "work"}],
-    )  # fmt: skip
+    )
     assert fake.requests[-1].body == {
         "contacts": [
             {
-                "contact_book": book, "first_name": "Grace", "last_name": "Hopper",
+                "contact_book": book,
+                "first_name": "Grace",
+                "last_name": "Hopper",
                 "infos": [{"kind": "email", "value": "grace@navy.example", "label": "work"}],
             }
         ]
-    }  # fmt: skip
+    }
     contact_id = created["contacts"][0]["id"]
     got = await call(mcp, "get_contact", contact_id=contact_id)
     assert got["contacts"][0]["first_name"] == "Grace"

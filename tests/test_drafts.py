@@ -25,8 +25,9 @@ async def sender(mcp: Client, conversation_id: str) -> str:
     """An address the team sends from, as an agent finds it: the from_field of a message the team sent."""
     page = await call(mcp, "list_conversations", all=True, limit=50, max_results=200)
     for conversation in page["conversations"]:
-        listed = await call(mcp, "list_conversation_messages", conversation_id=conversation["id"],
-                            response_format="detailed")  # fmt: skip
+        listed = await call(
+            mcp, "list_conversation_messages", conversation_id=conversation["id"], response_format="detailed"
+        )
         for message in listed["messages"]:
             if message.get("author"):
                 return message["from_field"]["address"]
@@ -37,9 +38,13 @@ async def test_create_draft_wraps_the_draft_in_its_envelope(mcp: Client, fake: F
     conversation = await a_thread(mcp)
     address = await sender(mcp, conversation["id"])
     result = await call(
-        mcp, "create_draft", conversation=conversation["id"], body="<p>Thanks, on it.</p>",
-        from_field={"address": address}, to_fields=[{"address": "client@example.com", "name": "Client"}],
-    )  # fmt: skip
+        mcp,
+        "create_draft",
+        conversation=conversation["id"],
+        body="<p>Thanks, on it.</p>",
+        from_field={"address": address},
+        to_fields=[{"address": "client@example.com", "name": "Client"}],
+    )
     request = fake.requests[-1]
     assert (request.method, request.path) == ("POST", "/v1/drafts")
     assert request.body == {
@@ -69,8 +74,15 @@ async def test_sending_is_refused_without_permission_and_nothing_is_created(
 async def test_a_sent_draft_answers_sent_with_no_draft(mcp: Client, fake: FakeMissive) -> None:
     conversation = await a_thread(mcp)
     address = await sender(mcp, conversation["id"])
-    result = await call(mcp, "create_draft", conversation=conversation["id"], body="Done.", send=True,
-                        from_field={"address": address}, to_fields=[{"address": "client@example.com"}])  # fmt: skip
+    result = await call(
+        mcp,
+        "create_draft",
+        conversation=conversation["id"],
+        body="Done.",
+        send=True,
+        from_field={"address": address},
+        to_fields=[{"address": "client@example.com"}],
+    )
     assert result == {"sent": True}
     assert fake.requests[-1].body["drafts"]["send"] is True
 
@@ -78,8 +90,14 @@ async def test_a_sent_draft_answers_sent_with_no_draft(mcp: Client, fake: FakeMi
 async def test_recipients_outside_the_allowed_domains_are_refused(fake: FakeMissive) -> None:
     settings = settings_for(fake, allow_send=True, send_allowed_domains=frozenset({"acme.com"}))
     async with Client(create_server(settings, transport=fake.transport())) as mcp:
-        text = await fail(mcp, "create_draft", body="Hi", send=True,
-                          to_fields=[{"address": "ok@acme.com"}], cc_fields=[{"address": "leak@evil.test"}])  # fmt: skip
+        text = await fail(
+            mcp,
+            "create_draft",
+            body="Hi",
+            send=True,
+            to_fields=[{"address": "ok@acme.com"}],
+            cc_fields=[{"address": "leak@evil.test"}],
+        )
         implicit = await fail(mcp, "create_draft", body="Hi", send=True, conversation="abc")
     assert "leak@evil.test" in text and "acme.com" in text
     assert "to_fields" in implicit
@@ -114,9 +132,7 @@ async def test_delete_draft_deletes_it(mcp: Client, fake: FakeMissive) -> None:
     assert draft_id in again and "not found" in again
 
 
-async def test_create_message_records_an_incoming_message_once_per_external_id(
-    mcp: Client, fake: FakeMissive
-) -> None:
+async def test_create_message_records_an_incoming_message_once_per_external_id(mcp: Client, fake: FakeMissive) -> None:
     args = {
         "account": DEMO_ACCOUNT_ID,
         "from_field": {"id": "u-42", "username": "@ada", "name": "Ada"},
@@ -128,9 +144,11 @@ async def test_create_message_records_an_incoming_message_once_per_external_id(
     second = await call(mcp, "create_message", **args)
     assert fake.requests[-1].body == {
         "messages": {
-            "account": args["account"], "body": args["body"], "external_id": "ext-1",
+            "account": args["account"],
+            "body": args["body"],
+            "external_id": "ext-1",
             "from_field": {"name": "Ada", "id": "u-42", "username": "@ada"},
             "to_fields": [{"name": "Support", "id": "support"}],
         }
-    }  # fmt: skip
+    }
     assert first["message"]["id"] == second["message"]["id"]

@@ -17,10 +17,15 @@ from missive_mcp.tools import analytics
 from .conftest import settings_for
 
 JUNK = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**63), max_value=2**63), st.floats(allow_nan=True),
-    st.text(max_size=40), st.text(alphabet="../?#%&\\\u202e\u200b\0", max_size=12),
-    st.lists(st.text(max_size=8), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.floats(allow_nan=True),
+    st.text(max_size=40),
+    st.text(alphabet="../?#%&\\\u202e\u200b\0", max_size=12),
+    st.lists(st.text(max_size=8), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 
 
 def from_schema(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[Any]:

@@ -18,7 +18,9 @@ async def test_each_prompt_renders_a_workflow_over_the_tools(mcp: Client) -> Non
     text = reply.messages[0].content.text  # type: ignore[union-attr]
     assert "read_conversation" in text and "create_draft" in text and "Do not pass send" in text
     assert "offer a refund" in text
-    summary = await mcp.get_prompt("summarize_analytics", {"organization": "o-1", "start": "2026-11-01", "end": "2026-11-30"})
+    summary = await mcp.get_prompt(
+        "summarize_analytics", {"organization": "o-1", "start": "2026-11-01", "end": "2026-11-30"}
+    )
     text = summary.messages[0].content.text  # type: ignore[union-attr]
     assert "create_analytics_report" in text and "get_analytics_report" in text
 

@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 from pydantic import SecretStr
 
-from missive_mcp.sandbox import Fault, FakeMissive
+from missive_mcp.sandbox import FakeMissive, Fault
 from missive_mcp.server import create_server
 
 from .conftest import call, fail, settings_for
@@ -42,8 +42,12 @@ async def test_a_burst_of_calls_queues_within_five_in_flight_and_draws_no_429(fa
 
 @pytest.mark.parametrize(
     "fault",
-    [Fault(status=502), Fault(status=503, body=b'{"error": "maintenance"}'), Fault(drop=True),
-     Fault(status=429, headers={"Retry-After": "0"})],  # fmt: skip
+    [
+        Fault(status=502),
+        Fault(status=503, body=b'{"error": "maintenance"}'),
+        Fault(drop=True),
+        Fault(status=429, headers={"Retry-After": "0"}),
+    ],
 )
 async def test_a_read_is_retried_through_a_passing_fault(fake: FakeMissive, fault: Fault) -> None:
     fake.faults.append(fault)
@@ -71,8 +75,11 @@ async def test_a_read_that_keeps_failing_ends_in_a_clear_error(fake: FakeMissive
 
 @pytest.mark.parametrize(
     ("fault", "nothing_written"),
-    [(Fault(status=502, method="POST", after_write=True), False), (Fault(drop=True, method="POST", after_write=True),
-     False), (Fault(status=429, method="POST", headers={"Retry-After": "0"}), True)],  # fmt: skip
+    [
+        (Fault(status=502, method="POST", after_write=True), False),
+        (Fault(drop=True, method="POST", after_write=True), False),
+        (Fault(status=429, method="POST", headers={"Retry-After": "0"}), True),
+    ],
 )
 async def test_a_post_is_sent_exactly_once_and_an_unknown_outcome_says_how_to_check(
     fake: FakeMissive, fault: Fault, nothing_written: bool
@@ -101,16 +108,22 @@ async def test_a_wrong_token_is_explained_and_never_echoed(fake: FakeMissive, ca
     assert secret not in text and secret not in caplog.text
 
 
-async def test_the_token_never_appears_in_results_errors_or_logs(fake: FakeMissive, caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_token_never_appears_in_results_errors_or_logs(
+    fake: FakeMissive, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     token = fake.token
     seen: list[str] = []
     async with server_for(fake) as mcp:
         for tool, args in [
-            ("list_conversations", {"inbox": True}), ("list_conversations", {}), ("get_conversation", {"conversation_id": "nope"}),
-            ("list_contact_books", {}), ("list_organizations", {}), ("create_draft", {"body": "x", "send": True}),
+            ("list_conversations", {"inbox": True}),
+            ("list_conversations", {}),
+            ("get_conversation", {"conversation_id": "nope"}),
+            ("list_contact_books", {}),
+            ("list_organizations", {}),
+            ("create_draft", {"body": "x", "send": True}),
             ("get_conversation", {"conversation_id": "../x"}),
-        ]:  # fmt: skip
+        ]:
             result = await mcp.call_tool(tool, args)
             seen.append(result.model_dump_json())
     assert token not in "".join(seen)

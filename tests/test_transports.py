@@ -77,9 +77,11 @@ def http_server(fake: FakeMissive) -> Iterator[tuple[str, str]]:
 
 
 INIT = {
-    "jsonrpc": "2.0", "id": 1, "method": "initialize",
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-}  # fmt: skip
+}
 LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
 HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
 
@@ -134,6 +136,10 @@ def test_cli_explains_itself() -> None:
     out = subprocess.run([sys.executable, "-m", "missive_mcp", "--help"], capture_output=True, text=True, check=True)
     for flag in ("--demo", "--transport", "--read-only", "--allow-send", "--toolsets", "--log-level", "check"):
         assert flag in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "missive_mcp"], capture_output=True, text=True,
-                         env={**os.environ, "MISSIVE_TOOLSETS": "nope"})  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, "-m", "missive_mcp"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MISSIVE_TOOLSETS": "nope"},
+    )
     assert bad.returncode == 2 and "MISSIVE_TOOLSETS" in bad.stderr and not bad.stdout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import MissiveModel, Ref
+from .base import Ref
 
 
 class Organization(Ref):

@@ -14,7 +14,7 @@ Modules: `fake` (FakeMissive, the request gate, transports), `app` (the routes),
 `analytics`.
 """
 
-from .fake import BASE_URL, DEMO_TOKEN, Fault, FakeMissive, RecordedRequest
+from .fake import BASE_URL, DEMO_TOKEN, FakeMissive, Fault, RecordedRequest
 from .seed import (
     DEMO_ACCOUNT_ID,
     DEMO_BILLING_TEAM_ID,
@@ -65,8 +65,8 @@ __all__ = [
     "DEMO_USER_ID",
     "TIED_AT",
     "TIED_CONVERSATION_IDS",
-    "Fault",
     "FakeMissive",
+    "Fault",
     "RecordedRequest",
     "Workspace",
     "seed_bulk",

@@ -140,7 +140,9 @@ class Api:
             ("POST", "/analytics/reports", self.create_report, nested),
             ("GET", "/analytics/reports/{id}", self.get_report, nested),
         ]
-        return [Route("/v1" + path, _answering(handler, style), methods=[method]) for method, path, handler, style in table]
+        return [
+            Route("/v1" + path, _answering(handler, style), methods=[method]) for method, path, handler, style in table
+        ]
 
     # Conversations -----------------------------------------------------------------------------
 
@@ -442,7 +444,9 @@ class Api:
 
     async def list_contact_books(self, request: Request) -> Response:
         books = list(self.ws.contact_books.values())
-        return JSONResponse({"contact_books": [render.contact_book(b) for b in _offset_page(request.query_params, books)]})
+        return JSONResponse(
+            {"contact_books": [render.contact_book(b) for b in _offset_page(request.query_params, books)]}
+        )
 
     async def list_contact_groups(self, request: Request) -> Response:
         query = request.query_params
@@ -460,7 +464,9 @@ class Api:
 
     async def list_organizations(self, request: Request) -> Response:
         mine = [self.ws.organizations[org_id] for org_id in self.ws.owner.organization_ids]
-        return JSONResponse({"organizations": [render.organization(o) for o in _offset_page(request.query_params, mine)]})
+        return JSONResponse(
+            {"organizations": [render.organization(o) for o in _offset_page(request.query_params, mine)]}
+        )
 
     async def list_users(self, request: Request) -> Response:
         orgs = self._organizations(request)

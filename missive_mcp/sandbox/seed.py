@@ -85,7 +85,11 @@ _TEAMS = {"tier1": ("Tier 1 Support", ("maya", "jonas", "priya")), "billing": ("
 # People who write in: name, address (or phone number), and their contact card, if they have one:
 # (contact group keys, job title, starred, notes).
 _PEOPLE: dict[str, tuple[str, str, tuple[tuple[str, ...], str | None, bool, str | None] | None]] = {
-    "dana": ("Dana Scully", "dana.scully@globex.example", (("globex", "vip"), "Head of Finance", True, "Prefers email.")),
+    "dana": (
+        "Dana Scully",
+        "dana.scully@globex.example",
+        (("globex", "vip"), "Head of Finance", True, "Prefers email."),
+    ),
     "fox": ("Fox Mulder", "fox@globex.example", (("globex", "vip"), "Lead Engineer", False, None)),
     "peter": ("Peter Gibbons", "peter@initech.example", (("initech",), "Software Engineer", False, None)),
     "samir": ("Samir Nagheenanajar", "samir@initech.example", (("initech",), "Accounts Payable", False, None)),
@@ -218,7 +222,9 @@ _THREADS: tuple[_Thread, ...] = (
         gap=5 * HOUR,
         attachments={2: ("statement-nov.png", 184_320, 1280, 720)},
         notes=(
-            _Note("priya", "@Maya I checked Stripe: the second charge is a retry after a timeout.", 20 * MINUTE, ("maya",)),
+            _Note(
+                "priya", "@Maya I checked Stripe: the second charge is a retry after a timeout.", 20 * MINUTE, ("maya",)
+            ),
             _Note("maya", "Thanks! I'll keep an eye on the refund.", 40 * MINUTE),
             _Note("Stripe", "Refund re_3QxK2 of $249.00 issued for invoice #4821.", 2 * HOUR, post=True),
         ),
@@ -411,7 +417,9 @@ _THREADS: tuple[_Thread, ...] = (
         box="snoozed",
         labels=("feature",),
     ),
-    _Thread("digest", "November product digest", "news", at(5, 7), ("Top 10 SaaS launches this month.",), box="trashed"),
+    _Thread(
+        "digest", "November product digest", "news", at(5, 7), ("Top 10 SaaS launches this month.",), box="trashed"
+    ),
     _Thread("cruise", "You've won a cruise!!!", "spam", at(3, 2), ("Claim your prize now!!!",), box="junked"),
     _Thread(
         "annual-plan",
@@ -657,7 +665,9 @@ def _body(thread: _Thread, index: int, line: str, agent: str | None, previous: M
     return body
 
 
-def _attachment(key: str, index: int, filename: str, size: int, width: int | None, height: int | None) -> dict[str, Any]:
+def _attachment(
+    key: str, index: int, filename: str, size: int, width: int | None, height: int | None
+) -> dict[str, Any]:
     extension = filename.rsplit(".", 1)[-1]
     media = {"png": ("image", "png"), "pdf": ("application", "pdf"), "log": ("text", "plain")}[extension]
     return {
@@ -704,7 +714,11 @@ def seed_bulk(
                 if from_team
                 else (customer, {"name": "Acme Support", "address": DEMO_SENDER})
             )
-            text = f"Update {index + 1} on order #{10_000 + number}." if from_team else f"Where is order #{10_000 + number}?"
+            text = (
+                f"Update {index + 1} on order #{10_000 + number}."
+                if from_team
+                else f"Where is order #{10_000 + number}?"
+            )
             ws.add_message(
                 conversation,
                 Message(

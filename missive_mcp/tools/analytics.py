@@ -47,9 +47,16 @@ async def create_analytics_report(
     if end <= start:
         raise InvalidArgumentError("end", "must be after start (both Unix seconds).")
     report = drop_none(
-        organization=organization, start=start, end=end, time_zone=time_zone, teams=teams, users=users,
-        accounts=accounts, account_types=account_types, shared_labels=shared_labels,
-    )  # fmt: skip
+        organization=organization,
+        start=start,
+        end=end,
+        time_zone=time_zone,
+        teams=teams,
+        users=users,
+        accounts=accounts,
+        account_types=account_types,
+        shared_labels=shared_labels,
+    )
     return ReportCreated(report_id=await state(ctx).client.create_analytics_report(report))
 
 

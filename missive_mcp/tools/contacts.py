@@ -38,7 +38,11 @@ class Contacts(BaseModel):
 def offset_page(key: str, items: list[Any], limit: int, offset: int) -> dict[str, Any]:
     """An offset page: a full page means there may be more."""
     more = len(items) >= limit
-    return {key: [item.concise() for item in items], "has_more": more, "next_offset": offset + len(items) if more else None}
+    return {
+        key: [item.concise() for item in items],
+        "has_more": more,
+        "next_offset": offset + len(items) if more else None,
+    }
 
 
 def contact_fields(**values: Any) -> dict[str, Any]:
@@ -67,9 +71,14 @@ async def list_contacts(
 ) -> ContactPage:
     """List or search the contacts of a contact book (ids from list_contact_books). Page with next_offset."""
     params = drop_none(
-        contact_book=contact_book, search=search, order=order, limit=limit, offset=offset,
-        modified_since=modified_since, include_deleted=include_deleted,
-    )  # fmt: skip
+        contact_book=contact_book,
+        search=search,
+        order=order,
+        limit=limit,
+        offset=offset,
+        modified_since=modified_since,
+        include_deleted=include_deleted,
+    )
     contacts = await state(ctx).client.list_contacts(params)
     return ContactPage(**offset_page("contacts", contacts, limit, offset))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -49,7 +49,7 @@ def shape(items: list[Any], response_format: str) -> list[Any]:
 async def list_conversations(
     ctx: Context[Any, Any],
     inbox: Flag = None,
-    all: Flag = None,  # noqa: A002 - Missive's own parameter name
+    all: Flag = None,
     assigned: Flag = None,
     closed: Flag = None,
     snoozed: Flag = None,
@@ -77,9 +77,16 @@ async def list_conversations(
     contact_organization narrow further (one of them at most). Page with next_until; nothing repeats or is
     skipped. Read a whole thread with read_conversation."""
     flags = dict(
-        inbox=inbox, all=all, assigned=assigned, closed=closed, snoozed=snoozed, flagged=flagged,
-        trashed=trashed, junked=junked, drafts=drafts,
-    )  # fmt: skip
+        inbox=inbox,
+        all=all,
+        assigned=assigned,
+        closed=closed,
+        snoozed=snoozed,
+        flagged=flagged,
+        trashed=trashed,
+        junked=junked,
+        drafts=drafts,
+    )
     ids = dict(shared_label=shared_label, team_inbox=team_inbox, team_closed=team_closed, team_all=team_all)
     if not any(flags.values()) and not any(ids.values()):
         raise InvalidArgumentError(
@@ -88,7 +95,9 @@ async def list_conversations(
             + ", ".join(f"{name}=true" for name in MAILBOXES)
             + ", or shared_label/team_inbox/team_closed/team_all with an id from list_shared_labels or list_teams.",
         )
-    contact = {k: v for k, v in dict(email=email, domain=domain, contact_organization=contact_organization).items() if v}
+    contact = {
+        k: v for k, v in dict(email=email, domain=domain, contact_organization=contact_organization).items() if v
+    }
     if len(contact) > 1:
         raise InvalidArgumentError(", ".join(contact), "email, domain and contact_organization exclude each other.")
     params: dict[str, Any] = drop_none(**{k: v for k, v in flags.items() if v}, **ids, organization=organization)
@@ -143,13 +152,24 @@ async def update_conversation(
     """Change one or more conversations at once: close or reopen, assign, label, move to a team or inbox,
     rename. Silent: it posts nothing in the thread. Returns the updated conversations."""
     changes = drop_none(
-        subject=subject, color=color, organization=organization, team=team, add_users=add_users,
-        add_assignees=add_assignees, remove_assignees=remove_assignees, add_shared_labels=add_shared_labels,
-        remove_shared_labels=remove_shared_labels, add_to_inbox=add_to_inbox, add_to_team_inbox=add_to_team_inbox,
-        close=close, reopen=reopen,
-    )  # fmt: skip
+        subject=subject,
+        color=color,
+        organization=organization,
+        team=team,
+        add_users=add_users,
+        add_assignees=add_assignees,
+        remove_assignees=remove_assignees,
+        add_shared_labels=add_shared_labels,
+        remove_shared_labels=remove_shared_labels,
+        add_to_inbox=add_to_inbox,
+        add_to_team_inbox=add_to_team_inbox,
+        close=close,
+        reopen=reopen,
+    )
     if not changes:
-        raise InvalidArgumentError("conversation_ids", "nothing to change: pass at least one change such as close=true.")
+        raise InvalidArgumentError(
+            "conversation_ids", "nothing to change: pass at least one change such as close=true."
+        )
     if close and reopen:
         raise InvalidArgumentError("close", "close and reopen exclude each other.")
     if add_shared_labels and not organization:

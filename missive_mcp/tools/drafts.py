@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..settings import Settings
-from .threads import lean
 from ._common import ConversationId, DraftId, IdList, drop_none, state, write
+from .threads import lean
 
 MAX_ATTACHMENTS = 25
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -136,22 +136,35 @@ async def create_draft(
     if not (body or attachments or external_response_id):
         raise InvalidArgumentError("body", "a draft needs a body (or attachments, or a WhatsApp template).")
     if add_shared_labels and not organization:
-        raise InvalidArgumentError("organization", "labels need their organization: pass its id from list_organizations.")
+        raise InvalidArgumentError(
+            "organization", "labels need their organization: pass its id from list_organizations."
+        )
     if references and any(not ref.strip() or any(c.isspace() for c in ref) for ref in references):
         raise InvalidArgumentError("references", "Message-IDs contain no whitespace (Missive ignores such entries).")
     draft = drop_none(
-        body=body, subject=subject, conversation=conversation, team=team, force_team=force_team,
-        organization=organization, add_users=add_users, add_assignees=add_assignees,
-        remove_assignees=remove_assignees, add_shared_labels=add_shared_labels,
-        remove_shared_labels=remove_shared_labels, send=send, send_at=send_at, auto_followup=auto_followup,
-        references=references, external_response_id=external_response_id,
+        body=body,
+        subject=subject,
+        conversation=conversation,
+        team=team,
+        force_team=force_team,
+        organization=organization,
+        add_users=add_users,
+        add_assignees=add_assignees,
+        remove_assignees=remove_assignees,
+        add_shared_labels=add_shared_labels,
+        remove_shared_labels=remove_shared_labels,
+        send=send,
+        send_at=send_at,
+        auto_followup=auto_followup,
+        references=references,
+        external_response_id=external_response_id,
         external_response_variables=external_response_variables,
         from_field=from_field and from_field.model_dump(exclude_none=True),
         to_fields=to_fields and [p.model_dump(exclude_none=True) for p in to_fields],
         cc_fields=cc_fields and [p.model_dump(exclude_none=True) for p in cc_fields],
         bcc_fields=bcc_fields and [p.model_dump(exclude_none=True) for p in bcc_fields],
         attachments=attachments and [a.model_dump() for a in attachments],
-    )  # fmt: skip
+    )
     check_attachments(attachments, len(str(draft)))
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
     check = f"Look in list_conversation_drafts (and list_conversation_messages if it was sent) of {where}"

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidArgumentError
 from ..models import Message
-from .threads import lean
 from ._common import drop_none, state, write
 from .drafts import Attachments, Party, check_attachments
+from .threads import lean
 
 
 class CreatedMessage(BaseModel):
@@ -35,11 +35,14 @@ async def create_message(
     if not body.strip():
         raise InvalidArgumentError("body", "must not be blank.")
     message = drop_none(
-        account=account, subject=subject, body=body, external_id=external_id,
+        account=account,
+        subject=subject,
+        body=body,
+        external_id=external_id,
         from_field=from_field.model_dump(exclude_none=True),
         to_fields=[p.model_dump(exclude_none=True) for p in to_fields],
         attachments=attachments and [a.model_dump() for a in attachments],
-    )  # fmt: skip
+    )
     check_attachments(attachments, len(str(message)))
     check = (
         "Call create_message again with the same external_id (Missive recognises it), or look in list_conversations"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-import functools
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
@@ -18,7 +18,12 @@ from .conversations import shape
 BodyBudget = Annotated[
     int, Field(ge=0, le=100_000, description="Cut each body to about this many characters; 0 for no limit.")
 ]
-_STAMP: dict[str, str] = {"messages": "delivered_at", "drafts": "delivered_at", "comments": "created_at", "posts": "created_at"}
+_STAMP: dict[str, str] = {
+    "messages": "delivered_at",
+    "drafts": "delivered_at",
+    "comments": "created_at",
+    "posts": "created_at",
+}
 _MODEL: dict[str, type[MissiveModel]] = {"messages": Message, "drafts": Message, "comments": Comment, "posts": Post}
 
 
@@ -129,7 +134,9 @@ class Messages(BaseModel):
 
 async def get_messages(
     ctx: Context[Any, Any],
-    message_ids: Annotated[IdList, Field(min_length=1, max_length=50, description="Message ids, e.g. from read_conversation.")],
+    message_ids: Annotated[
+        IdList, Field(min_length=1, max_length=50, description="Message ids, e.g. from read_conversation.")
+    ],
     max_body_chars: BodyBudget = 20_000,
     response_format: ResponseFormat = "concise",
 ) -> Messages:
