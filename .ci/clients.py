@@ -1,0 +1,222 @@
+"""Real MCP clients against the real server, as CI runs them after the tests.
+
+1. The MCP Inspector's command-line mode lists the tools, calls a read tool, reads a resource and gets a prompt
+   against `missive-mcp --demo`, over stdio and over streamable HTTP with the bearer key.
+2. The official conformance suite runs its server scenarios against the HTTP transport. The suite sends no
+   Authorization header, so it talks to the server through a loopback proxy that adds the bearer key and
+   passes every other header (Host and Origin included) through untouched. Scenarios that need the suite's own
+   test fixtures (tools named `test_*`, sampling, elicitation...) are listed with the reason in
+   `.ci/conformance-expected-failures.yml`; the suite fails if one of them unexpectedly passes, or if any
+   other scenario fails.
+
+Needs Node.js and npx. Both tools run on Node 22, which comes from the npm registry (`npx -p node@22`), so the
+machine's Node 20 is enough: the Inspector 0.15.0 that runs on Node 20 cannot send an Authorization header,
+0.17.2 can. Run from the repository root: `.venv/bin/python .ci/clients.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = str(ROOT / ".venv" / "bin" / "missive-mcp")
+NODE_22 = ["npx", "-y", "-p", "node@22"]
+INSPECTOR = [*NODE_22, "-p", "@modelcontextprotocol/inspector@0.17.2", "mcp-inspector", "--cli"]
+CONFORMANCE = [*NODE_22, "-p", "@modelcontextprotocol/conformance@0.1.16", "conformance"]
+EXPECTED_FAILURES = ROOT / ".ci" / "conformance-expected-failures.yml"
+KEY = secrets.token_urlsafe(24)
+
+
+def main() -> int:
+    if shutil.which("npx") is None:
+        print("clients: npx (Node.js) is not installed; the real-client checks need it.", file=sys.stderr)
+        return 1
+    from missive_mcp.sandbox import DEMO_CONVERSATION_ID
+
+    stdio = [SERVER, "--demo"]
+    inspect("stdio", stdio, DEMO_CONVERSATION_ID)
+    with http_server() as url:
+        inspect("http", [url, "--transport", "http", "--header", f"Authorization: Bearer {KEY}"], DEMO_CONVERSATION_ID)
+        for label, header in (("without a key", []), ("with a wrong key", ["--header", "Authorization: Bearer nope"])):
+            refused = run([*INSPECTOR, url, "--transport", "http", *header, "--method", "tools/list"], check=False)
+            said = refused.stdout + refused.stderr
+            expect(f"http {label} is refused", refused.returncode != 0 and "Missing or wrong bearer key" in said)
+        with bearer_proxy(url) as proxied:
+            conformance(proxied)
+    print("clients: every check passed.")
+    return 0
+
+
+def inspect(label: str, target: list[str], conversation_id: str) -> None:
+    """The Inspector lists, calls, reads and gets; each answer is checked for what a user would see."""
+    tools = inspector(target, "--method", "tools/list")["tools"]
+    names = {tool["name"] for tool in tools}
+    expect(f"{label}: tools/list holds the thread reader", {"read_conversation", "list_conversations"} <= names)
+    expect(f"{label}: every tool has an output schema", all("outputSchema" in tool for tool in tools))
+
+    called = inspector(
+        target,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "read_conversation",
+        "--tool-arg",
+        f"conversation_id={conversation_id}",
+    )
+    thread = called.get("structuredContent") or {}
+    expect(f"{label}: read_conversation answers the thread", not called.get("isError") and bool(thread.get("entries")))
+
+    resource = inspector(target, "--method", "resources/read", "--uri", "missive://organizations")
+    organizations = json.loads(resource["contents"][0]["text"])["organizations"]
+    expect(f"{label}: resources/read missive://organizations", bool(organizations))
+
+    prompt = inspector(
+        target,
+        "--method",
+        "prompts/get",
+        "--prompt-name",
+        "draft_reply",
+        "--prompt-args",
+        f"conversation_id={conversation_id}",
+    )
+    text = " ".join(message["content"].get("text", "") for message in prompt["messages"])
+    expect(f"{label}: prompts/get draft_reply names the conversation", conversation_id in text)
+
+
+def inspector(target: list[str], *args: str) -> dict[str, Any]:
+    done = run([*INSPECTOR, *target, *args])
+    return json.loads(done.stdout)
+
+
+def conformance(url: str) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="conformance-") as out:
+        command = [*CONFORMANCE, "server", "--url", url, "--expected-failures", str(EXPECTED_FAILURES), "-o", out]
+        done = run(command, check=False)
+        summary = done.stdout[done.stdout.find("=== SUMMARY ===") :]
+        print(summary or done.stdout[-4000:], flush=True)
+        for checks in sorted(Path(out).rglob("checks.json")):
+            for check in json.loads(checks.read_text()):
+                if check.get("status") not in ("SUCCESS", "INFO"):
+                    reason = check.get("errorMessage") or check.get("description") or ""
+                    print(f"  {checks.parent.name}: {check.get('status')}: {reason[:240]}", flush=True)
+    expect("conformance suite: all scenarios pass but the listed ones", done.returncode == 0)
+
+
+@contextlib.contextmanager
+def http_server() -> Iterator[str]:
+    port = free_port()
+    env = os.environ | {"MISSIVE_MCP_AUTH_TOKEN": KEY}
+    process = subprocess.Popen(
+        [SERVER, "--demo", "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health")
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def bearer_proxy(upstream: str) -> Iterator[str]:
+    """A loopback TCP proxy that adds `Authorization: Bearer KEY` to each request's head and passes every other
+    byte (Host and Origin included, streamed answers too) through untouched. One request per connection."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    target = urlsplit(upstream)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    address: list[int] = []
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        with contextlib.suppress(Exception):
+            writer.close()
+
+    async def handle(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await client_reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            client_writer.close()
+            return
+        lines = [
+            line
+            for line in head.decode("latin-1").split("\r\n")[:-2]
+            if line.split(":", 1)[0].strip().lower() not in ("authorization", "connection")
+        ]
+        lines += [f"Authorization: Bearer {KEY}", "Connection: close", "", ""]
+        server_reader, server_writer = await asyncio.open_connection(target.hostname, target.port)
+        server_writer.write("\r\n".join(lines).encode("latin-1"))
+        await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        address.append(server.sockets[0].getsockname()[1])
+        ready.set()
+        async with server:
+            await server.serve_forever()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True)
+    thread.start()
+    ready.wait(10)
+    yield f"http://127.0.0.1:{address[0]}/mcp"
+
+
+def run(command: list[str], *, check: bool = True, echo: bool = False) -> subprocess.CompletedProcess[str]:
+    print("+", " ".join(command).replace(KEY, "***"), flush=True)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    if echo:
+        print(done.stdout, flush=True)
+    if check and done.returncode != 0:
+        print(done.stdout[-4000:], done.stderr[-4000:], sep="\n", file=sys.stderr)
+        raise SystemExit(f"clients: {' '.join(command[:8])} failed ({done.returncode}).")
+    return done
+
+
+def expect(what: str, holds: bool) -> None:
+    print(("ok   " if holds else "FAIL ") + what, flush=True)
+    if not holds:
+        raise SystemExit(f"clients: {what}: failed.")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(url: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"clients: the HTTP server did not answer {url} within {seconds:.0f} s.") from None
+            time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
