@@ -8,6 +8,7 @@
    test fixtures (tools named `test_*`, sampling, elicitation...) are listed with the reason in
    `.ci/conformance-expected-failures.yml`; the suite fails if one of them unexpectedly passes, or if any
    other scenario fails.
+3. The Claude Desktop bundle: validated, packed, unpacked, started with uv and asked for its tools.
 
 Needs Node.js and npx. Both tools run on Node 22, which comes from the npm registry (`npx -p node@22`), so the
 machine's Node 20 is enough: the Inspector 0.15.0 that runs on Node 20 cannot send an Authorization header,
@@ -36,6 +37,7 @@ SERVER = str(ROOT / ".venv" / "bin" / "missive-mcp")
 NODE_22 = ["npx", "-y", "-p", "node@22"]
 INSPECTOR = [*NODE_22, "-p", "@modelcontextprotocol/inspector@0.17.2", "mcp-inspector", "--cli"]
 CONFORMANCE = [*NODE_22, "-p", "@modelcontextprotocol/conformance@0.1.16", "conformance"]
+MCPB = ["npx", "-y", "@anthropic-ai/mcpb@2.1.2"]
 EXPECTED_FAILURES = ROOT / ".ci" / "conformance-expected-failures.yml"
 KEY = secrets.token_urlsafe(24)
 
@@ -56,6 +58,7 @@ def main() -> int:
             expect(f"http {label} is refused", refused.returncode != 0 and "Missing or wrong bearer key" in said)
         with bearer_proxy(url) as proxied:
             conformance(proxied)
+    bundle()
     print("clients: every check passed.")
     return 0
 
@@ -94,6 +97,77 @@ def inspect(label: str, target: list[str], conversation_id: str) -> None:
     )
     text = " ".join(message["content"].get("text", "") for message in prompt["messages"])
     expect(f"{label}: prompts/get draft_reply names the conversation", conversation_id in text)
+
+
+def bundle() -> None:
+    """The Claude Desktop bundle: the manifest validates, `mcpb pack` builds it, and its unpacked contents start
+    with uv (what the manifest's `uv` server type runs) in a fresh cache and answer tools/list."""
+    import tempfile
+    import venv
+    import zipfile
+
+    run([*MCPB, "validate", "manifest.json"])
+    with tempfile.TemporaryDirectory(prefix="bundle-") as work:
+        archive = Path(work) / "missive.mcpb"
+        run([*MCPB, "pack", ".", str(archive)])
+        unpacked = Path(work) / "unpacked"
+        with zipfile.ZipFile(archive) as zipped:
+            zipped.extractall(unpacked)
+        expect(
+            "bundle leaves out tests and the venv",
+            not (unpacked / "tests").exists() and not (unpacked / ".venv").exists(),
+        )
+        venv.create(Path(work) / "uv", with_pip=True)
+        run([str(Path(work) / "uv" / "bin" / "pip"), "install", "-q", "uv"])
+        manifest = json.loads((unpacked / "manifest.json").read_text())
+        config = manifest["server"]["mcp_config"]
+        args = [arg.replace("${__dirname}", str(unpacked)) for arg in config["args"]]
+        command = [str(Path(work) / "uv" / "bin" / config["command"]), *args, "--demo"]
+        env = os.environ | {"UV_CACHE_DIR": str(Path(work) / "cache")}
+        listed = stdio_tools_list(command, env)
+        expect(
+            f"bundle starts with uv and lists {len(listed)} tools",
+            {t["name"] for t in manifest["tools"]} == set(listed),
+        )
+
+
+def stdio_tools_list(command: list[str], env: dict[str, str]) -> list[str]:
+    """Speak the handshake on stdio by hand, as a client would, and return the listed tool names."""
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "ci", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    print("+", " ".join(command), flush=True)
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdin and process.stdout
+    watchdog = threading.Timer(300, process.kill)  # uv may download; a server that never answers still ends.
+    watchdog.start()
+    for message in messages:
+        process.stdin.write(json.dumps(message) + "\n")
+    process.stdin.flush()
+    try:
+        for line in process.stdout:
+            answer = json.loads(line)
+            if answer.get("id") == 2:
+                return [tool["name"] for tool in answer["result"]["tools"]]
+        said = process.stderr.read()[-2000:] if process.stderr else ""
+        raise SystemExit(f"clients: the bundle ended without answering tools/list: {said}")
+    finally:
+        watchdog.cancel()
+        process.kill()
+        process.wait()
 
 
 def inspector(target: list[str], *args: str) -> dict[str, Any]:
