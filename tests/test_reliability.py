@@ -65,6 +65,20 @@ async def test_a_hung_read_times_out_then_succeeds_on_retry(fake: FakeMissive) -
     assert page["contact_books"] and len(fake.requests) == 2
 
 
+async def test_a_call_the_client_cancels_cancels_its_request_and_frees_its_slot(fake: FakeMissive) -> None:
+    fake.faults.extend(Fault(hang=True, path_prefix="/contact_books") for _ in range(5))
+    async with server_for(fake, timeout=60.0) as mcp:
+        with anyio.move_on_after(0.5) as abandoned:
+            async with anyio.create_task_group() as group:
+                for _ in range(5):
+                    group.start_soon(mcp.call_tool, "list_contact_books", {})
+        assert abandoned.cancelled_caught and len(fake.requests) == 5
+        # Five hung requests held every slot: only their cancellation lets this call start before they time out.
+        with anyio.fail_after(10):
+            page = await call(mcp, "list_organizations")
+    assert page["organizations"]
+
+
 async def test_a_read_that_keeps_failing_ends_in_a_clear_error(fake: FakeMissive) -> None:
     fake.faults.extend(Fault(status=500) for _ in range(10))
     async with server_for(fake) as mcp:
