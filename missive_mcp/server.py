@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import inspect
 import json
 import logging
+import types
 import typing
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -98,12 +100,53 @@ def create_server(
 def build_tool(spec: ToolDef) -> Tool:
     """The SDK tool for one table row, with a compact wire form: one-line description, schemas without titles."""
     doc = " ".join(inspect.cleandoc(spec.fn.__doc__ or "").split())
-    tool = Tool.from_function(present(spec.fn), name=spec.name, description=doc, annotations=spec.annotations)
+    result = typing.get_type_hints(spec.fn)["return"]
+    # structured_output=False: the SDK would derive the whole nested JSON schema of the result (a third of
+    # start-up) and re-validate every result against it; the schema we publish is the shallow one below, and
+    # the result is a pydantic model already (tests check every result against the published schema).
+    tool = Tool.from_function(
+        present(spec.fn), name=spec.name, description=doc, annotations=spec.annotations, structured_output=False
+    )
     tool.parameters = compact_schema(tool.parameters)
-    if tool.fn_metadata.output_schema is not None:
-        schema = tool.fn_metadata.output_schema
-        tool.fn_metadata.output_schema = compact_schema(shallow(schema, schema.get("$defs", {})), output=True)
+    tool.fn_metadata.output_schema = output_schema(result)
     return tool
+
+
+def output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A result's published schema: its own fields with their types, nested objects as plain `object`. An agent
+    plans with a result's top-level shape; the tool descriptions say what the objects hold."""
+    properties: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        shape = _shape(field.annotation)
+        properties[name] = {**shape, "description": field.description} if field.description else shape
+    required = [name for name, field in model.model_fields.items() if field.is_required()]
+    return {"properties": properties, **({"required": required} if required else {}), "type": "object"}
+
+
+def _shape(annotation: Any) -> dict[str, Any]:
+    """The JSON schema of one result field, one level deep."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _shape(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        branches = [_shape(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
+        return branches[0] if len(branches) == 1 else {"anyOf": branches}
+    if origin is typing.Literal:
+        values = list(typing.get_args(annotation))
+        return {"enum": values, **_shape(type(values[0]))}
+    if origin in (list, tuple, set, frozenset, collections.abc.Sequence):
+        args = typing.get_args(annotation)
+        return {"items": _shape(args[0]) if args else {}, "type": "array"}
+    if origin in (dict, collections.abc.Mapping) or (
+        isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    ):
+        return {"type": "object"}
+    for kind, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string")):
+        if annotation is kind:
+            return {"type": name}
+    if annotation is Any:
+        return {}
+    raise TypeError(f"output_schema: no JSON shape for {annotation!r}; add it to _shape.")
 
 
 def present(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -135,48 +178,25 @@ def present(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-MAX_DEPTH = 1
-
-
-def shallow(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
-    """An output schema spelled out two object levels deep, then plain `object`: a result's own fields and
-    its items' fields are what an agent plans with; the pydantic model still validates every result."""
-    if isinstance(schema, list):
-        return [shallow(item, defs, depth) for item in schema]  # pyright: ignore[reportUnknownVariableType]
-    if not isinstance(schema, dict):
-        return schema
-    if "$ref" in schema:
-        return shallow(defs[schema["$ref"].rsplit("/", 1)[1]], defs, depth)
-    if "properties" in schema:
-        if depth >= MAX_DEPTH:
-            return {"type": "object"}
-        kept = {
-            k: v for k, v in schema.items() if k not in ("$defs", "description") or (depth == 0 and k == "description")
-        }
-        kept["properties"] = {name: shallow(sub, defs, depth + 1) for name, sub in schema["properties"].items()}
-        return kept
-    return {k: shallow(v, defs, depth) for k, v in schema.items() if k != "description" or depth <= 1}
-
-
-def compact_schema(schema: Any, *, output: bool = False) -> Any:
+def compact_schema(schema: Any) -> Any:
     """The same contract in fewer tokens: no per-field titles, no `null` branches or null defaults (an absent
     optional argument is null, and results omit nulls), no restated defaults in output schemas."""
     if isinstance(schema, list):
-        return [compact_schema(item, output=output) for item in schema]  # pyright: ignore[reportUnknownVariableType]
+        return [compact_schema(item) for item in schema]  # pyright: ignore[reportUnknownVariableType]
     if not isinstance(schema, dict):
         return schema
     out: dict[str, Any] = {}
     for key, value in schema.items():  # pyright: ignore[reportUnknownVariableType]
         if key == "properties" or key == "$defs":
-            out[key] = {name: compact_schema(sub, output=output) for name, sub in value.items()}
+            out[key] = {name: compact_schema(sub) for name, sub in value.items()}
         elif (
             (key == "title" and isinstance(value, str))
-            or (key == "default" and (value is None or output))
+            or (key == "default" and value is None)
             or (key == "additionalProperties" and value is True)
         ):
             continue
         else:
-            out[key] = compact_schema(value, output=output)
+            out[key] = compact_schema(value)
     branches = out.get("anyOf")
     if isinstance(branches, list):
         kept = [b for b in branches if b != {"type": "null"}]  # pyright: ignore[reportUnknownVariableType]

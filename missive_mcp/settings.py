@@ -33,7 +33,7 @@ class SettingsError(ValueError):
 class Settings(BaseModel):
     """The server's configuration."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     api_token: SecretStr | None = None
     """Missive personal access token (MISSIVE_API_TOKEN)."""

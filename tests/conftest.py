@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jsonschema
 import pytest
 from mcp import Client
 from pydantic import SecretStr
@@ -43,11 +45,20 @@ async def mcp(fake: FakeMissive) -> AsyncIterator[Client]:
         yield client
 
 
+_published: dict[int, dict[str, Any]] = {}
+
+
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    """Call a tool that must succeed; its structured result."""
+    """Call a tool that must succeed; its structured result, checked against the output schema the tool
+    publishes and against its text content (the same data, for clients that read only text)."""
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content
     assert result.structured_content is not None
+    schemas = _published.get(id(client), {})
+    if tool not in schemas:  # first call on this client (ids of closed clients are reused: list again)
+        schemas = _published[id(client)] = {t.name: t.output_schema for t in (await client.list_tools()).tools}
+    jsonschema.validate(result.structured_content, schemas[tool])
+    assert json.loads(getattr(result.content[0], "text", "")) == result.structured_content
     return result.structured_content
 
 
