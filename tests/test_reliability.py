@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 from pydantic import SecretStr
 
+from missive_mcp.limits import RateLimiter
 from missive_mcp.sandbox import FakeMissive, Fault
 from missive_mcp.server import create_server
 
@@ -37,6 +38,28 @@ async def test_a_burst_of_calls_queues_within_five_in_flight_and_draws_no_429(fa
                     group.start_soon(one)
     assert len(results) == 30
     assert fake.max_in_flight == 5
+    assert fake.rate_limited == 0
+
+
+async def test_a_burst_past_the_per_minute_budget_waits_for_the_window_and_draws_no_429() -> None:
+    """330 calls against a fake whose minute lasts 0.5 s: the first 300 start at once, the rest wait for the
+    window, and Missive (the fake, stamping requests as they arrive) never has cause to refuse one."""
+    scale = 120.0
+    fake = FakeMissive(report_delay=0.0, time_scale=scale)
+    limiter = RateLimiter(windows=((300, 60.0 / scale), (900, 900.0 / scale)))
+    answered = 0
+    async with Client(create_server(settings_for(fake), transport=fake.transport(), limiter=limiter)) as mcp:
+
+        async def one() -> None:
+            nonlocal answered
+            await call(mcp, "list_contact_books", limit=1)
+            answered += 1
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as group:
+                for _ in range(330):
+                    group.start_soon(one)
+    assert answered == 330 and len(fake.requests) == 330
     assert fake.rate_limited == 0
 
 
