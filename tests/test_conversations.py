@@ -57,10 +57,30 @@ async def test_paging_returns_every_conversation_exactly_once_across_tied_timest
     assert len(seen) == len(set(seen))
 
 
-async def test_max_results_collects_several_pages_in_one_call(mcp: Client, fake: FakeMissive) -> None:
-    page = await call(mcp, "list_conversations", all=True, limit=5, max_results=12)
-    assert len(page["conversations"]) >= 12
-    assert len([r for r in fake.requests if r.path == "/v1/conversations"]) >= 2
+async def test_max_results_collects_full_pages_and_its_cursor_resumes_without_gaps(
+    mcp: Client, fake: FakeMissive
+) -> None:
+    everything = await call(mcp, "list_conversations", all=True, limit=50, max_results=200)
+    expected = [c["id"] for c in everything["conversations"]]
+    fake.requests.clear()
+    seen: list[str] = []
+    oversized: list[list[int]] = []
+    until = None
+    for _ in range(50):
+        page = await call(
+            mcp, "list_conversations", all=True, limit=5, max_results=7, **({"until": until} if until else {})
+        )
+        if len(page["conversations"]) > 7:
+            oversized.append([c["last_activity_at"] for c in page["conversations"]])
+        seen.extend(c["id"] for c in page["conversations"])
+        if not page["has_more"]:
+            break
+        until = page["next_until"]
+    assert seen == expected  # the same order, nothing repeated, nothing skipped
+    limits = [int(r.query["limit"]) for r in fake.requests if r.path == "/v1/conversations"]
+    assert min(limits) >= 5, limits  # never a page smaller than the caller's limit
+    # More than max_results only for one run of tied timestamps, served whole rather than split.
+    assert all(len(set(stamps)) == 1 for stamps in oversized), oversized
 
 
 async def test_get_conversation_unwraps_the_list_shaped_answer(mcp: Client, fake: FakeMissive) -> None:

@@ -42,6 +42,24 @@ class UpdatedConversations(BaseModel):
     conversations: list[Conversation]
 
 
+def trim_page(
+    items: list[Conversation], room: int, cursor: int | None, *, first: bool
+) -> tuple[list[Conversation], int | None]:
+    """The newest `room` items of a newest-first page and the cursor that resumes right after them. The cut
+    falls before a run of tied timestamps (`until` includes its boundary, so the run comes back whole next
+    time). A run that fills all the room waits for the next call, unless it is the first thing this call
+    found: then it is served whole, a few more than asked rather than a gap."""
+    if len(items) <= room:
+        return items, cursor
+    boundary = items[room - 1].last_activity_at
+    if boundary is None:
+        return items, cursor
+    kept = [item for item in items[:room] if item.last_activity_at != boundary]
+    if kept or not first:
+        return kept, boundary
+    return items, cursor
+
+
 def shape(items: list[Any], response_format: str) -> list[Any]:
     return items if response_format == "detailed" else [item.concise() for item in items]
 
@@ -107,12 +125,18 @@ async def list_conversations(
     collected: list[Conversation] = []
     cursor = until
     while True:
-        page_limit = limit if max_results is None else max(2, min(50, wanted - len(collected)))
+        # Collecting: full pages (never smaller than `limit`), the last one trimmed, so the rate budget is not
+        # spent on pages of 2.
+        page_limit = limit if max_results is None else min(50, max(limit, wanted - len(collected)))
         page = await client.list_conversations({**params, "limit": page_limit, "until": cursor})
         served, cursor = split_page(page, page_limit, lambda c: c.last_activity_at)
         seen = {c.id for c in collected}
-        collected.extend(c for c in served if c.id not in seen)
-        if cursor is None or max_results is None or len(collected) >= wanted:
+        fresh = [c for c in served if c.id not in seen]
+        full = max_results is not None and len(collected) + len(fresh) >= wanted
+        if full:
+            fresh, cursor = trim_page(fresh, wanted - len(collected), cursor, first=not collected)
+        collected.extend(fresh)
+        if cursor is None or max_results is None or full:
             break
     return ConversationPage(
         conversations=shape(collected, response_format), has_more=cursor is not None, next_until=cursor
