@@ -100,3 +100,24 @@ async def test_the_thread_resource_serves_the_same_thread_as_text(mcp: Client) -
 async def test_an_unknown_thread_is_an_error_naming_the_id(mcp: Client) -> None:
     text = await fail(mcp, "read_conversation", conversation_id="ffffffff-0000-4000-8000-000000000000")
     assert "ffffffff-0000-4000-8000-000000000000" in text
+
+
+async def test_a_thread_read_says_each_thing_once(mcp: Client, fake: FakeMissive) -> None:
+    conversation_id = await busiest(mcp)
+    thread = await call(mcp, "read_conversation", conversation_id=conversation_id)
+    messages = fake.workspace.conversations[conversation_id].messages
+    assert len({(m.subject or "").removeprefix("Re: ") for m in messages}) == 1, "the seed thread keeps one subject"
+    assert len(messages) >= 3
+    assert all("subject" not in e for e in thread["entries"])  # "Re: <the thread's subject>" says nothing new
+    assert "authors" not in thread["conversation"]  # each entry names its author
+    assert all(value != [] for value in thread["conversation"].values())
+    assert "older_omitted" not in thread
+
+
+def test_a_new_subject_in_a_thread_is_kept() -> None:
+    from missive_mcp.tools.threads import Entry, _drop_repeated_subjects
+
+    subjects = ["Invoice 42", "RE: Invoice 42", "Fwd: Re: invoice 42", "Refund issued", "Re: Refund issued", None]
+    entries = [Entry(kind="message", id=str(i), body="x", subject=s) for i, s in enumerate(subjects)]
+    _drop_repeated_subjects(entries, "Invoice 42")
+    assert [e.subject for e in entries] == [None, None, None, "Refund issued", None, None]

@@ -55,8 +55,11 @@ class Conversation(MissiveModel):
     web_url: str | None = None
 
     def concise(self) -> Conversation:
-        """The fields an agent acts on: users only where a flag holds, no link (the id opens it)."""
+        """The fields an agent acts on: users only where a flag holds, no empty lists, no link (the id opens it)."""
         lean: Conversation = super().concise()
         lean.users = [state for state in (u.concise() for u in self.users) if state.model_fields_set - {"id", "name"}]
         lean.web_url = None
+        for name in ("assignees", "shared_labels", "users", "authors"):
+            if not getattr(lean, name):
+                setattr(lean, name, None)  # an empty list says nothing an absent one does not
         return lean

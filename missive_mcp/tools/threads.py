@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -166,7 +167,7 @@ class Thread(BaseModel):
     conversation: Conversation
     entries: list[Entry]
     """Oldest first."""
-    older_omitted: bool = False
+    older_omitted: bool | None = None
     """True when the thread is longer than max_items: list_conversation_messages pages further back."""
 
 
@@ -226,7 +227,30 @@ async def read_conversation(
     entries = [_entry(kind, readable(item, max_body_chars, kind)) for kind, items in found.items() for item in items]
     entries.sort(key=lambda e: (e.at or 0, e.kind != "message"))
     omitted = any(more.values()) or len(entries) > max_items
-    return Thread(conversation=conversation.concise(), entries=entries[-max_items:], older_omitted=omitted)
+    lean = conversation.concise()
+    lean.authors = None  # each entry names its author
+    _drop_repeated_subjects(entries, lean.subject or lean.latest_message_subject)
+    return Thread(conversation=lean, entries=entries[-max_items:], older_omitted=omitted or None)
+
+
+_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)
+
+
+def _drop_repeated_subjects(entries: list[Entry], thread_subject: str | None) -> None:
+    """A message's subject only where it says something new: not the thread's, not the last one's again
+    (a "Re:" or "Fwd:" in front changes nothing)."""
+
+    def key(subject: str | None) -> str:
+        return _REPLY_PREFIX.sub("", subject or "").strip().casefold()
+
+    last = key(thread_subject)
+    for entry in entries:
+        if entry.subject is None:
+            continue
+        current = key(entry.subject)
+        if current == last:
+            entry.subject = None
+        last = current
 
 
 TOOLS = [
