@@ -60,7 +60,7 @@ async def test_create_draft_wraps_the_draft_in_its_envelope(mcp: Client, fake: F
     assert result["draft"]["id"] in {d["id"] for d in drafts["drafts"]}
 
 
-@pytest.mark.parametrize("how", [{"send": True}, {"send_at": 4_102_444_800}])
+@pytest.mark.parametrize("how", [{"send": True}, {"send_at": 4_102_444_800}, {"send_at": 1}])
 async def test_sending_is_refused_without_permission_and_nothing_is_created(
     fake: FakeMissive, how: dict[str, Any]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import time
 from typing import Annotated, Any
 
@@ -55,13 +56,14 @@ class Deleted(BaseModel):
     id: str
 
 
-def check_attachments(attachments: list[FileUpload] | None, payload_bytes: int) -> None:
+def check_attachments(attachments: list[FileUpload] | None, body: dict[str, Any]) -> None:
     """Refuse before sending what Missive would refuse: bad base64, more than 25 files, over 10 MB in all."""
     for index, file in enumerate(attachments or []):
         try:
             base64.b64decode(file.base64_data, validate=True)
         except (binascii.Error, ValueError):
             raise InvalidArgumentError(f"attachments[{index}].base64_data", "is not valid base64.") from None
+    payload_bytes = len(json.dumps(body, ensure_ascii=False).encode())  # what goes on the wire, in bytes
     if payload_bytes > MAX_REQUEST_BYTES:
         raise InvalidArgumentError(
             "attachments", f"the request would be {payload_bytes / 1e6:.1f} MB; Missive accepts at most 10 MB in all."
@@ -70,7 +72,7 @@ def check_attachments(attachments: list[FileUpload] | None, payload_bytes: int) 
 
 def check_sending(settings: Settings, send: bool | None, send_at: int | None, recipients: list[Party]) -> None:
     """Sending is a permission of its own, checked in code before anything reaches Missive."""
-    if not (send or send_at):
+    if not send and send_at is None:
         return
     if not settings.allow_send:
         raise PermissionDeniedError(
@@ -78,7 +80,7 @@ def check_sending(settings: Settings, send: bool | None, send_at: int | None, re
             "send/send_at to leave a draft a person can review and send, or ask the operator to set "
             "MISSIVE_ALLOW_SEND=true."
         )
-    if send and send_at:
+    if send and send_at is not None:
         raise InvalidArgumentError("send_at", "give send=true to send now or send_at to schedule, not both.")
     if send_at is not None and send_at < time.time() - 60:
         raise InvalidArgumentError("send_at", "is in the past; give a future Unix timestamp in seconds.")
@@ -122,7 +124,7 @@ async def create_draft(
     add_shared_labels: Annotated[IdList | None, Field(description="Label ids; needs organization.")] = None,
     remove_shared_labels: IdList | None = None,
     send: Annotated[bool | None, Field(description="Send now (only if the server allows sending).")] = None,
-    send_at: Annotated[int | None, Field(ge=0, description="Schedule sending at this Unix time (seconds).")] = None,
+    send_at: Annotated[int | None, Field(ge=1, description="Schedule sending at this Unix time (seconds).")] = None,
     auto_followup: bool | None = None,
     external_response_id: Annotated[str | None, Field(description="WhatsApp template id.")] = None,
     external_response_variables: dict[str, str] | None = None,
@@ -165,7 +167,7 @@ async def create_draft(
         bcc_fields=bcc_fields and [p.model_dump(exclude_none=True) for p in bcc_fields],
         attachments=attachments and [a.model_dump() for a in attachments],
     )
-    check_attachments(attachments, len(str(draft)))
+    check_attachments(attachments, {"drafts": draft})
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
     check = f"Look in list_conversation_drafts (and list_conversation_messages if it was sent) of {where}"
     created = await state(ctx).client.create_draft(draft, check=check)

@@ -43,7 +43,7 @@ async def create_message(
         to_fields=[p.model_dump(exclude_none=True) for p in to_fields],
         attachments=attachments and [a.model_dump() for a in attachments],
     )
-    check_attachments(attachments, len(str(message)))
+    check_attachments(attachments, {"messages": message})
     check = (
         "Call create_message again with the same external_id (Missive recognises it), or look in list_conversations"
         if external_id
