@@ -12,7 +12,8 @@ import logging
 import random
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -159,7 +160,12 @@ class MissiveClient:
                 )
             else:
                 if response.is_success:
-                    return _decode(response)
+                    try:
+                        return _decode(response)
+                    except APIError as unreadable:
+                        if idempotent:
+                            raise APIError(f"{unreadable} Try again.", status=unreadable.status) from None
+                        raise _accepted_but_unreadable(unreadable, check) from None
                 failure = self._status_error(response, what)
                 sent = not isinstance(failure, RateLimitError | AuthenticationError | ForbiddenError)
             if not idempotent:
@@ -274,7 +280,8 @@ class MissiveClient:
             what=f"Conversation {conversation_id!r} or target {target!r}",
             check=f"Call get_conversation with {conversation_id!r}: after a merge it answers the target conversation",
         )
-        found = _many(body, "conversations", Conversation)
+        with _written(f"Call get_conversation with {conversation_id!r} to see the merged conversation"):
+            found = _many(body, "conversations", Conversation)
         return found[0] if found else None
 
     async def list_conversation_items(
@@ -296,7 +303,8 @@ class MissiveClient:
 
     async def create_draft(self, draft: dict[str, Any], *, check: str) -> Message | None:
         body = await self.request("POST", "drafts", body={"drafts": draft}, check=check)
-        found = _many(body, "drafts", Message)
+        with _written(check):
+            found = _many(body, "drafts", Message)
         return found[0] if found else None
 
     async def delete_draft(self, draft_id: str) -> None:
@@ -305,7 +313,8 @@ class MissiveClient:
 
     async def create_message(self, message: dict[str, Any], *, check: str) -> Message | None:
         body = await self.request("POST", "messages", body={"messages": message}, check=check)
-        found = _many(body, "messages", Message)
+        with _written(check):
+            found = _many(body, "messages", Message)
         return found[0] if found else None
 
     # Contacts ------------------------------------------------------------------------------------
@@ -321,7 +330,8 @@ class MissiveClient:
 
     async def create_contacts(self, contacts: list[dict[str, Any]], *, check: str) -> list[Contact]:
         body = await self.request("POST", "contacts", body={"contacts": contacts}, check=check)
-        return _many(body, "contacts", Contact)
+        with _written(check):
+            return _many(body, "contacts", Contact)
 
     async def update_contacts(self, contact_ids: Sequence[str], changes: dict[str, Any]) -> list[Contact]:
         path = f"contacts/{path_ids('contact_ids', contact_ids)}"
@@ -385,9 +395,26 @@ def _decode(response: httpx2.Response) -> Any:
         return response.json()
     except ValueError:
         raise APIError(
-            f"Missive answered HTTP {response.status_code} with a body that is not JSON; try again.",
-            status=response.status_code,
+            f"Missive answered HTTP {response.status_code} with a body that is not JSON.", status=response.status_code
         ) from None
+
+
+def _accepted_but_unreadable(failure: APIError, check: str) -> APIError:
+    """A POST Missive accepted (2xx) whose answer we cannot read: it happened, so it must not be repeated."""
+    return APIError(
+        f"{failure} Missive accepted the write, so it happened: do not repeat it (that would do it twice). "
+        f"{check or 'Check the result with the matching list tool'}.",
+        status=failure.status,
+    )
+
+
+@contextmanager
+def _written(check: str) -> Iterator[None]:
+    """Reading the answer to an accepted POST: an answer we cannot read must not invite a repeat."""
+    try:
+        yield
+    except APIError as failure:
+        raise _accepted_but_unreadable(failure, check) from None
 
 
 def _error_message(response: httpx2.Response) -> str | None:
@@ -420,7 +447,7 @@ def _unwrap(body: Any, key: str) -> Any:
         return None
     if isinstance(body, dict) and key in body:
         return body[key]  # pyright: ignore[reportUnknownVariableType]
-    raise APIError(f"Missive answered without the expected {key!r} envelope; try again.", status=200)
+    raise APIError(f"Missive answered without the expected {key!r} envelope.", status=200)
 
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}

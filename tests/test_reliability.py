@@ -136,6 +136,21 @@ async def test_a_post_is_sent_exactly_once_and_an_unknown_outcome_says_how_to_ch
         assert any("Once only" in b for b in bodies)
 
 
+@pytest.mark.parametrize(
+    "answer", [b"<html>Created</html>", b'{"unexpected": true}', b'{"drafts": [{"id": 42, "body": []}]}']
+)
+async def test_an_accepted_post_whose_answer_cannot_be_read_says_it_happened(fake: FakeMissive, answer: bytes) -> None:
+    async with server_for(fake) as mcp:
+        conversation = (await call(mcp, "list_conversations", inbox=True, limit=2))["conversations"][0]["id"]
+        fake.faults.append(Fault(status=201, body=answer, method="POST", after_write=True))
+        text = await fail(mcp, "create_draft", conversation=conversation, body="Exactly once")
+        drafts = await call(mcp, "list_conversation_drafts", conversation_id=conversation)
+    assert "accepted the write" in text and "do not repeat it" in text and "list_conversation_drafts" in text
+    assert "try again" not in text.lower()
+    assert len([r for r in fake.requests if r.method == "POST"]) == 1
+    assert sum("Exactly once" in (d.get("body") or "") for d in drafts["drafts"]) == 1
+
+
 async def test_a_wrong_token_is_explained_and_never_echoed(fake: FakeMissive, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "missive_pat-wrong-and-secret"
