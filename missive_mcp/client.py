@@ -51,6 +51,7 @@ from .models import (
     User,
 )
 from .settings import TOKEN_HELP, Settings
+from .text import sanitize_tree
 
 logger = logging.getLogger(__name__)
 
@@ -392,11 +393,14 @@ def _decode(response: httpx2.Response) -> Any:
     if not response.content.strip():
         return None
     try:
-        return response.json()
+        data = response.json()
     except ValueError:
         raise APIError(
             f"Missive answered HTTP {response.status_code} with a body that is not JSON.", status=response.status_code
         ) from None
+    # Everything Missive relays was written by someone else (subjects, names, previews, bodies): no character
+    # a person cannot see reaches the agent, in any field, concise or detailed.
+    return sanitize_tree(data)
 
 
 def _accepted_but_unreadable(failure: APIError, check: str) -> APIError:

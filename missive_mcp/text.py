@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from html.parser import HTMLParser
+from typing import Any
 
 import html2text
 
@@ -64,26 +65,37 @@ def html_to_text(body: str | None, *, keep_quotes: bool = False) -> str:
 def sanitize(text: str) -> str:
     """Remove characters a reader cannot see but a model reads: zero-width and bidirectional controls, tag
     characters, byte-order marks and other control characters. Newlines and tabs stay; joiners stay between
-    non-ASCII characters, where scripts and emoji need them."""
-    kept: list[str] = []
-    for index, char in enumerate(text):
-        if char in "\n\t":
-            kept.append(char)
-            continue
-        if char in "\u2028\u2029":
-            kept.append("\n")
-            continue
-        category = unicodedata.category(char)
-        if category == "Cf":
-            if char in _JOINERS and _between_non_ascii(text, index):
-                kept.append(char)
-            continue
-        if category in ("Cc", "Co", "Cs", "Cn") and char != "\r":
-            continue
-        if char == "\r":
-            continue
-        kept.append(char)
-    return "".join(kept)
+    non-ASCII characters, where scripts and emoji need them. Plain printable ASCII is returned untouched."""
+    if not _NOT_PLAIN.search(text):
+        return text
+    return _NOT_PLAIN.sub(lambda match: _visible(text, match.start()), text)
+
+
+_NOT_PLAIN = re.compile(r"[^\t\n\x20-\x7e]")
+
+
+def _visible(text: str, index: int) -> str:
+    """What one character that is not plain ASCII becomes: itself, a newline, or nothing."""
+    char = text[index]
+    if char in "\u2028\u2029":
+        return "\n"
+    category = unicodedata.category(char)
+    if category == "Cf":
+        return char if char in _JOINERS and _between_non_ascii(text, index) else ""
+    if category in ("Cc", "Co", "Cs", "Cn"):
+        return ""
+    return char
+
+
+def sanitize_tree(value: Any) -> Any:
+    """`sanitize` applied to every string of a decoded JSON document (keys are the API's own)."""
+    if isinstance(value, str):
+        return sanitize(value)
+    if isinstance(value, list):
+        return [sanitize_tree(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, dict):
+        return {key: sanitize_tree(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    return value
 
 
 def tidy(text: str) -> str:

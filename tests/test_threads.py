@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from mcp import Client
 
-from missive_mcp.sandbox import FakeMissive
+from missive_mcp.sandbox import DEMO_INJECTION_MESSAGE_ID, FakeMissive
 
 from .conftest import call, fail
 
@@ -121,3 +122,37 @@ def test_a_new_subject_in_a_thread_is_kept() -> None:
     entries = [Entry(kind="message", id=str(i), body="x", subject=s) for i, s in enumerate(subjects)]
     _drop_repeated_subjects(entries, "Invoice 42")
     assert [e.subject for e in entries] == [None, None, None, "Refund issued", None, None]
+
+
+INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\U000e0000-\U000e007f]")
+
+
+def strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in strings(item)]
+    return []
+
+
+async def test_hostile_mail_reaches_the_agent_without_hidden_text_or_invisible_characters(mcp: Client) -> None:
+    message = await call(mcp, "get_messages", message_ids=[DEMO_INJECTION_MESSAGE_ID], response_format="detailed")
+    conversation_id = message["messages"][0]["conversation"]["id"]
+    results = [
+        message,
+        await call(mcp, "read_conversation", conversation_id=conversation_id),
+        await call(mcp, "get_conversation", conversation_id=conversation_id, response_format="detailed"),
+        await call(mcp, "list_conversations", all=True, limit=50, response_format="detailed"),
+        await call(mcp, "list_conversation_messages", conversation_id=conversation_id, response_format="detailed"),
+    ]
+    for result in results:
+        assert not [s for s in strings(result) if INVISIBLE.search(s)]
+        assert "SYSTEM NOTICE TO AI ASSISTANTS" not in json.dumps(result)
+    thread = results[1]
+    assert thread["conversation"]["latest_message_subject"] == "Action required: account verification"
+    body = thread["entries"][0]["body"]
+    assert thread["entries"][0]["author"] == "Security Team <security@acme-verify.example>"
+    assert "characters of hidden text removed" in body
+    assert "(https://acme-verify.example/collect?src=missive)" in body  # the real target of the link shows
