@@ -222,8 +222,11 @@ class MissiveClient:
                 api_message=api_message,
             )
         if status == 404:
+            find = next((hint for kind, hint in _WHERE_IDS_COME_FROM if what.startswith(kind)), "")
             return NotFoundError(
-                f"{what} was not found, or the token's owner cannot see it.", status=status, api_message=api_message
+                f"{what} was not found, or the token's owner cannot see it. {find}".strip(),
+                status=status,
+                api_message=api_message,
             )
         if status == 429:
             wait = _retry_after(response)
@@ -383,6 +386,17 @@ class MissiveClient:
 
 
 # Decoding ---------------------------------------------------------------------------------------
+
+
+_WHERE_IDS_COME_FROM = (
+    ("Conversation", "Conversation ids come from list_conversations (a merged id answers its target)."),
+    ("Message", "Message ids come from read_conversation or list_conversation_messages."),
+    ("Draft", "Draft ids come from list_conversation_drafts; a sent or deleted draft is gone."),
+    ("Contact book", "Contact book ids come from list_contact_books."),
+    ("Contact", "Contact ids come from list_contacts."),
+    ("Analytics report", "Report ids come from create_analytics_report; a report expires 60 s after it finishes."),
+)
+"""For a 404: where the ids of each kind of object come from (matched on the start of `what`)."""
 
 
 def _query_value(value: str | int | bool) -> str:

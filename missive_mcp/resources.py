@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
+from .errors import MissiveError, NotFoundError
 from .settings import Settings
 from .tools import contacts, threads
 from .tools._common import AppState
@@ -42,6 +45,21 @@ def render_thread(thread: threads.Thread) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def readable_errors(read: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+    """A resource read that fails says why, as a tool would (the SDK withholds any other exception's text)."""
+
+    @functools.wraps(read)
+    async def guarded(*args: Any, **kwargs: Any) -> str:
+        try:
+            return await read(*args, **kwargs)
+        except NotFoundError as exc:
+            raise ResourceNotFoundError(str(exc)) from None
+        except MissiveError as exc:
+            raise ResourceError(str(exc)) from None
+
+    return guarded
+
+
 def register(server: MCPServer[AppState], settings: Settings, current: Callable[[], AppState]) -> None:
     """Add the resources the settings permit."""
     if "conversations" in settings.toolsets:
@@ -52,6 +70,7 @@ def register(server: MCPServer[AppState], settings: Settings, current: Callable[
             description="A whole conversation as readable text: metadata, then messages, comments and posts.",
             mime_type="text/markdown",
         )
+        @readable_errors
         async def conversation(conversation_id: str, ctx: Context[Any, Any]) -> str:
             return render_thread(await threads.read_conversation(ctx, conversation_id))
 
@@ -60,6 +79,7 @@ def register(server: MCPServer[AppState], settings: Settings, current: Callable[
         @server.resource(
             "missive://contacts/{contact_id}", name="contact", description="One contact as JSON.", mime_type=JSON
         )
+        @readable_errors
         async def contact(contact_id: str, ctx: Context[Any, Any]) -> str:
             return _json((await contacts.get_contact(ctx, contact_id)).model_dump(mode="json", exclude_none=True))
 
@@ -71,7 +91,7 @@ def register(server: MCPServer[AppState], settings: Settings, current: Callable[
             items = await fetch(current().client)
             return _json({key: [item.concise().model_dump(mode="json", exclude_none=True) for item in items]})
 
-        server.resource(uri, name=key, description=description, mime_type=JSON)(read)
+        server.resource(uri, name=key, description=description, mime_type=JSON)(readable_errors(read))
 
     page = {"limit": 200, "offset": 0}
     reference(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from mcp import Client
 
@@ -91,9 +93,25 @@ async def test_get_conversation_unwraps_the_list_shaped_answer(mcp: Client, fake
     assert fake.requests[-1].path == f"/v1/conversations/{wanted}"
 
 
-async def test_unknown_conversation_names_the_id_and_where_ids_come_from(mcp: Client) -> None:
-    text = await fail(mcp, "get_conversation", conversation_id="00000000-0000-4000-8000-000000000000")
-    assert "00000000-0000-4000-8000-000000000000" in text and "not found" in text
+UNKNOWN = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "lister"),
+    [
+        ("get_conversation", {"conversation_id": UNKNOWN}, "list_conversations"),
+        ("list_conversation_comments", {"conversation_id": UNKNOWN}, "list_conversations"),
+        ("get_messages", {"message_ids": [UNKNOWN]}, "read_conversation"),
+        ("delete_draft", {"draft_id": UNKNOWN}, "list_conversation_drafts"),
+        ("get_contact", {"contact_id": UNKNOWN}, "list_contacts"),
+        ("list_contacts", {"contact_book": UNKNOWN}, "list_contact_books"),
+    ],
+)
+async def test_an_unknown_id_is_named_with_the_tool_that_lists_real_ones(
+    mcp: Client, tool: str, arguments: dict[str, Any], lister: str
+) -> None:
+    text = await fail(mcp, tool, **arguments)
+    assert UNKNOWN in text and "not found" in text and lister in text, text
 
 
 async def test_an_id_cannot_reach_another_path(mcp: Client, fake: FakeMissive) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from mcp import Client
+from mcp import Client, MCPError
 
 pytestmark = pytest.mark.anyio
 
@@ -38,3 +38,13 @@ async def test_reference_lists_are_resources_a_client_can_attach(mcp: Client) ->
     assert '"shared_labels":[{' in labels.contents[0].text  # type: ignore[union-attr]
     templates = {t.uri_template for t in (await mcp.list_resource_templates()).resource_templates}
     assert {"missive://conversations/{conversation_id}", "missive://contacts/{contact_id}"} <= templates
+
+
+async def test_a_resource_that_cannot_be_read_says_why(mcp: Client) -> None:
+    unknown = "00000000-0000-4000-8000-000000000000"
+    with pytest.raises(MCPError) as missing:
+        await mcp.read_resource(f"missive://conversations/{unknown}")
+    assert unknown in str(missing.value) and "list_conversations" in str(missing.value)
+    with pytest.raises(MCPError) as contact:
+        await mcp.read_resource(f"missive://contacts/{unknown}")
+    assert "list_contacts" in str(contact.value)

@@ -40,7 +40,7 @@ async def create_analytics_report(
     time_zone: Annotated[str | None, Field(description="IANA time zone, e.g. Europe/Paris.")] = None,
     teams: Annotated[Ids, Field(description="Team ids (list_teams).")] = None,
     users: Annotated[Ids, Field(description="User ids (list_users).")] = None,
-    accounts: Ids = None,
+    accounts: Annotated[Ids, Field(description="Account ids (Missive settings; no tool lists them).")] = None,
     account_types: Ids = None,
     shared_labels: Annotated[Ids, Field(description="Label ids (list_shared_labels).")] = None,
 ) -> ReportCreated:

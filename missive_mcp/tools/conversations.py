@@ -77,14 +77,14 @@ async def list_conversations(
     drafts: Flag = None,
     shared_label: Annotated[str | None, Field(description="Shared label id (list_shared_labels).")] = None,
     team_inbox: Annotated[str | None, Field(description="Team id (list_teams): its inbox.")] = None,
-    team_closed: Annotated[str | None, Field(description="Team id: its closed conversations.")] = None,
-    team_all: Annotated[str | None, Field(description="Team id: all its conversations.")] = None,
+    team_closed: Annotated[str | None, Field(description="Team id (list_teams): its closed conversations.")] = None,
+    team_all: Annotated[str | None, Field(description="Team id (list_teams): all its conversations.")] = None,
     limit: Annotated[int, Field(ge=2, le=50, description="Conversations per API page.")] = 25,
     until: Until = None,
     organization: Annotated[str | None, Field(description="Organization id (list_organizations).")] = None,
     email: Annotated[str | None, Field(description="Only with this contact address.")] = None,
     domain: Annotated[str | None, Field(description="Only with contacts of this domain.")] = None,
-    contact_organization: Annotated[str | None, Field(description="Contact organization id.")] = None,
+    contact_organization: Annotated[str | None, Field(description="Contact group id (list_contact_groups).")] = None,
     max_results: Annotated[
         int | None, Field(ge=2, le=200, description="Collect several pages in one call, up to about this many.")
     ] = None,
@@ -163,13 +163,13 @@ async def update_conversation(
     team: Annotated[str | None, Field(description="Team id (list_teams) to move to.")] = None,
     add_users: Annotated[IdList | None, Field(description="User ids (list_users) to give access.")] = None,
     add_assignees: Annotated[IdList | None, Field(description="User ids (list_users) to assign.")] = None,
-    remove_assignees: IdList | None = None,
+    remove_assignees: Annotated[IdList | None, Field(description="User ids (list_users).")] = None,
     add_shared_labels: Annotated[
         IdList | None, Field(description="Label ids (list_shared_labels); needs organization.")
     ] = None,
-    remove_shared_labels: IdList | None = None,
+    remove_shared_labels: Annotated[IdList | None, Field(description="Label ids (list_shared_labels).")] = None,
     add_to_inbox: bool | None = None,
-    add_to_team_inbox: Annotated[str | None, Field(description="Team id whose inbox gets it.")] = None,
+    add_to_team_inbox: Annotated[str | None, Field(description="Team id (list_teams) whose inbox gets it.")] = None,
     close: bool | None = None,
     reopen: bool | None = None,
 ) -> UpdatedConversations:
@@ -206,8 +206,13 @@ async def update_conversation(
 
 async def merge_conversations(
     ctx: Context[Any, Any],
-    conversation_id: Annotated[ConversationId, Field(description="The conversation to merge away.")],
-    target: Annotated[ConversationId, Field(description="The conversation that receives everything and survives.")],
+    conversation_id: Annotated[
+        ConversationId, Field(description="The conversation to merge away (list_conversations).")
+    ],
+    target: Annotated[
+        ConversationId,
+        Field(description="The conversation that receives everything and survives (list_conversations)."),
+    ],
     subject: Annotated[str | None, Field(description="Subject for the merged conversation.")] = None,
 ) -> ConversationResult:
     """Merge a conversation into `target`: its messages, comments and posts move there and conversation_id

@@ -22,7 +22,7 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 
 class Party(BaseModel):
-    """A sender or recipient: an email address, a phone number, or a channel user id/username."""
+    """Sender or recipient: email address, phone number, or channel user id/username."""
 
     model_config = ConfigDict(extra="forbid")
     name: str | None = None
@@ -118,11 +118,13 @@ async def create_draft(
     team: Annotated[str | None, Field(description="Team id (list_teams).")] = None,
     force_team: bool | None = None,
     organization: Annotated[str | None, Field(description="Organization id (list_organizations).")] = None,
-    add_users: IdList | None = None,
+    add_users: Annotated[IdList | None, Field(description="User ids (list_users) to give access.")] = None,
     add_assignees: Annotated[IdList | None, Field(description="User ids (list_users).")] = None,
-    remove_assignees: IdList | None = None,
-    add_shared_labels: Annotated[IdList | None, Field(description="Label ids; needs organization.")] = None,
-    remove_shared_labels: IdList | None = None,
+    remove_assignees: Annotated[IdList | None, Field(description="User ids (list_users).")] = None,
+    add_shared_labels: Annotated[
+        IdList | None, Field(description="Label ids (list_shared_labels); needs organization.")
+    ] = None,
+    remove_shared_labels: Annotated[IdList | None, Field(description="Label ids (list_shared_labels).")] = None,
     send: Annotated[bool | None, Field(description="Send now (only if the server allows sending).")] = None,
     send_at: Annotated[int | None, Field(ge=1, description="Schedule sending at this Unix time (seconds).")] = None,
     auto_followup: bool | None = None,
