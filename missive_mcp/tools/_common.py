@@ -68,9 +68,7 @@ ContactBookId = _id("Contact book", "list_contact_books")
 OrganizationId = _id("Organization", "list_organizations")
 IdList = list[str]
 
-Until = Annotated[
-    int | None, Field(ge=0, description="Cursor: the previous page's next_until (Unix seconds).")
-]
+Until = Annotated[int | None, Field(ge=0, description="Cursor: the previous page's next_until (Unix seconds).")]
 ItemLimit = Annotated[int, Field(ge=1, le=10, description="Items per page (Missive allows at most 10).")]
 OffsetLimit = Annotated[int, Field(ge=1, le=200, description="Results per page (at most 200).")]
 Offset = Annotated[int, Field(ge=0, description="Skip this many results: the previous page's next_offset.")]
