@@ -143,14 +143,16 @@ class MissiveClient:
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         content = None if body is None else json.dumps(body).encode()
         idempotent = method in _IDEMPOTENT
-        attempt = 0
+        attempt = timeouts = 0
         while True:
             attempt += 1
             try:
                 response = await self._send(method, path, query, content)
             except (TimeoutError, httpx2.TimeoutException):
+                timeouts += 1
                 failure: MissiveError = APITimeoutError(
-                    f"Missive did not answer within {self.settings.timeout:.0f} s ({method} /{path})."
+                    f"Missive did not answer within {self.settings.timeout:g} s ({method} /{path})"
+                    + (", twice." if timeouts > 1 else ".")
                 )
                 sent = True
             except httpx2.TransportError as exc:
@@ -177,7 +179,8 @@ class MissiveClient:
                         "before trying again."
                     ) from None
                 raise failure
-            delay = self._retry_delay(failure, attempt)
+            # A hung upstream is retried once, not max_attempts times: the call ends after two timeouts.
+            delay = None if timeouts > 1 else self._retry_delay(failure, attempt)
             if delay is None:
                 raise failure
             logger.info("%s /%s failed (%s); retry %d in %.1f s", method, path, type(failure).__name__, attempt, delay)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -59,3 +61,30 @@ async def test_a_report_that_never_finishes_times_out_with_what_to_do(mcp: Clien
 async def test_a_period_that_ends_before_it_starts_is_refused(mcp: Client, fake: FakeMissive) -> None:
     text = await fail(mcp, "create_analytics_report", organization="o", start=10, end=5)
     assert "`end`" in text and fake.requests == []
+
+
+async def test_an_expired_report_is_not_found_and_the_error_says_to_create_it_again(fake: FakeMissive) -> None:
+    fake.report_delay, fake.report_ttl = 0.0, 0.05
+    async with Client(create_server(settings_for(fake), transport=fake.transport())) as mcp:
+        org = await organization(mcp)
+        created = await call(mcp, "create_analytics_report", organization=org, start=1, end=2)
+        await anyio.sleep(0.2)  # ready at once, gone 50 ms later: the live API then answers an empty 404
+        text = await fail(mcp, "get_analytics_report", report_id=created["report_id"], timeout=0.1)
+    assert "expired" in text and "create_analytics_report" in text
+    polls = [r for r in fake.requests if r.path == f"/v1/analytics/reports/{created['report_id']}"]
+    assert polls
+
+
+def test_polls_come_quickly_while_a_report_is_young_then_back_off_to_five_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(analytics, "POLL_INTERVAL", 0.75)  # the shipped schedule, not the tests' quick one
+    clock, interval, waits = 0.0, 0.0, []
+    for polls in range(1, 40):
+        interval = analytics.poll_interval(polls, clock, interval)
+        waits.append(interval)
+        clock += interval
+    quick = [w for w, at in zip(waits, itertools.accumulate([0.0, *waits[:-1]]), strict=True) if at < 10]
+    assert quick[:4] == [0.1875, 0.375, 0.5625, 0.75] and max(quick) == 0.75  # answered < 1 s after ready
+    assert waits[-1] == 5.0 and waits == sorted(waits)  # then Missive's suggested 5 s, never faster again
+    assert sum(1 for at in itertools.accumulate(waits) if 60 <= at < 120) <= 12  # a long wait: ~12 polls/min

@@ -88,6 +88,15 @@ async def test_a_hung_read_times_out_then_succeeds_on_retry(fake: FakeMissive) -
     assert page["contact_books"] and len(fake.requests) == 2
 
 
+async def test_a_read_that_keeps_hanging_ends_after_two_timeouts(fake: FakeMissive) -> None:
+    fake.faults.extend(Fault(hang=True) for _ in range(4))
+    async with server_for(fake, timeout=0.2) as mcp:
+        with anyio.fail_after(10):
+            text = await fail(mcp, "list_contact_books")
+    assert "did not answer within 0.2 s (GET /contact_books), twice." in text
+    assert len(fake.requests) == 2  # one retry, not max_attempts
+
+
 async def test_a_call_the_client_cancels_cancels_its_request_and_frees_its_slot(fake: FakeMissive) -> None:
     fake.faults.extend(Fault(hang=True, path_prefix="/contact_books") for _ in range(5))
     async with server_for(fake, timeout=60.0) as mcp:

@@ -14,9 +14,12 @@ from ..models import AnalyticsReport
 from ._common import OrganizationId, ReportId, drop_none, read, state
 
 POLL_INTERVAL = 0.75
-"""The longest wait between polls, so an answer comes at most this long (plus one round trip) after the
-report is ready. Polls start closer together (a quarter, a half of it): most reports finish in 2-3 s. A long
-wait costs 80 requests a minute at most, within Missive's 300."""
+"""The wait between polls while a report is young, so one that finishes in the usual 2-3 s is answered at
+most this long (plus a round trip) after it is ready. The first polls come sooner (a quarter, a half...)."""
+QUICK_FOR = 10.0
+"""Seconds of quick polling. After that the report is a slow one and the waits grow by half each time up
+to SLOW_INTERVAL, the 5 s Missive suggests, so one long wait does not spend the shared rate budget."""
+SLOW_INTERVAL = 5.0
 
 Ids = Annotated[list[str] | None, Field(max_length=100)]
 
@@ -62,6 +65,13 @@ async def create_analytics_report(
     return ReportCreated(report_id=await state(ctx).client.create_analytics_report(report))
 
 
+def poll_interval(polls: int, waited: float, previous: float) -> float:
+    """The wait before the next poll, after `polls` polls and `waited` seconds (see POLL_INTERVAL)."""
+    if waited < QUICK_FOR:
+        return POLL_INTERVAL * min(1.0, polls / 4)
+    return min(SLOW_INTERVAL, max(previous, POLL_INTERVAL) * 1.5)
+
+
 async def get_analytics_report(
     ctx: Context[Any, Any],
     report_id: ReportId,
@@ -72,6 +82,7 @@ async def get_analytics_report(
     client = state(ctx).client
     started = time.monotonic()
     polls = 0
+    interval = 0.0
     while True:
         try:
             report = await client.get_analytics_report(report_id)
@@ -80,7 +91,7 @@ async def get_analytics_report(
             pass  # Missive answers 404 while the report is pending.
         polls += 1
         waited = time.monotonic() - started
-        interval = POLL_INTERVAL * min(1.0, polls / 4)
+        interval = poll_interval(polls, waited, interval)
         if waited + interval > timeout:
             raise MissiveError(
                 f"Report {report_id!r} was not ready after {waited:.0f} s. It may still be computing: call "
