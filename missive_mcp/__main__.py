@@ -6,12 +6,12 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pydantic import SecretStr
 
 from . import __version__
-from .settings import TOOLSETS, Settings, SettingsError
+from .settings import TOOLSETS, Settings, SettingsError, parse_bool
 
 logger = logging.getLogger("missive_mcp")
 
@@ -61,10 +61,15 @@ def parser() -> argparse.ArgumentParser:
         help="serve (default): run the MCP server; check: diagnose the token, the API and the settings",
     )
     p.add_argument("--version", action="version", version=f"missive-mcp {__version__}")
-    p.add_argument("--demo", action="store_true", help="serve a built-in demo workspace (no token, no network)")
-    p.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or http")
-    p.add_argument("--host", default="127.0.0.1", help="HTTP host to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        default=None,
+        help="serve a built-in demo workspace, no token, no network (MISSIVE_DEMO)",
+    )
+    p.add_argument("--transport", choices=("stdio", "http"), help="stdio (default) or http (MISSIVE_MCP_TRANSPORT)")
+    p.add_argument("--host", help="HTTP host to bind (MISSIVE_MCP_HOST, default 127.0.0.1)")
+    p.add_argument("--port", help="HTTP port (MISSIVE_MCP_PORT, default 8000)")
     p.add_argument("--allowed-hosts", help="HTTP: Host names clients use, comma list (MISSIVE_MCP_ALLOWED_HOSTS)")
     p.add_argument("--base-url", help="Missive API root (MISSIVE_API_BASE_URL)")
     p.add_argument(
@@ -93,9 +98,25 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(env)
 
 
+def serving_flags(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    """The flags that choose how to serve, filled from their environment variables where not given."""
+    if args.demo is None:
+        args.demo = parse_bool("MISSIVE_DEMO", env.get("MISSIVE_DEMO", ""))
+    transport = args.transport or env.get("MISSIVE_MCP_TRANSPORT", "").strip().lower() or "stdio"
+    if transport not in ("stdio", "http"):
+        raise SettingsError(f"MISSIVE_MCP_TRANSPORT must be stdio or http, not {transport!r}.")
+    args.transport = transport
+    args.host = args.host or env.get("MISSIVE_MCP_HOST", "").strip() or "127.0.0.1"
+    port = str(args.port or env.get("MISSIVE_MCP_PORT", "").strip() or "8000")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"The port (--port or MISSIVE_MCP_PORT) must be a number from 1 to 65535, not {port!r}.")
+    args.port = int(port)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        serving_flags(args, os.environ)
         settings = load_settings(args)
     except SettingsError as exc:
         print(f"missive-mcp: {exc}", file=sys.stderr)

@@ -144,6 +144,7 @@ class MissiveClient:
         content = None if body is None else json.dumps(body).encode()
         idempotent = method in _IDEMPOTENT
         attempt = timeouts = 0
+        maybe_done = False  # whether an earlier attempt may have taken effect
         while True:
             attempt += 1
             try:
@@ -170,7 +171,10 @@ class MissiveClient:
                             raise APIError(f"{unreadable} Try again.", status=unreadable.status) from None
                         raise _accepted_but_unreadable(unreadable, check) from None
                 failure = self._status_error(response, what)
+                if isinstance(failure, NotFoundError) and method == "DELETE" and maybe_done:
+                    return None  # the earlier attempt deleted it; its answer was lost on the way
                 sent = not isinstance(failure, RateLimitError | AuthenticationError | ForbiddenError)
+            maybe_done = sent and isinstance(failure, APITimeoutError | APIConnectionError | ServerError)
             if not idempotent:
                 if sent and isinstance(failure, APITimeoutError | APIConnectionError | ServerError):
                     raise WriteOutcomeUnknownError(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from missive_mcp.sandbox import DEMO_ACCOUNT_ID, FakeMissive
+from missive_mcp.sandbox import DEMO_ACCOUNT_ID, FakeMissive, Fault
 from missive_mcp.server import create_server
 
 from .conftest import call, fail, settings_for
@@ -130,6 +130,15 @@ async def test_delete_draft_deletes_it(mcp: Client, fake: FakeMissive) -> None:
     assert (fake.requests[-1].method, fake.requests[-1].path) == ("DELETE", f"/v1/drafts/{draft_id}")
     again = await fail(mcp, "delete_draft", draft_id=draft_id)
     assert draft_id in again and "not found" in again
+
+
+async def test_a_delete_whose_answer_was_lost_is_not_reported_as_not_found(mcp: Client, fake: FakeMissive) -> None:
+    conversation = await a_thread(mcp)
+    draft_id = (await call(mcp, "create_draft", conversation=conversation["id"], body="Drop me"))["draft"]["id"]
+    fake.faults.append(Fault(drop=True, method="DELETE", after_write=True))
+    result = await call(mcp, "delete_draft", draft_id=draft_id)
+    assert result == {"deleted": True, "id": draft_id}
+    assert [r.method for r in fake.requests[-2:]] == ["DELETE", "DELETE"]  # deleted, answer lost; retried: 404
 
 
 async def test_create_message_records_an_incoming_message_once_per_external_id(mcp: Client, fake: FakeMissive) -> None:

@@ -143,3 +143,27 @@ def test_cli_explains_itself() -> None:
         env={**os.environ, "MISSIVE_TOOLSETS": "nope"},
     )
     assert bad.returncode == 2 and "MISSIVE_TOOLSETS" in bad.stderr and not bad.stdout
+
+
+def test_every_flag_mirrors_an_environment_variable() -> None:
+    """--help names each flag's variable, and the serving flags really read theirs."""
+    help_text = subprocess.run(
+        [sys.executable, "-m", "missive_mcp", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for variable in ("MISSIVE_DEMO", "MISSIVE_MCP_TRANSPORT", "MISSIVE_MCP_HOST", "MISSIVE_MCP_PORT",
+                     "MISSIVE_API_BASE_URL", "MISSIVE_READ_ONLY", "MISSIVE_ALLOW_SEND", "MISSIVE_TOOLSETS",
+                     "MISSIVE_SEND_ALLOWED_DOMAINS", "MISSIVE_TIMEOUT", "MISSIVE_LOG_LEVEL",
+                     "MISSIVE_MCP_ALLOWED_HOSTS"):  # fmt: skip
+        assert variable in help_text, variable
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE")}
+    bad_port = subprocess.run(
+        [sys.executable, "-m", "missive_mcp"],
+        capture_output=True,
+        text=True,
+        env={**env, "MISSIVE_MCP_TRANSPORT": "http", "MISSIVE_MCP_PORT": "eighty"},
+    )
+    assert bad_port.returncode == 2 and "MISSIVE_MCP_PORT" in bad_port.stderr and "'eighty'" in bad_port.stderr
+    demo_check = subprocess.run(
+        [sys.executable, "-m", "missive_mcp", "check"], capture_output=True, text=True, env={**env, "MISSIVE_DEMO": "1"}
+    )
+    assert demo_check.returncode == 0, demo_check.stdout + demo_check.stderr
