@@ -12,7 +12,7 @@ from mcp import Client
 from pydantic import SecretStr
 
 from missive_mcp.limits import RateLimiter
-from missive_mcp.sandbox import FakeMissive, Fault
+from missive_mcp.sandbox import DEMO_ACCOUNT_ID, DEMO_INJECTION_MESSAGE_ID, FakeMissive, Fault
 from missive_mcp.server import create_server
 
 from .conftest import call, fail, settings_for
@@ -160,6 +160,45 @@ async def test_an_accepted_post_whose_answer_cannot_be_read_says_it_happened(fak
     assert sum("Exactly once" in (d.get("body") or "") for d in drafts["drafts"]) == 1
 
 
+async def test_a_long_retry_after_is_not_waited_out_but_said(fake: FakeMissive) -> None:
+    fake.faults.append(Fault(status=429, headers={"Retry-After": "120"}))
+    async with server_for(fake) as mcp:
+        with anyio.fail_after(10):
+            text = await fail(mcp, "list_contact_books")
+    assert "rate limit" in text and "Try again in 120 s" in text
+    assert len(fake.requests) == 1
+
+
+async def test_our_own_limiter_says_when_to_come_back_rather_than_hang(fake: FakeMissive) -> None:
+    limiter = RateLimiter(windows=((2, 100.0),), max_wait=1.0)
+    async with Client(create_server(settings_for(fake), transport=fake.transport(), limiter=limiter)) as mcp:
+        await call(mcp, "list_contact_books")
+        await call(mcp, "list_organizations")
+        with anyio.fail_after(10):
+            text = await fail(mcp, "list_teams")
+    assert "holding back to stay within Missive's rate limits" in text and "Try again in 10" in text
+    assert len(fake.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "step"),
+    [
+        ("list_conversations", {"inbox": True, "organization": "Acme Support"}, "not its name"),
+        (
+            "create_draft",
+            {"body": "Hi", "from_field": {"address": "ceo@elsewhere.example"}},
+            "list_conversation_messages",
+        ),
+    ],
+)
+async def test_missive_refusals_come_with_the_api_reason_and_the_next_step(
+    mcp: Client, fake: FakeMissive, tool: str, arguments: dict[str, Any], step: str
+) -> None:
+    text = await fail(mcp, tool, **arguments)
+    assert "Missive refused the request (HTTP 400)" in text and step in text
+    assert len(fake.requests) == 1
+
+
 async def test_a_wrong_token_is_explained_and_never_echoed(fake: FakeMissive, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "missive_pat-wrong-and-secret"
@@ -172,23 +211,63 @@ async def test_a_wrong_token_is_explained_and_never_echoed(fake: FakeMissive, ca
 async def test_the_token_never_appears_in_results_errors_or_logs(
     fake: FakeMissive, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A full run: every tool the server lists, called to succeed, plus failures of every kind, with the log at
+    DEBUG. The token appears in no result, no error and no log line."""
     caplog.set_level(logging.DEBUG)
     token = fake.token
     seen: list[str] = []
-    async with server_for(fake) as mcp:
-        for tool, args in [
-            ("list_conversations", {"inbox": True}),
-            ("list_conversations", {}),
-            ("get_conversation", {"conversation_id": "nope"}),
-            ("list_contact_books", {}),
-            ("list_organizations", {}),
-            ("create_draft", {"body": "x", "send": True}),
-            ("get_conversation", {"conversation_id": "../x"}),
-        ]:
-            result = await mcp.call_tool(tool, args)
+    failed: list[str] = []
+    async with server_for(fake, allow_send=True) as mcp:
+        listed = {tool.name for tool in (await mcp.list_tools()).tools}
+        called: set[str] = set()
+
+        async def use(tool: str, **arguments: Any) -> dict[str, Any]:
+            called.add(tool)
+            result = await mcp.call_tool(tool, arguments)
             seen.append(result.model_dump_json())
+            if result.is_error:
+                failed.append(tool)
+            return result.structured_content or {}
+
+        page = await use("list_conversations", all=True, limit=10)
+        first, second, third = (c["id"] for c in page["conversations"][:3])
+        await use("read_conversation", conversation_id=first)
+        await use("get_conversation", conversation_id=first, response_format="detailed")
+        await use("update_conversation", conversation_ids=[first], add_to_inbox=True)
+        for kind in ("messages", "comments", "drafts", "posts"):
+            await use(f"list_conversation_{kind}", conversation_id=first)
+        await use("get_messages", message_ids=[DEMO_INJECTION_MESSAGE_ID], response_format="detailed")
+        draft = await use("create_draft", conversation=second, body="Hello", send=False)
+        await use("delete_draft", draft_id=draft["draft"]["id"])
+        await use("create_draft", conversation=second, body="Sent", send=True)
+        await use("merge_conversations", conversation_id=third, target=second)
+        await use("create_message", account=DEMO_ACCOUNT_ID, from_field={"id": "u-1", "name": "Ada"},
+                  to_fields=[{"id": "support"}], body="Hi", external_id="x-1")  # fmt: skip
+        book = (await use("list_contact_books"))["contact_books"][0]["id"]
+        await use("list_contact_groups", contact_book=book, kind="organization")
+        contact = (await use("create_contact", contact_book=book, first_name="Grace"))["contacts"][0]["id"]
+        await use("get_contact", contact_id=contact)
+        await use("update_contact", contact_ids=[contact], starred=True)
+        await use("list_contacts", contact_book=book)
+        organization = (await use("list_organizations"))["organizations"][0]["id"]
+        for tool in ("list_users", "list_teams", "list_shared_labels"):
+            await use(tool, organization=organization)
+        report = await use("create_analytics_report", organization=organization, start=1, end=2)
+        await use("get_analytics_report", report_id=report["report_id"])
+        assert failed == [], failed
+        # Failures: a refused argument, an unknown id, a path injection, an API refusal, a 5xx, a dropped write.
+        await use("list_conversations")
+        await use("get_conversation", conversation_id="nope")
+        await use("get_conversation", conversation_id="../x")
+        await use("list_conversations", inbox=True, organization="not-a-uuid")
+        fake.faults.extend(Fault(status=503) for _ in range(4))
+        await use("list_contact_books")
+        fake.faults.append(Fault(drop=True, method="POST", after_write=True))
+        await use("create_draft", conversation=first, body="Lost answer")
+    assert called == listed, listed - called
+    assert len(failed) == 6, failed
     assert token not in "".join(seen)
-    assert token not in caplog.text
+    assert token not in caplog.text and "HTTP Request" in caplog.text  # the HTTP stack did log, token-free
 
 
 async def test_the_server_stays_up_after_every_kind_of_failure(fake: FakeMissive) -> None:

@@ -155,6 +155,8 @@ class Api:
         people = {name: query.get(name) or None for name in ("email", "domain", "contact_organization")}
         if sum(1 for value in people.values() if value) > 1:
             raise Refused("'email', 'domain' and 'contact_organization' cannot be combined")
+        if query.get("organization") and not is_uuid(query["organization"]):
+            raise Refused("'organization' must be a UUID")
         limit = _limit(query, default=25, low=2, high=50)
         where = ConversationFilter(boxes=boxes, organization=query.get("organization") or None, **scopes, **people)
         found = self.ws.find_conversations(where)
