@@ -9,12 +9,13 @@ import json
 import logging
 import types
 import typing
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 import httpx2
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
@@ -81,17 +82,18 @@ def create_server(
             raise ToolError("The server is not running yet; try again in a moment.")
         return opened[-1]
 
-    server = MCPServer[AppState](
-        name="missive",
-        title="Missive",
-        description="Read and act on a Missive team inbox: conversations, messages, drafts, contacts, analytics.",
-        instructions=INSTRUCTIONS,
-        website_url="https://github.com/missive-mcp/missive-mcp",
-        version=__version__,
-        lifespan=lifespan,
-        tools=[build_tool(tool) for tool in TOOLS if permitted(tool, settings)],
-        log_level=settings.log_level,
-    )
+    with plain_logging_setup():
+        server = MCPServer[AppState](
+            name="missive",
+            title="Missive",
+            description="Read and act on a Missive team inbox: conversations, messages, drafts, contacts, analytics.",
+            instructions=INSTRUCTIONS,
+            website_url="https://github.com/missive-mcp/missive-mcp",
+            version=__version__,
+            lifespan=lifespan,
+            tools=[build_tool(tool) for tool in TOOLS if permitted(tool, settings)],
+            log_level=settings.log_level,
+        )
     resources.register(server, settings, current)
     prompts.register(server, settings)
     return server
@@ -102,6 +104,16 @@ class MissiveTool(Tool):
     (the SDK passes pydantic's multi-line report through, links to its docs included)."""
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        # A misspelt argument (`add_shared_label` beside `close=true`) must fail, not be dropped while the rest
+        # of the call goes through. Checked here rather than by rebuilding 25 argument models at start-up.
+        known = self.parameters.get("properties", {})
+        unknown = [name for name in arguments if name not in known]
+        if unknown:
+            raise ToolError(
+                f"Invalid arguments for {self.name}, so nothing was sent: "
+                + "; ".join(f"`{name}` is not an argument of {self.name}" for name in unknown)
+                + f" (its arguments: {', '.join(known)})."
+            )
         try:
             return await super().run(arguments, context, convert_result)
         except ToolError as exc:
@@ -112,13 +124,10 @@ class MissiveTool(Tool):
 
 def invalid_arguments(tool: Tool, error: ValidationError) -> str:
     """One line per refused argument: where it is, what was wrong, what is allowed; nothing was sent."""
-    known = list(tool.parameters.get("properties", {}))
     problems: list[str] = []
     for item in error.errors(include_url=False):
         where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"]).lstrip(".")
-        if item["type"] == "extra_forbidden" and len(item["loc"]) == 1:
-            problems.append(f"`{where}` is not an argument of {tool.name} (its arguments: {', '.join(known)})")
-        elif item["type"] == "extra_forbidden":
+        if item["type"] == "extra_forbidden":
             problems.append(f"`{where}` is not a field there (the input schema lists the allowed ones)")
         elif item["type"] == "missing":
             problems.append(f"`{where}` is required")
@@ -129,27 +138,32 @@ def invalid_arguments(tool: Tool, error: ValidationError) -> str:
     return f"Invalid arguments for {tool.name}, so nothing was sent: {'; '.join(problems)}."
 
 
+@contextmanager
+def plain_logging_setup() -> Iterator[None]:
+    """MCPServer() sets up logging through rich, whose import is a twentieth of our start-up; the command line
+    has already set up logging (to stderr), and a library user sets up their own. Without either, log records
+    go to stderr plainly, through logging.basicConfig."""
+    original = sdk_server.configure_logging
+    sdk_server.configure_logging = lambda level="INFO": logging.basicConfig(level=level)  # pyright: ignore
+    try:
+        yield
+    finally:
+        sdk_server.configure_logging = original
+
+
 def build_tool(spec: ToolDef) -> Tool:
     """The SDK tool for one table row, with a compact wire form: one-line description, schemas without titles."""
     doc = " ".join(inspect.cleandoc(spec.fn.__doc__ or "").split())
-    result = typing.get_type_hints(spec.fn)["return"]
+    hints = typing.get_type_hints(spec.fn, include_extras=True)  # resolved once, in the tool's own module
     # structured_output=False: the SDK would derive the whole nested JSON schema of the result (a third of
     # start-up) and re-validate every result against it; the schema we publish is the shallow one below, and
     # the result is a pydantic model already (tests check every result against the published schema).
     tool = MissiveTool.from_function(
-        present(spec.fn), name=spec.name, description=doc, annotations=spec.annotations, structured_output=False
+        present(spec.fn, hints), name=spec.name, description=doc, annotations=spec.annotations, structured_output=False
     )
     tool.parameters = compact_schema(tool.parameters)
-    tool.fn_metadata.output_schema = output_schema(result)
-    forbid_unknown_arguments(tool.fn_metadata.arg_model)
+    tool.fn_metadata.output_schema = output_schema(hints["return"])
     return tool
-
-
-def forbid_unknown_arguments(model: type[BaseModel]) -> None:
-    """A misspelt argument (`add_shared_label` beside `close=true`) must fail, not be dropped while the rest
-    of the call goes through. (The published schema leaves `additionalProperties` out: 25 times 28 bytes.)"""
-    model.model_config["extra"] = "forbid"
-    model.model_rebuild(force=True)
 
 
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -189,9 +203,8 @@ def _shape(annotation: Any) -> dict[str, Any]:
     raise TypeError(f"output_schema: no JSON shape for {annotation!r}; add it to _shape.")
 
 
-def present(fn: Callable[..., Any]) -> Callable[..., Any]:
+def present(fn: Callable[..., Any], hints: dict[str, Any]) -> Callable[..., Any]:
     """Serve a tool's pydantic result as compact JSON without nulls, the same data as structured content."""
-    hints = typing.get_type_hints(fn, include_extras=True)  # resolved in the tool's module, not this one
     signature = inspect.signature(fn)
     signature = signature.replace(
         parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()],
