@@ -165,3 +165,16 @@ def test_the_bundle_manifest_lists_exactly_the_servers_tools() -> None:
     assert [t["name"] for t in manifest["tools"]] == [t.name for t in TOOLS]
     assert manifest["user_config"]["api_token"]["sensitive"] is True
     assert manifest["server"]["mcp_config"]["env"]["MISSIVE_API_TOKEN"] == "${user_config.api_token}"
+
+
+def test_every_bundle_setting_reaches_a_variable_the_server_reads() -> None:
+    manifest = json.loads((ROOT / "manifest.json").read_text())
+    env = manifest["server"]["mcp_config"]["env"]
+    assert set(env.values()) == {f"${{user_config.{key}}}" for key in manifest["user_config"]}
+    defaults = {
+        name: str(manifest["user_config"][value.removeprefix("${user_config.").rstrip("}")].get("default", "x"))
+        for name, value in env.items()
+    }
+    defaults["MISSIVE_ALLOW_SEND"], defaults["MISSIVE_READ_ONLY"] = "false", "false"  # booleans as the app sends them
+    settings = Settings.from_env(defaults)  # each default is a value the server accepts
+    assert settings.toolsets == Settings().toolsets and not settings.send_allowed_domains and not settings.allow_send
