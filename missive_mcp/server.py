@@ -57,12 +57,34 @@ def permitted(tool: ToolDef, settings: Settings) -> bool:
     return tool.toolset in settings.toolsets and not (settings.read_only and tool.access != "read")
 
 
+class MissiveServer(MCPServer[AppState]):
+    """The SDK server, saying why a tool the operator turned off cannot be called (rather than "Unknown tool")."""
+
+    def __init__(self, settings: Settings, **options: Any) -> None:
+        super().__init__(**options)
+        self.missive_settings = settings
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        spec = next((tool for tool in TOOLS if tool.name == name), None)
+        if spec is not None and not permitted(spec, self.missive_settings):
+            raise ToolError(unavailable(spec, self.missive_settings))
+        return await super().call_tool(name, arguments, context)
+
+
+def unavailable(tool: ToolDef, settings: Settings) -> str:
+    if tool.toolset not in settings.toolsets:
+        why = f"its toolset, {tool.toolset}, is not enabled (MISSIVE_TOOLSETS={','.join(sorted(settings.toolsets))})"
+    else:
+        why = "this server is read-only (MISSIVE_READ_ONLY=true): it changes nothing in the mailbox"
+    return f"{tool.name} is not available: {why}. Nothing was sent. Only the operator can change this."
+
+
 def create_server(
     settings: Settings,
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
     limiter: RateLimiter | None = None,
-) -> MCPServer[AppState]:
+) -> MissiveServer:
     """Build the server for `settings`; `transport` replaces the network (the demo and the tests use the fake)."""
     limiter = limiter or RateLimiter()  # one per process: Missive's limits are per token, not per session
     opened: list[AppState] = []
@@ -83,7 +105,8 @@ def create_server(
         return opened[-1]
 
     with plain_logging_setup():
-        server = MCPServer[AppState](
+        server = MissiveServer(
+            settings,
             name="missive",
             title="Missive",
             description="Read and act on a Missive team inbox: conversations, messages, drafts, contacts, analytics.",

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from missive_mcp.sandbox import FakeMissive
 from missive_mcp.server import TOOLS, create_server
 from missive_mcp.settings import Settings
+
+from .conftest import settings_for
 
 ROOT = Path(__file__).parent.parent
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
@@ -128,6 +131,20 @@ async def test_read_only_lists_only_tools_that_change_nothing() -> None:
     assert names == [t.name for t in TOOLS if t.access == "read"]
     assert "create_analytics_report" in names
     assert not {"create_draft", "update_conversation", "delete_draft", "merge_conversations"} & set(names)
+
+
+@pytest.mark.anyio
+async def test_a_tool_the_operator_turned_off_cannot_be_called_and_says_why() -> None:
+    fake = FakeMissive()
+    for settings, tool, why in [
+        (settings_for(fake, read_only=True), "create_draft", "read-only (MISSIVE_READ_ONLY=true)"),
+        (settings_for(fake, toolsets=frozenset({"contacts"})), "list_conversations", "conversations, is not enabled"),
+    ]:
+        async with Client(create_server(settings, transport=fake.transport())) as client:
+            result = await client.call_tool(tool, {"body": "x"} if tool == "create_draft" else {"inbox": True})
+        assert result.is_error
+        assert why in result.content[0].text  # type: ignore[union-attr]
+    assert fake.requests == []
 
 
 @pytest.mark.anyio
