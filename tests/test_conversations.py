@@ -161,3 +161,15 @@ async def test_a_wrong_value_names_the_argument_and_what_was_given(mcp: Client, 
     assert text.startswith("Invalid arguments for list_conversations, so nothing was sent: `limit`")
     assert "'many'" in text and "errors.pydantic.dev" not in text and "\n" not in text
     assert fake.requests == []
+
+
+async def test_a_guest_view_of_a_conversation_is_read_as_fully_as_the_api_allows(mcp: Client) -> None:
+    """As a guest, the live API shows a conversation as little more than its id and last activity."""
+    listed = await call(mcp, "list_conversations", all=True, limit=50, max_results=200, response_format="detailed")
+    guests = [c for c in listed["conversations"] if set(c) == {"id", "last_activity_at"}]
+    assert len(guests) == 1, "the demo workspace holds one conversation seen as a guest"
+    thread = await call(mcp, "read_conversation", conversation_id=guests[0]["id"])
+    assert thread["conversation"] == guests[0]
+    assert "42 new accounts" in thread["entries"][0]["body"]
+    concise = await call(mcp, "get_conversation", conversation_id=guests[0]["id"])
+    assert concise["conversation"] == guests[0]

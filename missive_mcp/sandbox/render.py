@@ -81,6 +81,8 @@ def shared_label(ws: Workspace, record: SharedLabel) -> Json:
 
 
 def conversation(ws: Workspace, record: Conversation) -> Json:
+    if record.guest:
+        return {"id": record.id, "last_activity_at": record.last_activity_at}
     latest = record.latest_message()
     org = ws.organizations.get(record.organization_id or "")
     owning_team = ws.teams.get(record.team_id or "")
@@ -148,7 +150,7 @@ def message(ws: Workspace, record: Message) -> Json:
         "reply_to_fields": record.reply_to_fields,
         "body": record.body,
         "attachments": [attachment(ws, item) for item in record.attachments],
-        "conversation": {key: parent[key] for key in _NESTED_CONVERSATION},
+        "conversation": {key: parent[key] for key in _NESTED_CONVERSATION if key in parent},
     }
     if record.author_id:
         rendered["author"] = person(ws.users[record.author_id])

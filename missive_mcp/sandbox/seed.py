@@ -190,6 +190,7 @@ class _Thread:
     draft_send_at: int | None = None
     color: str | None = None
     tasks: int = 0
+    guest: bool = False
 
 
 _TIED_CUSTOMERS = (
@@ -325,6 +326,15 @@ _THREADS: tuple[_Thread, ...] = (
         labels=("mobile",),
     ),
     _Thread("partnership", "Partnership inquiry", "rahul", at(15, 9, 30), ("We'd like to resell Acme in India.",)),
+    # Shared with Maya as a guest of another workspace: the API shows the conversation as little more than ids.
+    _Thread(
+        "guest-share",
+        "Q3 reseller numbers",
+        "rahul",
+        at(14, 16),
+        ("As promised, our Q3 reseller numbers: 42 new accounts in Bangalore.",),
+        guest=True,
+    ),
     _Thread(
         "merci",
         "Merci pour votre aide !",
@@ -559,6 +569,7 @@ def _seed_thread(ws: Workspace, thread: _Thread) -> None:
         color=thread.color,
     )
     conversation.tasks_count = thread.tasks
+    conversation.guest = thread.guest
     previous: Message | None = None
     for index, line in enumerate(thread.lines):
         previous = ws.add_message(conversation, _message(thread, index, line, first_at + index * thread.gap, previous))

@@ -258,6 +258,8 @@ class Conversation:
     drafts: list[Message] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
+    guest: bool = False
+    """The token's owner is only a guest here: the API then shows little more than id and last_activity_at."""
     tasks_count: int = 0
 
     def __post_init__(self) -> None:
