@@ -171,5 +171,6 @@ async def test_a_guest_view_of_a_conversation_is_read_as_fully_as_the_api_allows
     thread = await call(mcp, "read_conversation", conversation_id=guests[0]["id"])
     assert thread["conversation"] == guests[0]
     assert "42 new accounts" in thread["entries"][0]["body"]
-    concise = await call(mcp, "get_conversation", conversation_id=guests[0]["id"])
-    assert concise["conversation"] == guests[0]
+    for response_format in ("concise", "detailed"):
+        got = await call(mcp, "get_conversation", conversation_id=guests[0]["id"], response_format=response_format)
+        assert got["conversation"] == guests[0]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from .base import MissiveModel, Ref
 
 
@@ -48,16 +46,20 @@ class Conversation(MissiveModel):
     drafts_count: int | None = None
     organization: Ref | str | None = None
     team: Ref | str | None = None
-    assignees: list[Assignee | str] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
-    shared_labels: list[Ref | str] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
-    users: list[UserState] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
-    authors: list[Author] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
+    # None when the API sent none (a guest sees little more than id and last_activity_at): `detailed` shows
+    # what Missive sent, not empty lists it did not.
+    assignees: list[Assignee | str] | None = None
+    shared_labels: list[Ref | str] | None = None
+    users: list[UserState] | None = None
+    authors: list[Author] | None = None
     web_url: str | None = None
 
     def concise(self) -> Conversation:
         """The fields an agent acts on: users only where a flag holds, no empty lists, no link (the id opens it)."""
         lean: Conversation = super().concise()
-        lean.users = [state for state in (u.concise() for u in self.users) if state.model_fields_set - {"id", "name"}]
+        lean.users = [
+            state for state in (u.concise() for u in self.users or []) if state.model_fields_set - {"id", "name"}
+        ]
         lean.web_url = None
         for name in ("assignees", "shared_labels", "users", "authors"):
             if not getattr(lean, name):
