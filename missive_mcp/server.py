@@ -166,12 +166,12 @@ def plain_logging_setup() -> Iterator[None]:
     """MCPServer() sets up logging through rich, whose import is a twentieth of our start-up; the command line
     has already set up logging (to stderr), and a library user sets up their own. Without either, log records
     go to stderr plainly, through logging.basicConfig."""
-    original = sdk_server.configure_logging
-    sdk_server.configure_logging = lambda level="INFO": logging.basicConfig(level=level)  # pyright: ignore
+    original = getattr(sdk_server, "configure_logging")  # noqa: B009 (not exported: patched for the call)
+    setattr(sdk_server, "configure_logging", lambda level="INFO": logging.basicConfig(level=level))  # noqa: B010
     try:
         yield
     finally:
-        sdk_server.configure_logging = original
+        setattr(sdk_server, "configure_logging", original)  # noqa: B010
 
 
 def build_tool(spec: ToolDef) -> Tool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .base import MissiveModel, Ref
 
 
@@ -29,8 +31,9 @@ class UserState(MissiveModel):
 
     def concise(self) -> UserState:
         """Only the states that hold: `{"name": "Maya", "assigned": true}` says what a row of false flags would."""
-        flags = {name: True for name in _FLAGS if getattr(self, name)}
-        return UserState.model_construct(id=self.id, name=self.name, **flags)
+        values: dict[str, Any] = {"id": self.id, "name": self.name}
+        values.update((name, True) for name in _FLAGS if getattr(self, name))
+        return UserState.model_construct(**values)
 
 
 _FLAGS = ("assigned", "closed", "archived", "flagged", "snoozed", "trashed", "junked")

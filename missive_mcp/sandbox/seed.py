@@ -13,7 +13,7 @@ import html
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from .workspace import (
     Account,
@@ -111,7 +111,7 @@ _PEOPLE: dict[str, tuple[str, str, tuple[tuple[str, ...], str | None, bool, str 
     "news": ("SaaS Weekly", "news@saasweekly.example", None),
     "spam": ("Prize Department", "promo@win-big.example", None),
 }
-_CONTACT_GROUPS = {
+_CONTACT_GROUPS: dict[str, tuple[str, Literal["group", "organization"]]] = {
     "globex": ("Globex Corporation", "organization"),
     "initech": ("Initech", "organization"),
     "umbrella": ("Umbrella Health", "organization"),

@@ -92,7 +92,7 @@ class BodyError(ValueError):
 
 @cache
 def _components() -> Mapping[str, Schema]:
-    text = resources.files(__package__).joinpath("missive-openapi.json").read_text(encoding="utf-8")
+    text = resources.files(__name__.rpartition(".")[0]).joinpath("missive-openapi.json").read_text(encoding="utf-8")
     return json.loads(text)["components"]["schemas"]
 
 
@@ -129,17 +129,21 @@ def check(name: str, instance: Any, where: str) -> None:
 
 def _describe(error: ValidationError, where: str) -> str:
     path = _join(where, *error.absolute_path)
+    schema: Any = error.schema
+    instance: Any = error.instance
     if error.validator == "additionalProperties":
-        known = error.schema.get("properties", {})
-        unknown = sorted(key for key in error.instance if key not in known)
+        known = schema.get("properties", {})
+        unknown = sorted(key for key in instance if key not in known)
         return f"Unknown field '{_join(path, unknown[0])}'" if unknown else error.message
     if error.validator == "required":
-        missing = next(name for name in error.validator_value if name not in error.instance)
+        required: Any = error.validator_value
+        missing = next(name for name in required if name not in instance)
         return f"Missing field '{_join(path, missing)}'"
     if error.validator == "type":
         return f"'{path}' must be of type {error.validator_value}"
     if error.validator == "enum":
-        return f"'{path}' must be one of {', '.join(map(str, error.validator_value))}"
+        allowed: Any = error.validator_value
+        return f"'{path}' must be one of {', '.join(map(str, allowed))}"
     return f"'{path}': {error.message}"
 
 

@@ -55,17 +55,13 @@ def write(fn: Callable[..., Any], toolset: str, *, idempotent: bool, destructive
     return ToolDef(fn, toolset, "write", annotations)
 
 
-def _id(what: str, source: str) -> Any:
-    # The id's form is checked where it enters a URL (client.path_ids), which names the field.
-    return Annotated[str, Field(description=f"{what} id, from {source}.")]
-
-
-ConversationId = _id("Conversation", "list_conversations")
-ContactId = _id("Contact", "list_contacts")
-DraftId = _id("Draft", "list_conversation_drafts or create_draft")
-ReportId = _id("Report", "create_analytics_report")
-ContactBookId = _id("Contact book", "list_contact_books")
-OrganizationId = _id("Organization", "list_organizations")
+# Each id's form is checked where it enters a URL (client.path_ids), which names the field.
+ConversationId = Annotated[str, Field(description="Conversation id, from list_conversations.")]
+ContactId = Annotated[str, Field(description="Contact id, from list_contacts.")]
+DraftId = Annotated[str, Field(description="Draft id, from list_conversation_drafts or create_draft.")]
+ReportId = Annotated[str, Field(description="Report id, from create_analytics_report.")]
+ContactBookId = Annotated[str, Field(description="Contact book id, from list_contact_books.")]
+OrganizationId = Annotated[str, Field(description="Organization id, from list_organizations.")]
 IdList = list[str]
 
 Until = Annotated[int | None, Field(ge=0, description="Cursor: the previous page's next_until (Unix seconds).")]
