@@ -174,7 +174,9 @@ class MissiveClient:
                 if isinstance(failure, NotFoundError) and method == "DELETE" and maybe_done:
                     return None  # the earlier attempt deleted it; its answer was lost on the way
                 sent = not isinstance(failure, RateLimitError | AuthenticationError | ForbiddenError)
-            maybe_done = sent and isinstance(failure, APITimeoutError | APIConnectionError | ServerError)
+            maybe_done = maybe_done or (
+                sent and isinstance(failure, APITimeoutError | APIConnectionError | ServerError)
+            )
             if not idempotent:
                 if sent and isinstance(failure, APITimeoutError | APIConnectionError | ServerError):
                     raise WriteOutcomeUnknownError(

@@ -65,7 +65,11 @@ def html_to_text(body: str | None, *, keep_quotes: bool = False) -> str:
 def sanitize(text: str) -> str:
     """Remove characters a reader cannot see but a model reads: zero-width and bidirectional controls, tag
     characters, byte-order marks and other control characters. Newlines and tabs stay; joiners stay between
-    non-ASCII characters, where scripts and emoji need them. Plain printable ASCII is returned untouched."""
+    non-ASCII characters, where scripts and emoji need them (one at a time: a run of joiners is a hiding place).
+    Characters newer than this Python's Unicode tables (new emoji) stay. A lone carriage return is a line break.
+    Plain printable ASCII is returned untouched."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not _NOT_PLAIN.search(text):
         return text
     return _NOT_PLAIN.sub(lambda match: _visible(text, match.start()), text)
@@ -82,9 +86,16 @@ def _visible(text: str, index: int) -> str:
     category = unicodedata.category(char)
     if category == "Cf":
         return char if char in _JOINERS and _between_non_ascii(text, index) else ""
-    if category in ("Cc", "Co", "Cs", "Cn"):
+    if category in ("Cc", "Co", "Cs") or (category == "Cn" and _noncharacter(char)):
         return ""
     return char
+
+
+def _noncharacter(char: str) -> bool:
+    """The code points Unicode reserves never to assign (U+FDD0-FDEF, and U+xFFFE/U+xFFFF in every plane);
+    any other unassigned one may be a character newer than this Python knows, such as a new emoji."""
+    point = ord(char)
+    return 0xFDD0 <= point <= 0xFDEF or point & 0xFFFE == 0xFFFE
 
 
 def sanitize_tree(value: Any) -> Any:
@@ -147,9 +158,10 @@ def truncate(text: str, budget: int, *, hint: str) -> tuple[str, int]:
 
 
 def _between_non_ascii(text: str, index: int) -> bool:
+    """Whether the joiner at `index` sits between two visible non-ASCII characters (not other joiners)."""
     before = text[index - 1] if index > 0 else ""
     after = text[index + 1] if index + 1 < len(text) else ""
-    return bool(before and after) and ord(before) > 0x7F and ord(after) > 0x7F
+    return all(c and ord(c) > 0x7F and unicodedata.category(c) != "Cf" for c in (before, after))
 
 
 def _converter() -> html2text.HTML2Text:

@@ -64,15 +64,17 @@ async def test_a_period_that_ends_before_it_starts_is_refused(mcp: Client, fake:
 
 
 async def test_an_expired_report_is_not_found_and_the_error_says_to_create_it_again(fake: FakeMissive) -> None:
-    fake.report_delay, fake.report_ttl = 0.0, 0.05
+    fake.report_delay, fake.report_ttl = 0.0, 0.3
     async with Client(create_server(settings_for(fake), transport=fake.transport())) as mcp:
         org = await organization(mcp)
         created = await call(mcp, "create_analytics_report", organization=org, start=1, end=2)
-        await anyio.sleep(0.2)  # ready at once, gone 50 ms later: the live API then answers an empty 404
+        ready = await call(mcp, "get_analytics_report", report_id=created["report_id"])  # it exists...
+        assert ready["report_id"] == created["report_id"]
+        await anyio.sleep(0.5)  # ...and is gone 0.3 s after it finished: the live API then answers an empty 404
         text = await fail(mcp, "get_analytics_report", report_id=created["report_id"], timeout=0.1)
     assert "expired" in text and "create_analytics_report" in text
     polls = [r for r in fake.requests if r.path == f"/v1/analytics/reports/{created['report_id']}"]
-    assert polls
+    assert len(polls) >= 2
 
 
 def test_polls_come_quickly_while_a_report_is_young_then_back_off_to_five_seconds(

@@ -136,9 +136,11 @@ async def test_a_delete_whose_answer_was_lost_is_not_reported_as_not_found(mcp: 
     conversation = await a_thread(mcp)
     draft_id = (await call(mcp, "create_draft", conversation=conversation["id"], body="Drop me"))["draft"]["id"]
     fake.faults.append(Fault(drop=True, method="DELETE", after_write=True))
+    # A rate-limited attempt in between must not make the server forget that the first one may have worked.
+    fake.faults.append(Fault(status=429, method="DELETE", headers={"Retry-After": "0"}))
     result = await call(mcp, "delete_draft", draft_id=draft_id)
     assert result == {"deleted": True, "id": draft_id}
-    assert [r.method for r in fake.requests[-2:]] == ["DELETE", "DELETE"]  # deleted, answer lost; retried: 404
+    assert [r.method for r in fake.requests[-3:]] == ["DELETE"] * 3  # deleted, answer lost; 429; then 404
 
 
 async def test_create_message_records_an_incoming_message_once_per_external_id(mcp: Client, fake: FakeMissive) -> None:

@@ -84,3 +84,18 @@ def test_truncate_cuts_at_a_boundary_and_says_how_much_and_how_to_get_the_rest()
 def test_truncate_leaves_short_text_and_a_zero_budget_alone() -> None:
     assert truncate("short", 100, hint="x") == ("short", 0)
     assert truncate("a" * 500, 0, hint="x") == ("a" * 500, 0)
+
+
+def test_a_run_of_joiners_is_a_hiding_place_and_goes() -> None:
+    hidden = "\U0001f642" + "\u200c\u200d" * 50 + "\U0001f642"
+    assert sanitize(hidden) == "\U0001f642\U0001f642"
+
+
+def test_characters_newer_than_this_python_stay_and_noncharacters_go() -> None:
+    # U+1FA77 (pink heart) and U+1FAE8 (shaking face) are unassigned in Python 3.11's Unicode 14 tables.
+    assert sanitize("a \U0001fa77 b \U0001fae8") == "a \U0001fa77 b \U0001fae8"
+    assert sanitize("x\ufdd0y\uffffz\U0001fffe") == "xyz"
+
+
+def test_a_lone_carriage_return_is_a_line_break() -> None:
+    assert sanitize("one\rtwo\r\nthree") == "one\ntwo\nthree"

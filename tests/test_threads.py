@@ -156,3 +156,16 @@ async def test_hostile_mail_reaches_the_agent_without_hidden_text_or_invisible_c
     assert thread["entries"][0]["author"] == "Security Team <security@acme-verify.example>"
     assert "characters of hidden text removed" in body
     assert "(https://acme-verify.example/collect?src=missive)" in body  # the real target of the link shows
+
+
+async def test_a_cut_thread_keeps_the_subject_of_what_it_shows(mcp: Client, fake: FakeMissive) -> None:
+    """Subjects are compared among the entries shown: cut to its last message, a thread whose topic changed
+    must not present that message as if it kept the thread's first subject."""
+    record = next(
+        c for c in fake.workspace.conversations.values() if len(c.messages) >= 3 and not c.comments and not c.posts
+    )
+    record.subject = "Invoice 42"  # a subject the team gave the conversation
+    record.messages[-2].subject, record.messages[-1].subject = "Refund issued", "Re: Refund issued"
+    cut = await call(mcp, "read_conversation", conversation_id=record.id, max_items=1)
+    assert cut["older_omitted"] is True
+    assert [(e["id"], e.get("subject")) for e in cut["entries"]] == [(record.messages[-1].id, "Re: Refund issued")]

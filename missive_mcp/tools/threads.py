@@ -229,8 +229,9 @@ async def read_conversation(
     omitted = any(more.values()) or len(entries) > max_items
     lean = conversation.concise()
     lean.authors = None  # each entry names its author
-    _drop_repeated_subjects(entries, lean.subject or lean.latest_message_subject)
-    return Thread(conversation=lean, entries=entries[-max_items:], older_omitted=omitted or None)
+    shown = entries[-max_items:]
+    _drop_repeated_subjects(shown, lean.subject or lean.latest_message_subject)  # among what the agent sees
+    return Thread(conversation=lean, entries=shown, older_omitted=omitted or None)
 
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)
