@@ -181,6 +181,7 @@ def test_the_bundle_manifest_lists_exactly_the_servers_tools() -> None:
         (ROOT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     assert [t["name"] for t in manifest["tools"]] == [t.name for t in TOOLS]
     assert manifest["user_config"]["api_token"]["sensitive"] is True
+    assert (ROOT / manifest["icon"]).read_bytes().startswith(b"\x89PNG")
     assert manifest["server"]["mcp_config"]["env"]["MISSIVE_API_TOKEN"] == "${user_config.api_token}"
 
 
