@@ -141,7 +141,7 @@ class MissiveClient:
         if not self._token:
             raise ConfigurationError(f"No Missive API token is configured. {TOKEN_HELP}")
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
-        content = None if body is None else json.dumps(body).encode()
+        content = None if body is None else encode_body(body)
         idempotent = method in _IDEMPOTENT
         attempt = timeouts = 0
         maybe_done = False  # whether an earlier attempt may have taken effect
@@ -164,29 +164,28 @@ class MissiveClient:
                 )
             else:
                 if response.is_success:
+                    if not idempotent:
+                        with _written(check):
+                            return _decode(response)
                     try:
                         return _decode(response)
                     except APIError as unreadable:
-                        if idempotent:
-                            raise APIError(f"{unreadable} Try again.", status=unreadable.status) from None
-                        raise _accepted_but_unreadable(unreadable, check) from None
+                        raise APIError(f"{unreadable} Try again.", status=unreadable.status) from None
                 failure = self._status_error(response, what)
                 if isinstance(failure, NotFoundError) and method == "DELETE" and maybe_done:
                     return None  # the earlier attempt deleted it; its answer was lost on the way
                 sent = not isinstance(failure, RateLimitError | AuthenticationError | ForbiddenError)
-            maybe_done = maybe_done or (
-                sent and isinstance(failure, APITimeoutError | APIConnectionError | ServerError)
-            )
+            ambiguous = sent and isinstance(failure, APITimeoutError | APIConnectionError | ServerError)
+            maybe_done = maybe_done or ambiguous
             if not idempotent:
-                if sent and isinstance(failure, APITimeoutError | APIConnectionError | ServerError):
+                if ambiguous:
                     raise WriteOutcomeUnknownError(
                         f"{failure} The write may or may not have happened: Missive has no idempotency key, "
                         f"so do not simply repeat it. {check or 'Check the result with the matching list tool'} "
                         "before trying again."
                     ) from None
                 raise failure
-            # A hung upstream is retried once, not max_attempts times: the call ends after two timeouts.
-            delay = None if timeouts > 1 else self._retry_delay(failure, attempt)
+            delay = self._retry_delay(failure, attempt, timeouts)
             if delay is None:
                 raise failure
             logger.info("%s /%s failed (%s); retry %d in %.1f s", method, path, type(failure).__name__, attempt, delay)
@@ -206,8 +205,9 @@ class MissiveClient:
             self.limiter.pause(_retry_after(response))
         return response
 
-    def _retry_delay(self, failure: MissiveError, attempt: int) -> float | None:
-        if attempt >= self.max_attempts:
+    def _retry_delay(self, failure: MissiveError, attempt: int, timeouts: int) -> float | None:
+        # A hung upstream is retried once, not max_attempts times: the call ends after two timeouts.
+        if attempt >= self.max_attempts or timeouts > 1:
             return None
         if isinstance(failure, RateLimitError):
             return failure.retry_after if failure.retry_after <= self.limiter.max_wait else None
@@ -286,14 +286,15 @@ class MissiveClient:
         path = f"conversations/{path_ids('conversation_id', conversation_id)}/merge"
         path_ids("target", target)
         payload = {"target": target} | ({"subject": subject} if subject is not None else {})
+        check = f"Call get_conversation with {conversation_id!r}: after a merge it answers the target conversation"
         body = await self.request(
             "POST",
             path,
             body=payload,
             what=f"Conversation {conversation_id!r} or target {target!r}",
-            check=f"Call get_conversation with {conversation_id!r}: after a merge it answers the target conversation",
+            check=check,
         )
-        with _written(f"Call get_conversation with {conversation_id!r} to see the merged conversation"):
+        with _written(check):
             found = _many(body, "conversations", Conversation)
         return found[0] if found else None
 
@@ -426,22 +427,23 @@ def _decode(response: httpx2.Response) -> Any:
     return sanitize_tree(data)
 
 
-def _accepted_but_unreadable(failure: APIError, check: str) -> APIError:
-    """A POST Missive accepted (2xx) whose answer we cannot read: it happened, so it must not be repeated."""
-    return APIError(
-        f"{failure} Missive accepted the write, so it happened: do not repeat it (that would do it twice). "
-        f"{check or 'Check the result with the matching list tool'}.",
-        status=failure.status,
-    )
+def encode_body(body: Any) -> bytes:
+    """A request body as it goes on the wire (UTF-8 JSON); also what the 10 MB bound is checked against."""
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 @contextmanager
 def _written(check: str) -> Iterator[None]:
-    """Reading the answer to an accepted POST: an answer we cannot read must not invite a repeat."""
+    """Reading the answer to a POST Missive accepted (2xx): it happened, so an answer we cannot read must
+    not invite a repeat."""
     try:
         yield
     except APIError as failure:
-        raise _accepted_but_unreadable(failure, check) from None
+        raise APIError(
+            f"{failure} Missive accepted the write, so it happened: do not repeat it (that would do it twice). "
+            f"{check or 'Check the result with the matching list tool'}.",
+            status=failure.status,
+        ) from None
 
 
 def _error_message(response: httpx2.Response) -> str | None:

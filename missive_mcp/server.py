@@ -62,12 +62,12 @@ class MissiveServer(MCPServer[AppState]):
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         super().__init__(**options)
-        self.missive_settings = settings
+        self.turned_off = {tool.name: unavailable(tool, settings) for tool in TOOLS if not permitted(tool, settings)}
+        """Why each tool the settings leave out cannot be called, by name."""
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        spec = next((tool for tool in TOOLS if tool.name == name), None)
-        if spec is not None and not permitted(spec, self.missive_settings):
-            raise ToolError(unavailable(spec, self.missive_settings))
+        if name in self.turned_off:
+            raise ToolError(self.turned_off[name])
         return await super().call_tool(name, arguments, context)
 
 
@@ -132,21 +132,23 @@ class MissiveTool(Tool):
         known = self.parameters.get("properties", {})
         unknown = [name for name in arguments if name not in known]
         if unknown:
-            raise ToolError(
-                f"Invalid arguments for {self.name}, so nothing was sent: "
-                + "; ".join(f"`{name}` is not an argument of {self.name}" for name in unknown)
-                + f" (its arguments: {', '.join(known)})."
-            )
+            problems = [f"`{name}` is not an argument of {self.name}" for name in unknown]
+            raise ToolError(refused(self, [*problems[:-1], f"{problems[-1]} (its arguments: {', '.join(known)})"]))
         try:
             return await super().run(arguments, context, convert_result)
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
-                raise ToolError(invalid_arguments(self, exc.__cause__)) from exc.__cause__
+                raise ToolError(refused(self, invalid_arguments(exc.__cause__))) from exc.__cause__
             raise
 
 
-def invalid_arguments(tool: Tool, error: ValidationError) -> str:
-    """One line per refused argument: where it is, what was wrong, what is allowed; nothing was sent."""
+def refused(tool: Tool, problems: list[str]) -> str:
+    """The one sentence every refused call gets: what was wrong with which argument, and that nothing was sent."""
+    return f"Invalid arguments for {tool.name}, so nothing was sent: {'; '.join(problems)}."
+
+
+def invalid_arguments(error: ValidationError) -> list[str]:
+    """One problem per refused argument: where it is, what was wrong, what was given."""
     problems: list[str] = []
     for item in error.errors(include_url=False):
         where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"]).lstrip(".")
@@ -158,7 +160,7 @@ def invalid_arguments(tool: Tool, error: ValidationError) -> str:
             given = repr(item.get("input"))
             given = given if len(given) <= 60 else given[:57] + "..."
             problems.append(f"`{where}`: {item['msg']} (got {given})")
-    return f"Invalid arguments for {tool.name}, so nothing was sent: {'; '.join(problems)}."
+    return problems
 
 
 @contextmanager

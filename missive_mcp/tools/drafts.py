@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import time
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..client import encode_body
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..settings import Settings
@@ -63,7 +63,7 @@ def check_attachments(attachments: list[FileUpload] | None, body: dict[str, Any]
             base64.b64decode(file.base64_data, validate=True)
         except (binascii.Error, ValueError):
             raise InvalidArgumentError(f"attachments[{index}].base64_data", "is not valid base64.") from None
-    payload_bytes = len(json.dumps(body, ensure_ascii=False).encode())  # what goes on the wire, in bytes
+    payload_bytes = len(encode_body(body))  # the bytes the client will send
     if payload_bytes > MAX_REQUEST_BYTES:
         raise InvalidArgumentError(
             "attachments", f"the request would be {payload_bytes / 1e6:.1f} MB; Missive accepts at most 10 MB in all."
