@@ -58,6 +58,8 @@ class Settings(BaseModel):
     """Tool groups to serve (comma-separated; `all` for every one)."""
     send_allowed_domains: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_DOMAINS")] = frozenset()
     """If set, sending is allowed only to these recipient domains (comma-separated)."""
+    send_allowed_recipients: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_RECIPIENTS")] = frozenset()
+    """With the domain allow-list on: phone numbers, usernames or ids that may also be sent to (comma-separated)."""
     timeout: Annotated[float, env("MISSIVE_TIMEOUT")] = 30.0
     """Seconds to wait for one answer from Missive (0.1 to 600)."""
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
@@ -132,11 +134,27 @@ class Settings(BaseModel):
     @field_validator("send_allowed_domains", mode="before")
     @classmethod
     def _domains(cls, value: Any) -> Any:
-        domains = {part.strip().lower().lstrip("@") for part in _parts(value)}
-        bad = sorted(d for d in domains if "." not in d or " " in d or "@" in d)
+        from .recipients import normalise_domain
+
+        domains: set[str] = set()
+        bad: list[str] = []
+        for part in _parts(value):
+            name = part.strip().lstrip("@")
+            try:
+                domain = normalise_domain(name)
+            except ValueError:
+                domain = ""
+            if "." not in domain or "@" in name:
+                bad.append(name)
+            domains.add(domain)
         if bad:
-            raise ValueError(f"has invalid domain(s) {', '.join(bad)}; use e.g. acme.com")
+            raise ValueError(f"has invalid domain(s) {', '.join(sorted(bad))}; use e.g. acme.com")
         return frozenset(domains)
+
+    @field_validator("send_allowed_recipients", mode="before")
+    @classmethod
+    def _recipients(cls, value: Any) -> Any:
+        return frozenset(part.strip() for part in _parts(value))
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
