@@ -20,6 +20,12 @@ TOKEN_HELP = (
     "and set it in the MISSIVE_API_TOKEN environment variable of the MCP server."
 )
 
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+"""The most of one Missive answer the server takes in (decompressed): a page of 50 detailed conversations is
+well under 1 MiB; a larger answer is refused rather than held in memory."""
+MAX_RETRY_AFTER = 120.0
+"""The longest pause a 429's Retry-After (or rate-limit reset) can impose on every caller."""
+
 TOOLSETS = ("conversations", "drafts", "contacts", "analytics", "messages", "directory")
 """Groups of tools an operator can enable with MISSIVE_TOOLSETS (all by default)."""
 
@@ -62,6 +68,9 @@ class Settings(BaseModel):
     """With the domain allow-list on: phone numbers, usernames or ids that may also be sent to (comma-separated)."""
     timeout: Annotated[float, env("MISSIVE_TIMEOUT")] = 30.0
     """Seconds to wait for one answer from Missive (0.1 to 600)."""
+    deadline: Annotated[float, env("MISSIVE_DEADLINE")] = 50.0
+    """Seconds one tool call or resource read may take in all, retries and waits included (1 to 3600): under
+    the 60 s after which most clients give up."""
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
     """Level of the log written to stderr."""
     mcp_auth_token: Annotated[SecretStr | None, env("MISSIVE_MCP_AUTH_TOKEN")] = None
@@ -165,6 +174,11 @@ class Settings(BaseModel):
     @classmethod
     def _timeout(cls, value: Any) -> Any:
         return _number(value, 0.1, 600, "a number of seconds")
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _deadline(cls, value: Any) -> Any:
+        return _number(value, 0.1, 3600, "a number of seconds")
 
     @field_validator("port", mode="before")
     @classmethod

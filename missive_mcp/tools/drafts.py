@@ -15,7 +15,7 @@ from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..recipients import Recipient, check_allowed, check_format
 from ..settings import Settings
-from ._common import ConversationId, DraftId, IdList, drop_none, state, write
+from ._common import ConversationId, DraftId, IdList, drop_none, state
 from .threads import lean
 
 MAX_ATTACHMENTS = 25
@@ -174,8 +174,7 @@ async def create_draft(
     )
     check_attachments(attachments, {"drafts": draft})
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
-    check = f"Look in list_conversation_drafts (and list_conversation_messages if it was sent) of {where}"
-    created = await state(ctx).client.create_draft(draft, check=check)
+    created = await state(ctx).client.create_draft(draft, where=where)
     return DraftResult(draft=lean(created), sent=bool(send), scheduled_at=send_at)
 
 
@@ -183,9 +182,3 @@ async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:
     """Delete an unsent draft (ids from list_conversation_drafts). Cannot be undone."""
     await state(ctx).client.delete_draft(draft_id)
     return Deleted(deleted=True, id=draft_id)
-
-
-TOOLS = [
-    write(create_draft, "drafts", idempotent=False),
-    write(delete_draft, "drafts", idempotent=True, destructive=True),
-]
