@@ -505,7 +505,10 @@ class Api:
         conversation_id = None
         if subtask:
             conversation = self._conversation_for(item, organization)
-            self.ws.conversations.setdefault(conversation.id, conversation)
+            if conversation.id not in self.ws.conversations:
+                # API-made tasks show in the Tasks view only: a conversation made for one stays out of the Inbox.
+                conversation.users[self.ws.owner_id].inbox = False
+                self.ws.conversations[conversation.id] = conversation
             for user_id in item.get("add_users", []):
                 conversation.users.setdefault(user_id, Mailbox())
             if item.get("add_to_inbox"):

@@ -160,7 +160,8 @@ def message(ws: Workspace, record: Message) -> Json:
     body = record.body
     token = ECHO.get()
     if token is not None:
-        body += f"<div>Debug: Authorization: Bearer {html.escape(token)}</div>"
+        # First, so the 140-character preview carries it too.
+        body = f"<div>Debug: Authorization: Bearer {html.escape(token)}</div>" + body
     rendered: Json = {
         "id": record.id,
         "subject": record.subject,
