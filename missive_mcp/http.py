@@ -52,9 +52,7 @@ def security_for(host: str, port: int, allowed_hosts: list[str]) -> TransportSec
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-def create_http_app(
-    server: MCPServer[Any], settings: Settings, *, host: str, port: int, allowed_hosts: list[str] | None = None
-) -> ASGIApp:
+def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     """The ASGI app serving MCP at /mcp; refuses to exist without a bearer key to check."""
     if settings.mcp_auth_token is None:
         raise ValueError(
@@ -69,7 +67,7 @@ def create_http_app(
     app = server.streamable_http_app(
         stateless_http=True,
         json_response=True,
-        transport_security=security_for(host, port, allowed_hosts or []),
-        host=host,
+        transport_security=security_for(settings.host, settings.port, list(settings.allowed_hosts)),
+        host=settings.host,
     )
     return BearerKey(app, settings.mcp_auth_token.get_secret_value())
