@@ -26,8 +26,10 @@ well under 1 MiB; a larger answer is refused rather than held in memory."""
 MAX_RETRY_AFTER = 120.0
 """The longest pause a 429's Retry-After (or rate-limit reset) can impose on every caller."""
 
-TOOLSETS = ("conversations", "drafts", "contacts", "analytics", "messages", "directory")
-"""Groups of tools an operator can enable with MISSIVE_TOOLSETS (all by default)."""
+DEFAULT_TOOLSETS = ("conversations", "drafts", "posts", "tasks", "directory")
+"""The toolsets served by default: what triaging an inbox needs."""
+TOOLSETS = (*DEFAULT_TOOLSETS, "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages")
+"""Groups of tools an operator can enable with MISSIVE_TOOLSETS (`all` for every one)."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Transport = Literal["stdio", "http"]
@@ -60,8 +62,8 @@ class Settings(BaseModel):
     """Whether drafts may be sent or scheduled."""
     read_only: Annotated[bool, env("MISSIVE_READ_ONLY")] = False
     """Only tools that change nothing in the mailbox."""
-    toolsets: Annotated[frozenset[str], env("MISSIVE_TOOLSETS")] = frozenset(TOOLSETS)
-    """Tool groups to serve (comma-separated; `all` for every one)."""
+    toolsets: Annotated[frozenset[str], env("MISSIVE_TOOLSETS")] = frozenset(DEFAULT_TOOLSETS)
+    """Tool groups to serve (comma-separated; `all` for every one, `default` for the triage set)."""
     send_allowed_domains: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_DOMAINS")] = frozenset()
     """If set, sending is allowed only to these recipient domains (comma-separated)."""
     send_allowed_recipients: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_RECIPIENTS")] = frozenset()
@@ -133,8 +135,10 @@ class Settings(BaseModel):
     @classmethod
     def _toolsets(cls, value: Any) -> Any:
         names = {part.strip().lower() for part in _parts(value)}
-        if not names or "all" in names:
+        if "all" in names:
             return frozenset(TOOLSETS)
+        if not names or "default" in names:
+            names = (names - {"default"}) | set(DEFAULT_TOOLSETS)
         unknown = sorted(names - set(TOOLSETS))
         if unknown:
             raise ValueError(f"has unknown toolset(s) {', '.join(unknown)}; use {', '.join(TOOLSETS)} or all")
