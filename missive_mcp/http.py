@@ -365,7 +365,7 @@ class SlowClientGuard(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._phase: type[h11.Sentinel] = h11.IDLE
+        self._phase: object = h11.IDLE
         self._clock: float | None = self.loop.time()
         self._received = 0
         self._period = min(1.0, self.header_timeout / 4)

@@ -74,9 +74,11 @@ def url(fake: FakeMissive) -> Iterator[str]:
 
 @contextlib.asynccontextmanager
 async def client(url: str, mode: str = "auto", headers: dict[str, str] | None = None) -> AsyncIterator[Client]:
-    async with httpx2.AsyncClient(headers=headers or AUTH, timeout=30) as http:
-        async with Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as mcp:  # type: ignore[arg-type]
-            yield mcp
+    async with (
+        httpx2.AsyncClient(headers=headers or AUTH, timeout=30) as http,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as mcp,  # type: ignore[arg-type]
+    ):
+        yield mcp
 
 
 # --- Authentication clients understand ----------------------------------------------------------------------------
@@ -258,8 +260,9 @@ async def test_a_body_slower_than_the_minimum_rate_is_dropped(fake: FakeMissive)
         closed: list[float] = []
         with anyio.fail_after(25):
             async with anyio.create_task_group() as tg:
+                slow_body = functools.partial(dribble, body=True)
                 for _ in range(5):
-                    tg.start_soon(functools.partial(dribble, body=True), int(url.rsplit(":", 1)[1]), closed, anyio.Event())
+                    tg.start_soon(slow_body, int(url.rsplit(":", 1)[1]), closed, anyio.Event())
     assert len(closed) == 5 and max(closed) < 10, closed
 
 
