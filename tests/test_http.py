@@ -22,7 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 from pydantic import SecretStr
 
 from missive_mcp.http import create_http_app, http_config
-from missive_mcp.sandbox import FakeMissive
+from missive_mcp.sandbox import DEMO_ORG_ID, FakeMissive
 from missive_mcp.server import create_server
 from missive_mcp.tools import analytics
 
@@ -122,51 +122,83 @@ def test_the_bearer_scheme_is_case_insensitive_and_the_key_is_not(url: str) -> N
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("progress", [True, False], ids=["with-progress", "without-progress"])
 @pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
 async def test_progress_reaches_http_clients_and_a_cancel_stops_the_polling(
-    fake: FakeMissive, monkeypatch: pytest.MonkeyPatch, mode: str
+    fake: FakeMissive, monkeypatch: pytest.MonkeyPatch, mode: str, progress: bool
 ) -> None:
-    """A report that never finishes: progress arrives over HTTP, and after the client cancels, the fake sees no
-    further poll for it. Legacy clients cancel with a separate notifications/cancelled POST; 2026-07-28 clients
-    abort their POST."""
+    """A report that never finishes: progress arrives over HTTP (streamed), and once the client cancels, the fake
+    sees at most the one poll already under way. Legacy clients cancel with a separate notifications/cancelled
+    POST (matched to the call by its session and id); 2026-07-28 clients abort their POST. Without progress the
+    answer is plain JSON, and the cancel still lands."""
     monkeypatch.setattr(analytics, "POLL_INTERVAL", 0.02)
     fake.report_delay = 3600
     with serving(fake) as url:
         async with client(url, mode) as mcp:
             org = (await mcp.call_tool("list_organizations", {})).structured_content["organizations"][0]["id"]  # type: ignore[index]
             created = await mcp.call_tool("create_analytics_report", {"organization": org, "start": 1, "end": 2})
-            report_id = created.structured_content["report_id"]  # type: ignore[index]
-            path = f"/v1/analytics/reports/{report_id}"
-            progressed = anyio.Event()
+            path = f"/v1/analytics/reports/{created.structured_content['report_id']}"  # type: ignore[index]
+            arguments = {"report_id": created.structured_content["report_id"], "timeout": 300}  # type: ignore[index]
             messages: list[str | None] = []
+
+            def polls() -> int:
+                return sum(r.path == path for r in fake.requests)
 
             async def on_progress(done: float, total: float | None, message: str | None) -> None:
                 messages.append(message)
-                if len(messages) >= 3:
-                    progressed.set()
 
             with anyio.fail_after(20):
                 async with anyio.create_task_group() as tg:
-
-                    async def wait_for_report() -> None:
-                        await mcp.call_tool(
-                            "get_analytics_report",
-                            {"report_id": report_id, "timeout": 300},
-                            progress_callback=on_progress,
-                        )
-
-                    tg.start_soon(wait_for_report)
-                    await progressed.wait()
+                    callback = on_progress if progress else None
+                    tg.start_soon(lambda: mcp.call_tool("get_analytics_report", arguments, progress_callback=callback))
+                    while (len(messages) if progress else polls()) < 3:
+                        await anyio.sleep(0.01)
+                    cancelled_at = polls()
                     tg.cancel_scope.cancel()
-            # Let the cancel land (an in-flight poll may still finish), then watch for a window in which an
-            # uncancelled call would poll about twenty more times (polls are 0.02 s apart here).
-            await anyio.sleep(0.2)
-            polls_after_cancel = sum(r.path == path for r in fake.requests)
-            await anyio.sleep(0.4)
-            assert sum(r.path == path for r in fake.requests) == polls_after_cancel
+            # A window in which an uncancelled call would poll about thirty more times (0.02 s apart here).
+            await anyio.sleep(0.6)
+            assert polls() - cancelled_at <= 1, f"{polls() - cancelled_at} polls after the cancel"
             # The server still serves this client.
             assert not (await mcp.call_tool("list_organizations", {})).is_error
-    assert messages[0] is not None and "Report not ready yet" in messages[0]
+    if progress:
+        assert messages[0] is not None and "Report not ready yet" in messages[0]
+
+
+@pytest.mark.anyio
+async def test_a_client_that_hangs_up_stops_its_call(fake: FakeMissive, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A handshake-era POST answered in plain JSON: closing the connection (a proxy timing out, a script
+    interrupted) stops the call as a cancel does."""
+    monkeypatch.setattr(analytics, "POLL_INTERVAL", 0.02)
+    fake.report_delay = 3600
+    with serving(fake) as url:
+        async with httpx2.AsyncClient(timeout=30, headers=AUTH | ACCEPT | LEGACY) as http:
+            call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+            created = await http.post(
+                f"{url}/mcp",
+                json=call
+                | {
+                    "params": {
+                        "name": "create_analytics_report",
+                        "arguments": {"organization": DEMO_ORG_ID, "start": 1, "end": 2},
+                    }
+                },
+            )
+            report_id = created.json()["result"]["structuredContent"]["report_id"]
+            path = f"/v1/analytics/reports/{report_id}"
+
+            def polls() -> int:
+                return sum(r.path == path for r in fake.requests)
+
+            wait = call | {"params": {"name": "get_analytics_report", "arguments": {"report_id": report_id}}}
+            with anyio.fail_after(20):
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(lambda: http.post(f"{url}/mcp", json=wait))
+                    while polls() < 3:
+                        await anyio.sleep(0.01)
+                    hung_up_at = polls()
+                    tg.cancel_scope.cancel()
+            await anyio.sleep(0.6)  # an uncancelled call would poll about thirty more times
+    assert polls() - hung_up_at <= 1, f"{polls() - hung_up_at} polls after the client hung up"
 
 
 # --- A transport a stranger cannot exhaust ----------------------------------------------------------------------
