@@ -18,7 +18,6 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Mapping
 from typing import Any
 
 import anyio
@@ -28,6 +27,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http import check_accept_headers
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params, progress_token_from_params
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -121,10 +121,6 @@ class Exchange:
         self.max_body_bytes = max_body_bytes
         self._running: dict[tuple[str, str, str], anyio.CancelScope] = {}
 
-    @property
-    def calls_in_flight(self) -> int:
-        return len(self._running)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != MCP_PATH or scope["method"] not in ("POST", "GET", "DELETE"):
             return await self.app(scope, receive, send)
@@ -150,11 +146,10 @@ class Exchange:
         who = (_credential(headers.get("authorization", "")), headers.get("mcp-session-id", ""))
         method = decoded.get("method")
         if method == "notifications/cancelled":
-            params = decoded.get("params")
-            request_id = params.get("requestId") if isinstance(params, Mapping) else None
+            request_id = cancelled_request_id_from_params(decoded.get("params"))
             running = self._running.get((*who, _id_key(request_id)))
             if running is not None:
-                logger.debug("cancelling request %r at the client's request", request_id)
+                logger.debug("Cancelling request %r at the client's request.", request_id)
                 running.cancel()
         if "id" not in decoded or not isinstance(method, str):
             return await self.app(scope, replay(body), send)
@@ -162,15 +157,24 @@ class Exchange:
         version = headers.get("mcp-protocol-version")
         modern = version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS
         _, accepts_sse = check_accept_headers(Request(scope))
-        _STREAM.set(accepts_sse and (modern or _progress_token(decoded.get("params")) is not None))
+        _STREAM.set(accepts_sse and (modern or progress_token_from_params(decoded.get("params")) is not None))
         await self._run(
-            scope, body, receive, send, key=(*who, _id_key(decoded["id"])), initialize=method == "initialize"
+            scope, body, receive, send, who=who, request_id=decoded["id"], initialize=method == "initialize"
         )
 
     async def _run(
-        self, scope: Scope, body: bytes, receive: Receive, send: Send, *, key: tuple[str, str, str], initialize: bool
+        self,
+        scope: Scope,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+        *,
+        who: tuple[str, str],
+        request_id: str | int,
+        initialize: bool,
     ) -> None:
         """Run one request in a cancel scope a `notifications/cancelled` or a dropped connection can reach."""
+        key = (*who, _id_key(request_id))
         started = completed = False
         disconnected = anyio.Event()
 
@@ -209,7 +213,6 @@ class Exchange:
                 del self._running[key]
         if scope_.cancelled_caught and not disconnected.is_set():
             if not started:
-                request_id = json.loads(key[2])
                 await rpc_error(request_id, REQUEST_CANCELLED, "Request cancelled", 200)(scope, receive, send)
             elif not completed:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -222,21 +225,12 @@ def _credential(authorization: str) -> str:
 
 
 def _id_key(request_id: object) -> str:
-    return json.dumps(request_id)
+    """Ids as the SDK matches them: 1 and "1" are the same request."""
+    return str(request_id)
 
 
 def _new_session_header() -> tuple[bytes, bytes]:
     return (b"mcp-session-id", secrets.token_urlsafe(24).encode())
-
-
-def _progress_token(params: object) -> object:
-    if isinstance(params, Mapping):
-        meta = params.get("_meta")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        if isinstance(meta, Mapping):
-            token = meta.get("progressToken")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-            if isinstance(token, str | int) and not isinstance(token, bool):
-                return token
-    return None
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
