@@ -298,6 +298,39 @@ async def test_a_body_slower_than_the_minimum_rate_is_dropped(fake: FakeMissive)
     assert len(closed) == 5 and max(closed) < 10, closed
 
 
+@pytest.mark.anyio
+async def test_idle_and_silent_connections_are_closed(fake: FakeMissive) -> None:
+    """A kept-alive connection idle past the keep-alive (1 s here, 5 s by default), and one that never sends a byte
+    (1 s header timeout here; uvicorn alone keeps it forever), are both closed."""
+    with serving(fake, http_keep_alive=1, http_header_timeout=1.0) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with anyio.fail_after(15):
+            silent_reader, silent = await asyncio.open_connection("127.0.0.1", port)
+            kept_reader, kept = await asyncio.open_connection("127.0.0.1", port)
+            kept.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert (await kept_reader.readline()).startswith(b"HTTP/1.1 200")
+            answered = time.monotonic()
+            while await kept_reader.read(65536):  # the rest of the answer, then the close
+                pass
+            kept_for = time.monotonic() - answered
+            assert await silent_reader.read(1) == b""
+        kept.close()
+        silent.close()
+    assert kept_for < 4, kept_for
+
+
+@pytest.mark.anyio
+async def test_past_the_connection_limit_requests_are_answered_503(fake: FakeMissive) -> None:
+    with serving(fake, http_max_connections=3) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with anyio.fail_after(10):
+            held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]
+            async with httpx2.AsyncClient(timeout=5) as http:
+                assert (await http.get(f"{url}/health")).status_code == 503
+            for _, writer in held:
+                writer.close()
+
+
 # --- Protocol-level mistakes get one line -----------------------------------------------------------------------
 
 
