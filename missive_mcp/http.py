@@ -405,7 +405,7 @@ class SlowClientGuard(H11Protocol):
 
     def _drop(self, what: str) -> None:
         client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
-        logger.info("Disconnected %s: too slow sending %s.", client, what)
+        logger.debug("Disconnected %s: too slow sending %s.", client, what)  # DEBUG: an attack would flood INFO
         self.transport.close()
 
 
