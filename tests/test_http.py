@@ -334,28 +334,28 @@ async def test_past_the_connection_limit_requests_are_answered_503(fake: FakeMis
 # --- Protocol-level mistakes get one line -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("body", "code", "sentence"),
-    [
-        (b'[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]', -32600, "JSON-RPC batches are not supported"),
-        (b'{"id":1,"method":"tools/list"}', -32600, 'Invalid JSON-RPC message: "jsonrpc" must be "2.0".'),
-        (b'{"jsonrpc":"2.0","id":null,"method":"tools/list"}', -32600, '"id" must be a string or an integer'),
-        (b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":[1]}', -32600, '"params" must be an object'),
-        (b'"hello"', -32600, "must be one JSON-RPC message (a JSON object), not str"),
-        (b'{"jsonrpc":"2.0","id":1,', -32700, "Parse error: the request body is not valid JSON"),
-    ],
-)
-@pytest.mark.parametrize("version", [{}, LEGACY, {"MCP-Protocol-Version": "2026-07-28"}])
-def test_protocol_mistakes_get_a_one_line_json_rpc_error(
-    url: str, body: bytes, code: int, sentence: str, version: dict[str, str]
-) -> None:
-    headers = AUTH | ACCEPT | version | {"Content-Type": "application/json"}
+MISTAKES = [
+    (b'[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]', -32600, "JSON-RPC batches are not supported"),
+    (b'{"id":1,"method":"tools/list"}', -32600, 'Invalid JSON-RPC message: "jsonrpc" must be "2.0".'),
+    (b'{"jsonrpc":"2.0","id":null,"method":"tools/list"}', -32600, '"id" must be a string or an integer'),
+    (b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":[1]}', -32600, '"params" must be an object'),
+    (b'"hello"', -32600, "must be one JSON-RPC message (a JSON object), not str"),
+    (b'{"jsonrpc":"2.0","id":1,', -32700, "Parse error: the request body is not valid JSON"),
+]
+
+
+def test_protocol_mistakes_get_a_one_line_json_rpc_error(url: str) -> None:
+    """Each mistake, with no protocol version header, a handshake-era one and 2026-07-28 (one server for all)."""
     with httpx2.Client(timeout=10) as http:
-        answer = http.post(f"{url}/mcp", content=body, headers=headers)
-    assert answer.status_code == 400
-    error = answer.json()["error"]
-    assert error["code"] == code and sentence in error["message"] and "\n" not in error["message"]
-    assert "validation error" not in answer.text.lower()
+        for version in ({}, LEGACY, {"MCP-Protocol-Version": "2026-07-28"}):
+            headers = AUTH | ACCEPT | version | {"Content-Type": "application/json"}
+            for body, code, sentence in MISTAKES:
+                answer = http.post(f"{url}/mcp", content=body, headers=headers)
+                case = f"{body!r} with {version}"
+                assert answer.status_code == 400, case
+                error = answer.json()["error"]
+                assert error["code"] == code and sentence in error["message"], case
+                assert "\n" not in error["message"] and "validation error" not in answer.text.lower(), case
 
 
 def test_a_call_before_initialize_is_served_over_stateless_http(url: str) -> None:
