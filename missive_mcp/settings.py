@@ -12,7 +12,16 @@ import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 DEFAULT_BASE_URL = "https://public.missiveapp.com/v1"
 TOKEN_HELP = (
@@ -87,6 +96,18 @@ class Settings(BaseModel):
     """HTTP: the port to bind (1 to 65535)."""
     allowed_hosts: Annotated[tuple[str, ...], env("MISSIVE_MCP_ALLOWED_HOSTS")] = ()
     """HTTP: the Host names clients use (comma-separated); loopback and the bound host by default."""
+
+    # HTTP budgets against clients that would exhaust the server (see http.py). ------------------------------
+    http_max_body_bytes: Annotated[int, env("MISSIVE_MCP_MAX_BODY_BYTES")] = 10 * 1024 * 1024 + 256 * 1024
+    """HTTP: the largest request body taken, in bytes (create_draft's 10 MB of attachments plus the envelope)."""
+    http_header_timeout: Annotated[float, env("MISSIVE_MCP_HEADER_TIMEOUT")] = 10.0
+    """HTTP: seconds a client has to send a request's headers (and the grace before a body's minimum rate)."""
+    http_min_upload_rate: Annotated[int, env("MISSIVE_MCP_MIN_UPLOAD_RATE")] = 1000
+    """HTTP: bytes a second a request body must keep up after the grace; a slower client is disconnected."""
+    http_keep_alive: Annotated[int, env("MISSIVE_MCP_KEEP_ALIVE")] = 5
+    """HTTP: seconds an idle kept-alive connection stays open."""
+    http_max_connections: Annotated[int, env("MISSIVE_MCP_MAX_CONNECTIONS")] = 500
+    """HTTP: connections served at once; past this, requests are answered 503 (keep it under the file limit)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -190,6 +211,27 @@ class Settings(BaseModel):
         number = _number(value, 1, 65535, "a port number")
         if number != int(number):
             raise ValueError(f"must be a port number from 1 to 65535, not {value!r}")
+        return int(number)
+
+    @field_validator("http_header_timeout", mode="before")
+    @classmethod
+    def _header_timeout(cls, value: Any) -> Any:
+        return _number(value, 0.1, 300, "a number of seconds")
+
+    @field_validator(
+        "http_max_body_bytes", "http_min_upload_rate", "http_keep_alive", "http_max_connections", mode="before"
+    )
+    @classmethod
+    def _counts(cls, value: Any, info: ValidationInfo) -> Any:
+        low, high = {
+            "http_max_body_bytes": (1024, 1 << 30),
+            "http_min_upload_rate": (1, 1 << 30),
+            "http_keep_alive": (1, 3600),
+            "http_max_connections": (1, 1_000_000),
+        }[info.field_name or ""]
+        number = _number(value, low, high, "a whole number")
+        if number != int(number):
+            raise ValueError(f"must be a whole number from {low} to {high}, not {value!r}")
         return int(number)
 
     @field_validator("log_level", mode="before")
