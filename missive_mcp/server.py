@@ -161,9 +161,15 @@ def create_server(
     return server
 
 
+_built: dict[str, Tool] = {}
+
+
 def build_tool(spec: ToolDef) -> Tool:
     """The SDK tool for one table row: description from the docstring, schemas derived by the SDK from the
-    signature and the result model, then made lean."""
+    signature and the result model, then made lean. Built once per process: a tool's definition does not
+    depend on the settings, and every server (the tests make hundreds) shares it."""
+    if spec.name in _built:
+        return _built[spec.name]
     tool = Tool.from_function(
         spec.fn,
         name=spec.name,
@@ -174,6 +180,7 @@ def build_tool(spec: ToolDef) -> Tool:
     )
     tool.parameters = lean_schema(tool.parameters)
     tool.fn_metadata.output_schema = lean_schema(tool.fn_metadata.output_schema)
+    _built[spec.name] = tool
     return tool
 
 
