@@ -48,22 +48,22 @@ TOOLS: list[ToolDef] = [
     # name is the function's; read_conversation first: the tool an agent should reach for
     read(threads.read_conversation, "conversations", "Read a whole conversation"),
     read(conversations.list_conversations, "conversations", "List conversations"),
-    read(conversations.get_conversation, "conversations", "Get a conversation"),
+    read(conversations.get_conversation, "history", "Get a conversation"),
     write(
         conversations.update_conversation, "conversations", "Update conversations", idempotent=True, destructive=True
     ),
     write(conversations.merge_conversations, "conversations", "Merge conversations", destructive=True),
     read(threads.list_conversation_messages, "conversations", "List a conversation's messages"),
-    read(threads.list_conversation_comments, "conversations", "List a conversation's comments"),
+    read(threads.list_conversation_comments, "history", "List a conversation's comments"),
     read(threads.list_conversation_drafts, "drafts", "List a conversation's drafts"),
-    read(threads.list_conversation_posts, "conversations", "List a conversation's posts"),
+    read(threads.list_conversation_posts, "history", "List a conversation's posts"),
     read(threads.get_messages, "conversations", "Get messages"),
-    read(threads.find_message, "conversations", "Find a message by Message-ID"),
+    read(threads.find_message, "history", "Find a message by Message-ID"),
     write(replies.reply_to_conversation, "drafts", "Reply in a thread"),
     write(drafts.create_draft, "drafts", "Create a draft (or send it)"),
     write(drafts.delete_draft, "drafts", "Delete a draft", idempotent=True, destructive=True),
     read(responses.list_responses, "drafts", "List canned responses"),
-    read(responses.get_response, "drafts", "Get a canned response"),
+    read(responses.get_response, "responses", "Get a canned response"),
     write(posts.create_post, "posts", "Leave an internal note (post)"),
     write(posts.delete_post, "posts", "Delete a post", idempotent=True, destructive=True),
     read(tasks.list_tasks, "tasks", "List tasks"),
@@ -145,7 +145,7 @@ def create_server(
             raise ToolError("The server is not running yet; try again in a moment.")
         return opened[-1]
 
-    tools = [build_tool(tool) for tool in TOOLS if permitted(tool, settings)]
+    tools = [build_tool(tool, settings.output_schemas) for tool in TOOLS if permitted(tool, settings)]
     turned_off = {tool.name: unavailable(tool, settings) for tool in TOOLS if not permitted(tool, settings)}
     with plain_logging_setup():
         server = MCPServer[AppState](
@@ -165,15 +165,15 @@ def create_server(
     return server
 
 
-_built: dict[str, Tool] = {}
+_built: dict[tuple[str, str], Tool] = {}
 
 
-def build_tool(spec: ToolDef) -> Tool:
+def build_tool(spec: ToolDef, output_schemas: str = "full") -> Tool:
     """The SDK tool for one table row: description from the docstring, schemas derived by the SDK from the
-    signature and the result model, then made lean. Built once per process: a tool's definition does not
-    depend on the settings, and every server (the tests make hundreds) shares it."""
-    if spec.name in _built:
-        return _built[spec.name]
+    signature and the result model, then made lean (and shallow, for MISSIVE_OUTPUT_SCHEMAS=compact). Built
+    once per process and form: every server (the tests make hundreds) shares it."""
+    if (spec.name, output_schemas) in _built:
+        return _built[spec.name, output_schemas]
     tool = Tool.from_function(
         spec.fn,
         name=spec.name,
@@ -183,9 +183,31 @@ def build_tool(spec: ToolDef) -> Tool:
         structured_output=True,
     )
     tool.parameters = lean_schema(tool.parameters)
-    tool.fn_metadata.output_schema = lean_schema(tool.fn_metadata.output_schema)
-    _built[spec.name] = tool
+    output = lean_schema(tool.fn_metadata.output_schema)
+    tool.fn_metadata.output_schema = shallow(output) if output_schemas == "compact" else output
+    _built[spec.name, output_schemas] = tool
     return tool
+
+
+def shallow(schema: Any) -> Any:
+    """An output schema cut to its top-level fields: nested objects become plain objects (results are still
+    checked against the full model before they are sent)."""
+    if not isinstance(schema, dict) or "properties" not in schema:
+        return schema
+    return {**schema, "properties": {name: _outline(sub) for name, sub in schema["properties"].items()}}
+
+
+def _outline(schema: Any) -> Any:
+    if not isinstance(schema, dict):
+        return schema
+    kept = {k: v for k, v in schema.items() if k in ("type", "description", "enum")}  # pyright: ignore[reportUnknownVariableType]
+    if "anyOf" in schema:
+        kept["anyOf"] = [_outline(branch) for branch in schema["anyOf"]]
+    if schema.get("type") == "array":
+        kept["items"] = _outline(schema.get("items", {}))
+    if schema.get("type") == "object" or "properties" in schema:
+        kept["type"] = "object"
+    return kept
 
 
 class CallGuard:

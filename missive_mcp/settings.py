@@ -37,7 +37,10 @@ MAX_RETRY_AFTER = 120.0
 
 DEFAULT_TOOLSETS = ("conversations", "drafts", "posts", "tasks", "directory")
 """The toolsets served by default: what triaging an inbox needs."""
-TOOLSETS = (*DEFAULT_TOOLSETS, "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages")
+TOOLSETS = (
+    *DEFAULT_TOOLSETS,
+    *("history", "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages"),
+)
 """Groups of tools an operator can enable with MISSIVE_TOOLSETS (`all` for every one)."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -84,6 +87,9 @@ class Settings(BaseModel):
     the 60 s after which most clients give up."""
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
     """Level of the log written to stderr."""
+    output_schemas: Annotated[Literal["full", "compact"], env("MISSIVE_OUTPUT_SCHEMAS")] = "full"
+    """full: each tool's output schema in depth, with field descriptions; compact: top-level fields only, for
+    clients that pass output schemas to the model (about 25 KB less in tools/list)."""
     attachment_max_mb: Annotated[float, env("MISSIVE_ATTACHMENT_MAX_MB")] = 5.0
     """The largest attachment get_attachment downloads and returns, in MB (up to 50)."""
     mcp_auth_token: Annotated[SecretStr | None, env("MISSIVE_MCP_AUTH_TOKEN")] = None
@@ -201,6 +207,14 @@ class Settings(BaseModel):
     @classmethod
     def _timeout(cls, value: Any) -> Any:
         return _number(value, 0.1, 600, "a number of seconds")
+
+    @field_validator("output_schemas", mode="before")
+    @classmethod
+    def _schemas(cls, value: Any) -> Any:
+        word = str(value).strip().lower()
+        if word not in ("full", "compact"):
+            raise ValueError(f"must be full or compact, not {value!r}")
+        return word
 
     @field_validator("deadline", mode="before")
     @classmethod
