@@ -76,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-SECRET_FIELDS = frozenset({"api_token", "mcp_auth_token"})
+SECRET_FIELDS = frozenset({"api_token", "mcp_auth_token", "secret_key", "database_url", "redis_url"})
 
 
 def load_settings(args: argparse.Namespace) -> Settings:

@@ -12,7 +12,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -37,7 +37,7 @@ from .errors import (
     ServerError,
     WriteOutcomeUnknownError,
 )
-from .limits import RateLimiter
+from .limits import Limits, LocalLimits, RateLimiter, TokenLimiter
 from .models import (
     AnalyticsReport,
     Contact,
@@ -56,6 +56,8 @@ from .text import sanitize_tree
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+TokenSource = Callable[[], Awaitable[str]]
+"""The Missive token of the current call: the configured one, or (team server) the signed-in person's."""
 Params = Mapping[str, str | int | bool | None]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
@@ -95,23 +97,29 @@ class MissiveClient:
         settings: Settings,
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | Limits | None = None,
         max_attempts: int = 4,
         backoff: float | None = None,
+        token_source: TokenSource | None = None,
     ) -> None:
         self.settings = settings
-        self.limiter = limiter or RateLimiter()
+        # A RateLimiter given as such serves every token (the one-token server, tests); Limits give one per token.
+        self.limits: Limits = LocalLimits(limiter) if isinstance(limiter, RateLimiter) else limiter or LocalLimits()
         self.max_attempts = max_attempts
         self.backoff = BACKOFF if backoff is None else backoff
-        token = settings.api_token.get_secret_value() if settings.api_token else ""
-        self._token = token
+        self._token = settings.api_token.get_secret_value() if settings.api_token else ""
+        self._token_source = token_source or self._configured_token
+        # No Authorization here: each request carries the token of the person it is made for.
         self._http = httpx2.AsyncClient(
             base_url=settings.base_url.rstrip("/") + "/",
             transport=transport,
             timeout=httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
-            headers={"Authorization": f"Bearer {token}", "User-Agent": f"missive-mcp/{__version__}"},
+            headers={"User-Agent": f"missive-mcp/{__version__}"},
             follow_redirects=False,
         )
+
+    async def _configured_token(self) -> str:
+        return self._token
 
     async def __aenter__(self) -> MissiveClient:
         return self
@@ -138,8 +146,10 @@ class MissiveClient:
 
         `what` names the object for a 404; `check` tells how to verify a write whose outcome is unknown.
         """
-        if not self._token:
+        token = await self._token_source()
+        if not token:
             raise ConfigurationError(f"No Missive API token is configured. {TOKEN_HELP}")
+        limiter = self.limits.limiter_for(token)
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         content = None if body is None else encode_body(body)
         idempotent = method in _IDEMPOTENT
@@ -148,7 +158,7 @@ class MissiveClient:
         while True:
             attempt += 1
             try:
-                response = await self._send(method, path, query, content)
+                response = await self._send(method, path, query, content, token, limiter)
             except (TimeoutError, httpx2.TimeoutException):
                 timeouts += 1
                 failure: MissiveError = APITimeoutError(
@@ -171,7 +181,7 @@ class MissiveClient:
                         return _decode(response)
                     except APIError as unreadable:
                         raise APIError(f"{unreadable} Try again.", status=unreadable.status) from None
-                failure = self._status_error(response, what)
+                failure = self._status_error(response, what, token)
                 if isinstance(failure, NotFoundError) and method == "DELETE" and maybe_done:
                     return None  # the earlier attempt deleted it; its answer was lost on the way
                 sent = not isinstance(failure, RateLimitError | AuthenticationError | ForbiddenError)
@@ -185,15 +195,19 @@ class MissiveClient:
                         "before trying again."
                     ) from None
                 raise failure
-            delay = self._retry_delay(failure, attempt, timeouts)
+            delay = self._retry_delay(failure, attempt, timeouts, limiter)
             if delay is None:
                 raise failure
             logger.info("%s /%s failed (%s); retry %d in %.1f s", method, path, type(failure).__name__, attempt, delay)
             await anyio.sleep(delay)
 
-    async def _send(self, method: str, path: str, query: dict[str, str], content: bytes | None) -> httpx2.Response:
-        headers = {"Content-Type": "application/json"} if content is not None else None
-        async with self.limiter.slot():
+    async def _send(
+        self, method: str, path: str, query: dict[str, str], content: bytes | None, token: str, limiter: TokenLimiter
+    ) -> httpx2.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        async with limiter.slot():
             started = time.perf_counter()
             # httpx's own timeouts do not bound every transport (an in-process one never times out).
             with anyio.fail_after(self.settings.timeout):
@@ -202,22 +216,22 @@ class MissiveClient:
             "%s /%s -> %d in %.0f ms", method, path, response.status_code, (time.perf_counter() - started) * 1e3
         )
         if response.status_code == 429:
-            self.limiter.pause(_retry_after(response))
+            await limiter.pause(_retry_after(response))
         return response
 
-    def _retry_delay(self, failure: MissiveError, attempt: int, timeouts: int) -> float | None:
+    def _retry_delay(self, failure: MissiveError, attempt: int, timeouts: int, limiter: TokenLimiter) -> float | None:
         # A hung upstream is retried once, not max_attempts times: the call ends after two timeouts.
         if attempt >= self.max_attempts or timeouts > 1:
             return None
         if isinstance(failure, RateLimitError):
-            return failure.retry_after if failure.retry_after <= self.limiter.max_wait else None
+            return failure.retry_after if failure.retry_after <= limiter.max_wait else None
         if isinstance(failure, ServerError | APITimeoutError | APIConnectionError):
             return min(8.0, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
         return None
 
-    def _status_error(self, response: httpx2.Response, what: str) -> APIError:
+    def _status_error(self, response: httpx2.Response, what: str, token: str) -> APIError:
         status = response.status_code
-        api_message = self._scrub(_error_message(response))
+        api_message = _scrub(_error_message(response), token)
         said = f" Missive said: {api_message}" if api_message else ""
         if status == 401:
             return AuthenticationError(
@@ -257,9 +271,6 @@ class MissiveClient:
             status=status,
             api_message=api_message,
         )
-
-    def _scrub(self, text: str | None) -> str | None:
-        return text.replace(self._token, "[redacted]") if text and self._token else text
 
     # Conversations -------------------------------------------------------------------------------
 
@@ -407,6 +418,10 @@ _WHERE_IDS_COME_FROM = (
     ("Analytics report", "Report ids come from create_analytics_report; a report expires 60 s after it finishes."),
 )
 """For a 404: where the ids of each kind of object come from (matched on the start of `what`)."""
+
+
+def _scrub(text: str | None, token: str) -> str | None:
+    return text.replace(token, "[redacted]") if text and token else text
 
 
 def _query_value(value: str | int | bool) -> str:

@@ -11,9 +11,10 @@ import types
 import typing
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx2
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
@@ -23,12 +24,17 @@ from pydantic import BaseModel, ValidationError
 
 from . import __version__, prompts, resources
 from .client import MissiveClient
-from .limits import RateLimiter
+from .errors import WriteOutcomeUnknownError
+from .limits import Limits, RateLimiter
 from .settings import Settings
 from .tools import analytics, contacts, conversations, directory, drafts, messages, threads
 from .tools._common import AppState, ToolDef
 
+if TYPE_CHECKING:
+    from .auth import TeamAuth
+
 logger = logging.getLogger(__name__)
+audit_log = logging.getLogger("missive_mcp.audit")
 
 TOOLS: list[ToolDef] = [
     *threads.TOOLS[:1],  # read_conversation first: the tool an agent should reach for
@@ -64,11 +70,31 @@ class MissiveServer(MCPServer[AppState]):
         super().__init__(**options)
         self.turned_off = {tool.name: unavailable(tool, settings) for tool in TOOLS if not permitted(tool, settings)}
         """Why each tool the settings leave out cannot be called, by name."""
+        self.team: TeamAuth | None = None
+        """The sign-in machinery, in oauth mode (http.py serves its pages)."""
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         if name in self.turned_off:
             raise ToolError(self.turned_off[name])
         return await super().call_tool(name, arguments, context)
+
+
+def limits_for(settings: Settings) -> RateLimiter | Limits:
+    """Redis-backed limits shared by replicas when MISSIVE_MCP_REDIS_URL is set, else in this process."""
+    if settings.redis_url is not None:
+        from .limits import RedisLimits
+
+        # A lease outlives the longest request (its timeout) with room to spare, then frees a dead replica's place.
+        return RedisLimits(settings.redis_url.get_secret_value(), lease=settings.timeout + 30.0)
+    from .limits import LocalLimits
+
+    return LocalLimits()
+
+
+def _as_limits(limiter: RateLimiter | Limits) -> Limits:
+    from .limits import LocalLimits
+
+    return LocalLimits(limiter) if isinstance(limiter, RateLimiter) else limiter
 
 
 def unavailable(tool: ToolDef, settings: Settings) -> str:
@@ -83,15 +109,26 @@ def create_server(
     settings: Settings,
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: RateLimiter | Limits | None = None,
+    team: TeamAuth | None = None,
 ) -> MissiveServer:
-    """Build the server for `settings`; `transport` replaces the network (the demo and the tests use the fake)."""
-    limiter = limiter or RateLimiter()  # one per process: Missive's limits are per token, not per session
+    """Build the server for `settings`; `transport` replaces the network (the demo and the tests use the fake).
+
+    In oauth mode (`team`, built from the settings if not given) each call uses the signed-in person's token."""
+    limiter = limiter or limits_for(settings)  # one per process: Missive's limits are per token, not per session
+    if settings.auth == "oauth" and team is None:
+        from .auth import TeamAuth
+
+        team = TeamAuth(settings, transport=transport, limits=_as_limits(limiter))
+    oauth: dict[str, Any] = (
+        {"auth_server_provider": team.provider, "auth": team.auth_settings()} if team is not None else {}
+    )
     opened: list[AppState] = []
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        async with MissiveClient(settings, transport=transport, limiter=limiter) as client:
+        source = team.token_source if team is not None else None
+        async with MissiveClient(settings, transport=transport, limiter=limiter, token_source=source) as client:
             app = AppState(client=client, settings=settings)
             opened.append(app)
             try:
@@ -116,7 +153,9 @@ def create_server(
             lifespan=lifespan,
             tools=[build_tool(tool) for tool in TOOLS if permitted(tool, settings)],
             log_level=settings.log_level,
+            **oauth,
         )
+    server.team = team
     resources.register(server, settings, current)
     prompts.register(server, settings)
     return server
@@ -184,7 +223,11 @@ def build_tool(spec: ToolDef) -> Tool:
     # start-up) and re-validate every result against it; the schema we publish is the shallow one below, and
     # the result is a pydantic model already (tests check every result against the published schema).
     tool = MissiveTool.from_function(
-        present(spec.fn, hints), name=spec.name, description=doc, annotations=spec.annotations, structured_output=False
+        present(spec.fn, hints, audited=spec.access != "read"),
+        name=spec.name,
+        description=doc,
+        annotations=spec.annotations,
+        structured_output=False,
     )
     tool.parameters = compact_schema(tool.parameters)
     tool.fn_metadata.output_schema = output_schema(hints["return"])
@@ -228,8 +271,10 @@ def _shape(annotation: Any) -> dict[str, Any]:
     raise TypeError(f"output_schema: no JSON shape for {annotation!r}; add it to _shape.")
 
 
-def present(fn: Callable[..., Any], hints: dict[str, Any]) -> Callable[..., Any]:
-    """Serve a tool's pydantic result as compact JSON without nulls, the same data as structured content."""
+def present(fn: Callable[..., Any], hints: dict[str, Any], *, audited: bool = False) -> Callable[..., Any]:
+    """Serve a tool's pydantic result as compact JSON without nulls, the same data as structured content.
+
+    A write (`audited`) leaves one JSON line on the `missive_mcp.audit` log: tool, person, object ids, outcome."""
     signature = inspect.signature(fn)
     signature = signature.replace(
         parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()],
@@ -238,8 +283,13 @@ def present(fn: Callable[..., Any], hints: dict[str, Any]) -> Callable[..., Any]
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
+        outcome = "error"
         try:
             result: BaseModel = await fn(*args, **kwargs)
+            outcome = "ok"
+        except WriteOutcomeUnknownError:
+            outcome = "unknown"
+            raise
         except ToolError:
             raise
         except Exception as exc:
@@ -248,12 +298,32 @@ def present(fn: Callable[..., Any], hints: dict[str, Any]) -> Callable[..., Any]
                 f"{fn.__name__} failed unexpectedly ({type(exc).__name__}); nothing more is known. "
                 "The server log has the details; please report it."
             ) from exc
+        finally:
+            if audited:
+                audit(fn.__name__, kwargs, outcome)
         data = result.model_dump(mode="json", exclude_none=True)
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
     wrapper.__signature__ = signature  # type: ignore[attr-defined]
     return wrapper
+
+
+def audit(tool: str, arguments: dict[str, Any], outcome: str) -> None:
+    """One JSON line per write, so an operator can answer "who closed this?"."""
+    access = get_access_token()
+    person = (
+        {"user_id": access.subject, "email": getattr(access, "email", None), "client_id": access.client_id}
+        if access is not None
+        else None  # one-key mode or stdio: the configured token's owner
+    )
+    objects = {
+        name: value
+        for name, value in arguments.items()
+        if name.endswith(("_id", "_ids", "conversation", "target", "references")) and value is not None
+    }
+    line = {"event": "write", "tool": tool, "person": person, "objects": objects, "outcome": outcome}
+    audit_log.info(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 
 
 def compact_schema(schema: Any) -> Any:

@@ -113,6 +113,9 @@ class FakeMissive:
         self.latency = latency
         self.clock = clock
         self.workspace = demo_workspace()
+        self.tokens: dict[str, str] = {token: self.workspace.owner_id}
+        """Accepted tokens and whose each is (a user id); add one to act as another person of the workspace.
+        Only the directory (`me` in /users, /organizations) follows the token's user; the rest is the owner's view."""
         self.limiter = RateLimiter(time_scale=time_scale, clock=clock)
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
@@ -218,10 +221,11 @@ class FakeMissive:
     async def _admit(self, inner: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate, rate-limit, wait out the latency, then let the routes answer."""
         token = _bearer(scope)
-        if token != self.token:
+        if token is None or token not in self.tokens:
             await self._refuse(JSONResponse({"error": {"message": AUTH_FAILED}}, status_code=401), scope, receive, send)
             return
-        if not self.enforce_limits or token is None:
+        scope.setdefault("state", {})["missive_user"] = self.tokens[token]
+        if not self.enforce_limits:
             await self._delay()
             await inner(scope, receive, send)
             return

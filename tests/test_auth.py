@@ -1,0 +1,276 @@
+"""The team server over HTTP on loopback: people sign in with their own Missive tokens through OAuth (a scripted
+client: registration, PKCE S256, the sign-in form, token, refresh), and each call goes out with its person's token."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx2
+import pytest
+
+from missive_mcp.http import create_http_app
+from missive_mcp.sandbox import DEMO_ORG_ID, DEMO_TOKEN, DEMO_USER_ID, FakeMissive
+from missive_mcp.sandbox.seed import seed_id
+from missive_mcp.sandbox.workspace import Organization, User
+from missive_mcp.server import create_server
+from missive_mcp.settings import Settings
+
+from .services import free_port, serve
+
+SECRET_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+JONAS_TOKEN = "jonas-personal-token-0123456789"
+JONAS_ID = seed_id("user", "jonas")
+REDIRECT = "http://127.0.0.1:9/callback"
+HEADERS = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+
+
+def team_settings(fake: FakeMissive, port: int, database: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "auth": "oauth",
+        "public_url": f"http://127.0.0.1:{port}",
+        "secret_key": SECRET_KEY,
+        "database_url": database,
+        "base_url": fake.base_url,
+        "timeout": 5.0,
+        "transport": "http",
+        "port": port,
+    }
+    return Settings.model_validate(values | overrides)
+
+
+@contextmanager
+def team_server(fake: FakeMissive, database: str, port: int | None = None, **overrides: Any) -> Iterator[str]:
+    port = port or free_port()
+    settings = team_settings(fake, port, database, **overrides)
+    app = create_http_app(create_server(settings, transport=fake.transport()), settings)
+    with serve(app, port) as origin:
+        yield origin
+
+
+@pytest.fixture
+def fake() -> FakeMissive:
+    fake = FakeMissive(report_delay=0.0)
+    fake.tokens[JONAS_TOKEN] = JONAS_ID
+    return fake
+
+
+_open: list[httpx2.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while _open:
+        _open.pop().close()
+
+
+class OAuthClient:
+    """What Claude Code or the Inspector does, step by step, with a person pasting a token into the page."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.http = httpx2.Client(timeout=10, follow_redirects=False)
+        _open.append(self.http)
+        self.client_id = ""
+        self.access = self.refresh = ""
+
+    def discover(self) -> dict[str, Any]:
+        unauthorized = self.http.post(f"{self.origin}/mcp", json=LIST, headers=HEADERS)
+        assert unauthorized.status_code == 401
+        challenge = unauthorized.headers["WWW-Authenticate"]
+        resource_url = re.search(r'resource_metadata="([^"]+)"', challenge)
+        assert resource_url, challenge
+        resource = self.http.get(resource_url.group(1)).json()
+        assert resource["resource"] == f"{self.origin}/mcp"
+        issuer = resource["authorization_servers"][0].rstrip("/")
+        return self.http.get(f"{issuer}/.well-known/oauth-authorization-server").json()
+
+    def register(self, meta: dict[str, Any]) -> None:
+        answer = self.http.post(
+            meta["registration_endpoint"],
+            json={
+                "client_name": "Scripted client",
+                "redirect_uris": [REDIRECT],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "response_types": ["code"],
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        self.client_id = answer.json()["client_id"]
+
+    def start(self, meta: dict[str, Any]) -> tuple[str, str, str]:
+        """/authorize: (the sign-in page URL, the PKCE verifier, the state)."""
+        verifier, state = secrets.token_urlsafe(48), secrets.token_urlsafe(8)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+        answer = self.http.get(
+            meta["authorization_endpoint"],
+            params={
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": REDIRECT,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "state": state,
+                "resource": f"{self.origin}/mcp",
+            },
+        )
+        assert answer.status_code == 302, answer.text
+        return answer.headers["Location"], verifier, state
+
+    def paste(self, page_url: str, missive_token: str) -> httpx2.Response:
+        """Open the sign-in page and submit its form with the token; the page that comes back."""
+        form = self.http.get(page_url)
+        assert form.status_code == 200 and 'name="missive_token"' in form.text
+        request_id = re.search(r'name="request" value="([^"]+)"', form.text)
+        assert request_id
+        return self.http.post(
+            f"{self.origin}/signin", data={"request": request_id.group(1), "missive_token": missive_token}
+        )
+
+    def allow(self, page: httpx2.Response, state: str) -> str:
+        request_id = re.search(r'name="request" value="([^"]+)"', page.text)
+        assert request_id
+        back = self.http.post(f"{self.origin}/signin/allow", data={"request": request_id.group(1)})
+        assert back.status_code == 303, back.text
+        query = parse_qs(urlparse(back.headers["Location"]).query)
+        assert back.headers["Location"].startswith(REDIRECT) and query["state"] == [state]
+        return query["code"][0]
+
+    def exchange(self, meta: dict[str, Any], code: str, verifier: str) -> None:
+        answer = self.http.post(
+            meta["token_endpoint"],
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT,
+                "code_verifier": verifier,
+                "client_id": self.client_id,
+                "resource": f"{self.origin}/mcp",
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        self.access, self.refresh = answer.json()["access_token"], answer.json()["refresh_token"]
+
+    def sign_in(self, missive_token: str) -> str:
+        """The whole flow; the page's sentence saying whose token it is."""
+        meta = self.discover()
+        self.register(meta)
+        page_url, verifier, state = self.start(meta)
+        page = self.paste(page_url, missive_token)
+        assert page.status_code == 200, page.text
+        who = re.search(r'<p class="who">(.*?)</p>', page.text)
+        assert who
+        self.exchange(meta, self.allow(page, state), verifier)
+        return who.group(1)
+
+    def refresh_tokens(self) -> httpx2.Response:
+        meta = self.http.get(f"{self.origin}/.well-known/oauth-authorization-server").json()
+        answer = self.http.post(
+            meta["token_endpoint"],
+            data={"grant_type": "refresh_token", "refresh_token": self.refresh, "client_id": self.client_id},
+        )
+        if answer.status_code == 200:
+            self.access, self.refresh = answer.json()["access_token"], answer.json()["refresh_token"]
+        return answer
+
+    def call(self, tool: str, origin: str | None = None, **arguments: Any) -> httpx2.Response:
+        body = {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+        headers = HEADERS | {"Authorization": f"Bearer {self.access}"}
+        return self.http.post(f"{origin or self.origin}/mcp", json=body, headers=headers)
+
+    def me(self, origin: str | None = None) -> str:
+        """Who Missive says the caller is, through the list_users tool."""
+        answer = self.call("list_users", origin)
+        assert answer.status_code == 200, answer.text
+        users = json.loads(answer.json()["result"]["content"][0]["text"])["users"]
+        return next(user["id"] for user in users if user.get("me"))
+
+
+LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+
+
+def tokens_sent(fake: FakeMissive) -> set[str]:
+    return {r.headers.get("authorization", "") for r in fake.requests if r.path == "/v1/users"}
+
+
+def test_two_people_sign_in_and_each_call_goes_out_with_their_own_token(fake: FakeMissive, tmp_path: Path) -> None:
+    with team_server(fake, str(tmp_path / "team.sqlite3")) as origin:
+        maya, jonas = OAuthClient(origin), OAuthClient(origin)
+        assert maya.sign_in(DEMO_TOKEN) == "This token belongs to <b>Maya Chen &lt;maya@acme.example&gt;</b>."
+        assert jonas.sign_in(JONAS_TOKEN) == "This token belongs to <b>Jonas Weber &lt;jonas@acme.example&gt;</b>."
+        fake.requests.clear()
+        assert maya.me() == DEMO_USER_ID
+        assert tokens_sent(fake) == {f"Bearer {DEMO_TOKEN}"}
+        fake.requests.clear()
+        assert jonas.me() == JONAS_ID
+        assert tokens_sent(fake) == {f"Bearer {JONAS_TOKEN}"}
+        # The refresh token rotates: the new pair works, the old refresh token is spent.
+        old_refresh = jonas.refresh
+        assert jonas.refresh_tokens().status_code == 200
+        assert jonas.me() == JONAS_ID
+        jonas.refresh = old_refresh
+        replay = jonas.refresh_tokens()
+        assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+
+
+def test_a_revoked_grant_stops_at_once_and_a_public_client_may_revoke(fake: FakeMissive, tmp_path: Path) -> None:
+    with team_server(fake, str(tmp_path / "team.sqlite3")) as origin:
+        maya = OAuthClient(origin)
+        maya.sign_in(DEMO_TOKEN)
+        assert maya.me() == DEMO_USER_ID
+        # RFC 7009: a public client (token_endpoint_auth_method none) revokes with its client_id alone.
+        revoked = maya.http.post(f"{origin}/revoke", data={"token": maya.access, "client_id": maya.client_id})
+        assert revoked.status_code == 200
+        after = maya.call("list_users")
+        assert after.status_code == 401
+        assert maya.refresh_tokens().status_code == 400  # the whole grant went, refresh token included
+
+
+def test_a_restarted_server_keeps_the_grants_and_stores_no_token_in_clear(fake: FakeMissive, tmp_path: Path) -> None:
+    database = tmp_path / "team.sqlite3"
+    port = free_port()
+    with team_server(fake, str(database), port) as origin:
+        jonas = OAuthClient(origin)
+        jonas.sign_in(JONAS_TOKEN)
+    with team_server(fake, str(database), port) as origin:
+        assert jonas.me() == JONAS_ID
+        assert jonas.refresh_tokens().status_code == 200
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("team.sqlite3*"))
+    assert b"jonas@acme.example" in stored  # the file is readable as such: what it must not hold is below
+    for secret in (JONAS_TOKEN, jonas.access, jonas.refresh):
+        assert secret.encode() not in stored
+        assert base64.b64encode(secret.encode())[:16] not in stored
+
+
+def test_a_token_outside_the_allowed_organizations_is_refused_on_the_page(fake: FakeMissive, tmp_path: Path) -> None:
+    elsewhere = seed_id("organization", "elsewhere")
+    fake.workspace.add(Organization(elsewhere, "Elsewhere Ltd"))
+    fake.workspace.add(User(seed_id("user", "eve"), "Eve Outsider", "eve@elsewhere.example", [elsewhere]))
+    fake.tokens["eve-token-0123456789"] = seed_id("user", "eve")
+    with team_server(fake, str(tmp_path / "team.sqlite3"), allowed_organizations=DEMO_ORG_ID) as origin:
+        eve = OAuthClient(origin)
+        meta = eve.discover()
+        eve.register(meta)
+        page_url, _, _ = eve.start(meta)
+        refused = eve.paste(page_url, "eve-token-0123456789")
+        assert refused.status_code == 403
+        reason = re.search(r'<p class="error">(.*?)</p>', refused.text)
+        assert reason and reason.group(1) == (
+            "This token&#x27;s owner is not a member of an organization this server is open to "
+            f"(allowed: {DEMO_ORG_ID}). Ask the operator, or use a token of the right organization."
+        )
+        assert 'name="missive_token"' in refused.text  # the form again, to paste another token
+        assert "eve-token" not in refused.text
+        wrong = eve.paste(page_url, "not-a-token-anyone-issued")
+        assert wrong.status_code == 401 and "Missive did not accept this token" in wrong.text
+        assert OAuthClient(origin).sign_in(DEMO_TOKEN).startswith("This token belongs to <b>Maya Chen")
