@@ -153,7 +153,7 @@ for i = 3, #KEYS do
 end
 if wait > 0 then return wait end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 60000)
 for i = 3, #KEYS do
   local period = tonumber(ARGV[3 + (i - 2) * 2])
   redis.call('ZADD', KEYS[i], now, ARGV[1])
