@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from . import __version__, prompts, resources
 from .client import MissiveClient
 from .errors import WriteOutcomeUnknownError
-from .limits import Limits, RateLimiter
+from .limits import Limits, RateLimiter, RedisLimits
 from .settings import Settings
 from .tools import analytics, contacts, conversations, directory, drafts, messages, threads
 from .tools._common import AppState, ToolDef
@@ -82,8 +82,6 @@ class MissiveServer(MCPServer[AppState]):
 def limits_for(settings: Settings) -> RateLimiter | Limits:
     """Redis-backed limits shared by replicas when MISSIVE_MCP_REDIS_URL is set, else in this process."""
     if settings.redis_url is not None:
-        from .limits import RedisLimits
-
         # A lease outlives the longest request (its timeout) with room to spare, then frees a dead replica's place.
         return RedisLimits(settings.redis_url.get_secret_value(), lease=settings.timeout + 30.0)
     from .limits import LocalLimits
@@ -135,6 +133,10 @@ def create_server(
                 yield app
             finally:
                 opened.remove(app)
+                if team is not None:
+                    await team.aclose()
+                if isinstance(limiter, RedisLimits):
+                    await limiter.aclose()
 
     def current() -> AppState:
         if not opened:

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -64,21 +65,28 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     initdb, pg_ctl = _program("initdb"), _program("pg_ctl")
     if not initdb or not pg_ctl:
         pytest.fail(f"This test needs PostgreSQL: {HOW}.", pytrace=False)
-    data = tmp_path_factory.mktemp("postgres") / "data"
+    # Not under pytest's folder: as root, PostgreSQL runs as the postgres user, who cannot enter root's 0700 folders.
+    folder = Path(tempfile.mkdtemp(prefix="missive-mcp-pg-"))
+    data = folder / "data"
     port = free_port()
     as_postgres: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         as_postgres = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(data.parent, "postgres")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
-    subprocess.run([*as_postgres, initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"], **quiet)
-    options = f"-p {port} -h 127.0.0.1 -k {data.parent} -F -c fsync=off -c full_page_writes=off"
-    log = data.parent / "log"
-    subprocess.run([*as_postgres, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], **quiet)
+        shutil.chown(folder, "postgres")
+
+    def run(*command: str) -> None:
+        done = subprocess.run([*as_postgres, *command], capture_output=True, text=True, check=False)
+        if done.returncode:
+            pytest.fail(f"{command[0]} failed ({HOW}):\n{done.stdout}{done.stderr}", pytrace=False)
+
+    run(initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
+    options = f"-p {port} -h 127.0.0.1 -k {folder} -F -c fsync=off -c full_page_writes=off"
+    run(pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start")
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_postgres, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], **quiet)
+        run(pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

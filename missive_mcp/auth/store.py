@@ -19,7 +19,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +28,8 @@ import anyio
 import anyio.to_thread
 
 Row = tuple[Any, ...]
+Statement = tuple[str, Sequence[Any]] | tuple[str, Sequence[Any], Callable[[list[Row]], bool]]
+"""SQL and its parameters; a third item makes it a guard: the transaction stops (and commits) where it says no."""
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -52,8 +54,8 @@ class Database(Protocol):
 
     dialect: str
 
-    async def run(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Row]:
-        """Run statements in one transaction; the rows of the last one."""
+    async def run(self, statements: Sequence[Statement]) -> list[Row]:
+        """Run statements in one transaction; the rows of the last one run."""
         ...
 
     async def aclose(self) -> None: ...
@@ -111,7 +113,7 @@ class Store:
         self._migrated = False
         self._lock = anyio.Lock()
 
-    async def _run(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Row]:
+    async def _run(self, statements: Sequence[Statement]) -> list[Row]:
         if not self._migrated:  # the first use creates or migrates the schema
             async with self._lock:
                 if not self._migrated:
@@ -121,23 +123,20 @@ class Store:
     async def migrate(self) -> int:
         """Bring the schema to the latest version; the version it is at."""
         int_type = "BIGINT" if self.db.dialect == "postgresql" else "INTEGER"
-        lock = [("SELECT pg_advisory_xact_lock(4242001)", ())] if self.db.dialect == "postgresql" else []
-        create = ("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", ())
+        lock: list[Statement] = (
+            [("SELECT pg_advisory_xact_lock(4242001)", ())] if self.db.dialect == "postgresql" else []
+        )
+        create: Statement = ("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", ())
         rows = await self.db.run([*lock, create, ("SELECT version FROM schema_version", ())])
-        current = rows[0][0] if rows else 0
-        for version in range(current, len(MIGRATIONS)):
-            statements: list[tuple[str, Sequence[Any]]] = [*lock, ("SELECT version FROM schema_version", ())]
-            # Another replica may have migrated while we waited for the lock: each step re-checks inside it.
-            rows = await self.db.run(statements)
-            if rows and rows[0][0] > version:
-                continue
-            steps = [(sql.format(int=int_type), ()) for sql in MIGRATIONS[version]]
-            bump = (
-                ("UPDATE schema_version SET version = ?", (version + 1,))
-                if rows
-                else ("INSERT INTO schema_version (version) VALUES (?)", (version + 1,))
-            )
-            await self.db.run([*lock, *steps, bump])
+        for version in range(rows[0][0] if rows else 0, len(MIGRATIONS)):
+            # Another replica may have migrated while we waited for the lock: the step re-checks inside it.
+            def still_at(found: list[Row], version: int = version) -> bool:
+                return (found[0][0] if found else 0) == version
+
+            guard: Statement = ("SELECT version FROM schema_version", (), still_at)
+            steps: list[Statement] = [(sql.format(int=int_type), ()) for sql in MIGRATIONS[version]]
+            steps += [("DELETE FROM schema_version", ()), ("INSERT INTO schema_version VALUES (?)", (version + 1,))]
+            await self.db.run([*lock, guard, *steps])
         self._migrated = True
         return len(MIGRATIONS)
 
@@ -288,33 +287,45 @@ class SQLite:
     dialect = "sqlite"
 
     def __init__(self, path: str) -> None:
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
-    def _run(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Row]:
+    def _connect(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _run(self, statements: Sequence[Statement]) -> list[Row]:
         with self._lock:
+            if self._conn is None:
+                self._conn = self._connect()
             cursor = self._conn.cursor()
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 rows: list[Row] = []
-                for sql, params in statements:
+                for sql, params, *guard in statements:
                     cursor.execute(sql, tuple(params))
                     rows = [tuple(r) for r in cursor.fetchall()]
+                    if guard and not guard[0](rows):
+                        break
             except BaseException:
                 cursor.execute("ROLLBACK")
                 raise
             cursor.execute("COMMIT")
             return rows
 
-    async def run(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Row]:
+    async def run(self, statements: Sequence[Statement]) -> list[Row]:
         return await anyio.to_thread.run_sync(self._run, statements)
 
     async def aclose(self) -> None:
-        self._conn.close()
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 class PostgreSQL:
@@ -327,7 +338,7 @@ class PostgreSQL:
         self._idle: list[Any] = []
         self._slots = anyio.Semaphore(size)
 
-    async def run(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[Row]:
+    async def run(self, statements: Sequence[Statement]) -> list[Row]:
         import psycopg
 
         async with self._slots:
@@ -335,9 +346,11 @@ class PostgreSQL:
             try:
                 rows: list[Row] = []
                 async with conn.transaction():
-                    for sql, params in statements:
+                    for sql, params, *guard in statements:
                         cursor = await conn.execute(sql.replace("?", "%s"), tuple(params))
                         rows = [tuple(r) for r in await cursor.fetchall()] if cursor.description else []
+                        if guard and not guard[0](rows):
+                            break
             except BaseException:
                 await conn.close()
                 raise
