@@ -322,7 +322,8 @@ def audit(tool: str, arguments: dict[str, Any], outcome: str) -> None:
     objects = {
         name: value
         for name, value in arguments.items()
-        if name.endswith(("_id", "_ids", "conversation", "target", "references")) and value is not None
+        if (name.endswith(("_id", "_ids")) or name in ("conversation", "target", "organization", "team"))
+        and value is not None
     }
     line = {"event": "write", "tool": tool, "person": person, "objects": objects, "outcome": outcome}
     audit_log.info(json.dumps(line, ensure_ascii=False, separators=(",", ":")))

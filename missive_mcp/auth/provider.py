@@ -9,6 +9,7 @@ a revoked grant stops at once on every replica. Revoking any token of a grant re
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from typing import Any
@@ -18,14 +19,17 @@ from mcp.server.auth.provider import (
     AuthorizationCode,
     AuthorizationParams,
     AuthorizeError,
+    OAuthAuthorizationServerProvider,
     RefreshToken,
     TokenError,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import PrivateAttr
 
-from .crypto import Sealer, digest
+from .crypto import Sealer, SealError, digest
 from .store import Grant, Person, Store
+
+logger = logging.getLogger(__name__)
 
 ACCESS_TTL = 3600
 REFRESH_TTL = 30 * 24 * 3600
@@ -61,8 +65,8 @@ def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
-class Provider:
-    """`OAuthAuthorizationServerProvider` over a `Store`."""
+class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
+    """The SDK's provider protocol over a `Store` (the identity-assertion grant keeps the SDK's refusal)."""
 
     def __init__(self, store: Store, sealer: Sealer, *, public_url: str, resource: str) -> None:
         self.store = store
@@ -205,7 +209,12 @@ class Provider:
             grant_id=grant.id,
             email=grant.person.email,
         )
-        access._missive_token = self.sealer.open(grant.sealed_token, bound_to=f"grant:{grant.id}")  # pyright: ignore[reportPrivateUsage]
+        try:
+            opened = self.sealer.open(grant.sealed_token, bound_to=f"grant:{grant.id}")
+        except SealError as exc:
+            logger.error("Refusing grant %s of %s: %s", grant.id, grant.person.email, exc)
+            return None
+        access._missive_token = opened  # pyright: ignore[reportPrivateUsage]
         return access
 
     async def revoke_token(self, token: Access | Refresh) -> None:

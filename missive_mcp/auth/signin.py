@@ -104,10 +104,10 @@ class Pages:
         form = await request.form()
         request_id = str(form.get("request", ""))
         pending = await self.team.store.get_request(digest(request_id))
-        if pending is None or pending[2] is None or pending[3] is None:
+        if pending is None:
             return self._expired()
         client_id, params, person, sealed = pending
-        if not await self.team.store.take_request(digest(request_id)):
+        if person is None or sealed is None or not await self.team.store.take_request(digest(request_id)):
             return self._expired()
         to = await self.team.provider.complete(request_id, person, sealed, params, client_id)
         logger.info("signed in %s (%s) for client %s", person.user_id, person.email, client_id)

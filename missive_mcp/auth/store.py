@@ -347,7 +347,9 @@ class PostgreSQL:
                 rows: list[Row] = []
                 async with conn.transaction():
                     for sql, params, *guard in statements:
-                        cursor = await conn.execute(sql.replace("?", "%s"), tuple(params))
+                        # Our own constant SQL (psycopg's types want a literal string to keep out injection).
+                        query = sql.replace("?", "%s")
+                        cursor = await conn.execute(query, tuple(params))  # pyright: ignore[reportArgumentType]
                         rows = [tuple(r) for r in await cursor.fetchall()] if cursor.description else []
                         if guard and not guard[0](rows):
                             break
