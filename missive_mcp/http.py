@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
+from .server import TEAMS
 from .settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
@@ -54,7 +55,7 @@ def security_for(host: str, port: int, allowed_hosts: list[str]) -> TransportSec
 
 def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     """The ASGI app serving MCP at /mcp; refuses to exist without a bearer key to check."""
-    team = getattr(server, "team", None)
+    team = TEAMS.get(server)
     if settings.mcp_auth_token is None and team is None:
         raise ValueError(
             "The HTTP transport needs a bearer key: set MISSIVE_MCP_AUTH_TOKEN to a long random string "

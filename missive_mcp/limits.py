@@ -60,17 +60,18 @@ class RateLimiter:
         self._clock = clock
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one of the in-flight places for one request, once the budgets allow it to start."""
+    async def slot(self, *, max_wait: float | None = None) -> AsyncIterator[None]:
+        """Hold one of the in-flight places for one request, once the budgets allow it to start; refuse with a
+        RateLimitError rather than wait longer than `max_wait` (default: the limiter's own)."""
         async with self._slots:
-            await self._reserve()
+            await self._reserve(self.max_wait if max_wait is None else max_wait)
             yield
 
     async def pause(self, seconds: float) -> None:
         """After a 429, hold every new request back for `seconds`."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    async def _reserve(self) -> None:
+    async def _reserve(self, max_wait: float) -> None:
         # The lock makes waiters take the budget in arrival order.
         async with self._lock:
             while True:
@@ -80,7 +81,7 @@ class RateLimiter:
                     for window in self._windows:
                         window.stamps.append(now)
                     return
-                if wait > self.max_wait:
+                if wait > max_wait:
                     raise RateLimitError(
                         "This server is holding back to stay within Missive's rate limits "
                         f"(300 requests a minute, 900 per 15 minutes per token). Try again in {wait:.0f} s.",
@@ -99,7 +100,7 @@ class TokenLimiter(Protocol):
 
     max_wait: float
 
-    def slot(self) -> AbstractAsyncContextManager[None]: ...
+    def slot(self, *, max_wait: float | None = None) -> AbstractAsyncContextManager[None]: ...
 
     async def pause(self, seconds: float) -> None: ...
 
@@ -223,17 +224,17 @@ class _RedisTokenLimiter:
         self.max_wait = limits.max_wait
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self, *, max_wait: float | None = None) -> AsyncIterator[None]:
         async with self._local:
             lease = uuid.uuid4().hex
-            await self._admit(lease)
+            await self._admit(lease, self.max_wait if max_wait is None else max_wait)
             try:
                 yield
             finally:
                 with anyio.CancelScope(shield=True):
                     await self._limits.redis.zrem(self._inflight, lease)  # pyright: ignore[reportUnknownMemberType]
 
-    async def _admit(self, lease: str) -> None:
+    async def _admit(self, lease: str, max_wait: float) -> None:
         limits = self._limits
         args: list[Any] = [lease, int(limits.lease * 1000), limits.max_in_flight]
         for limit, period in limits.windows:
@@ -244,13 +245,13 @@ class _RedisTokenLimiter:
             if not wait_ms:
                 return
             wait = int(wait_ms) / 1000
-            if wait > self.max_wait:
+            if wait > max_wait:
                 raise RateLimitError(
                     "This server is holding back to stay within Missive's rate limits "
                     f"(300 requests a minute, 900 per 15 minutes per token). Try again in {wait:.0f} s.",
                     retry_after=wait,
                 )
-            if waited + wait > max(self.max_wait, 60.0) * 4:
+            if waited + wait > max(max_wait, 60.0) * 4:
                 raise RateLimitError(
                     "This server waited too long for a free place among Missive's 5 requests at once for this token "
                     "(other replicas hold them). Try again in a moment.",

@@ -29,6 +29,12 @@ TOKEN_HELP = (
     "and set it in the MISSIVE_API_TOKEN environment variable of the MCP server."
 )
 
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+"""The most of one Missive answer the server takes in (decompressed): a page of 50 detailed conversations is
+well under 1 MiB; a larger answer is refused rather than held in memory."""
+MAX_RETRY_AFTER = 120.0
+"""The longest pause a 429's Retry-After (or rate-limit reset) can impose on every caller."""
+
 TOOLSETS = ("conversations", "drafts", "contacts", "analytics", "messages", "directory")
 """Groups of tools an operator can enable with MISSIVE_TOOLSETS (all by default)."""
 
@@ -73,8 +79,13 @@ class Settings(BaseModel):
     """Tool groups to serve (comma-separated; `all` for every one)."""
     send_allowed_domains: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_DOMAINS")] = frozenset()
     """If set, sending is allowed only to these recipient domains (comma-separated)."""
+    send_allowed_recipients: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_RECIPIENTS")] = frozenset()
+    """With the domain allow-list on: phone numbers, usernames or ids that may also be sent to (comma-separated)."""
     timeout: Annotated[float, env("MISSIVE_TIMEOUT")] = 30.0
     """Seconds to wait for one answer from Missive (0.1 to 600)."""
+    deadline: Annotated[float, env("MISSIVE_DEADLINE")] = 50.0
+    """Seconds one tool call or resource read may take in all, retries and waits included (1 to 3600): under
+    the 60 s after which most clients give up."""
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
     """Level of the log written to stderr."""
     mcp_auth_token: Annotated[SecretStr | None, env("MISSIVE_MCP_AUTH_TOKEN")] = None
@@ -243,11 +254,27 @@ class Settings(BaseModel):
     @field_validator("send_allowed_domains", mode="before")
     @classmethod
     def _domains(cls, value: Any) -> Any:
-        domains = {part.strip().lower().lstrip("@") for part in _parts(value)}
-        bad = sorted(d for d in domains if "." not in d or " " in d or "@" in d)
+        from .recipients import normalise_domain
+
+        domains: set[str] = set()
+        bad: list[str] = []
+        for part in _parts(value):
+            name = part.strip().lstrip("@")
+            try:
+                domain = normalise_domain(name)
+            except ValueError:
+                domain = ""
+            if "." not in domain or "@" in name:
+                bad.append(name)
+            domains.add(domain)
         if bad:
-            raise ValueError(f"has invalid domain(s) {', '.join(bad)}; use e.g. acme.com")
+            raise ValueError(f"has invalid domain(s) {', '.join(sorted(bad))}; use e.g. acme.com")
         return frozenset(domains)
+
+    @field_validator("send_allowed_recipients", mode="before")
+    @classmethod
+    def _recipients(cls, value: Any) -> Any:
+        return frozenset(part.strip() for part in _parts(value))
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
@@ -258,6 +285,11 @@ class Settings(BaseModel):
     @classmethod
     def _timeout(cls, value: Any) -> Any:
         return _number(value, 0.1, 600, "a number of seconds")
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _deadline(cls, value: Any) -> Any:
+        return _number(value, 0.1, 3600, "a number of seconds")
 
     @field_validator("port", mode="before")
     @classmethod

@@ -132,7 +132,7 @@ async def test_a_crashed_replicas_places_come_back_when_their_leases_expire(redi
     try:
         # The crashed replica took all five places and never gave them back.
         for _ in range(5):
-            await crashed.limiter_for("token-a")._admit(uuid.uuid4().hex)  # type: ignore[attr-defined]
+            await crashed.limiter_for("token-a")._admit(uuid.uuid4().hex, 30.0)  # type: ignore[attr-defined]
         started = time.monotonic()
         with anyio.fail_after(5):
             async with alive.limiter_for("token-a").slot():

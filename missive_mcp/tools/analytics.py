@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidArgumentError, MissiveError, NotFoundError
 from ..models import AnalyticsReport
-from ._common import OrganizationId, ReportId, drop_none, read, state
+from ._common import OrganizationId, ReportId, drop_none, state
 
 POLL_INTERVAL = 0.75
 """The wait between polls while a report is young, so one that finishes in the usual 2-3 s is answered at
@@ -100,9 +100,3 @@ async def get_analytics_report(
             )
         await ctx.report_progress(waited, timeout, f"Report not ready yet (waited {waited:.0f} s, poll {polls}).")
         await anyio.sleep(interval)
-
-
-TOOLS = [
-    read(create_analytics_report, "analytics"),
-    read(get_analytics_report, "analytics"),
-]

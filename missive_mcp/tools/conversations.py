@@ -16,10 +16,8 @@ from ._common import (
     ResponseFormat,
     Until,
     drop_none,
-    read,
     split_page,
     state,
-    write,
 )
 
 MAILBOXES = ("inbox", "all", "assigned", "closed", "snoozed", "flagged", "trashed", "junked", "drafts")
@@ -222,11 +220,3 @@ async def merge_conversations(
     client = state(ctx).client
     merged = await client.merge_conversations(conversation_id, target, subject)
     return ConversationResult(conversation=(merged or await client.get_conversation(target)).concise())
-
-
-TOOLS = [
-    read(list_conversations, "conversations"),
-    read(get_conversation, "conversations"),
-    write(update_conversation, "conversations", idempotent=True),
-    write(merge_conversations, "conversations", idempotent=False, destructive=True),
-]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from ..client import MissiveClient
 from ..models import Comment, Conversation, Message, MissiveModel, Post
 from ..text import html_to_text, truncate
-from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, read, split_page, state
+from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, split_page, state
 from .conversations import shape
 
 BodyBudget = Annotated[
@@ -252,13 +252,3 @@ def _drop_repeated_subjects(entries: list[Entry], thread_subject: str | None) ->
         if current == last:
             entry.subject = None
         last = current
-
-
-TOOLS = [
-    read(read_conversation, "conversations"),
-    read(list_conversation_messages, "conversations"),
-    read(list_conversation_comments, "conversations"),
-    read(list_conversation_drafts, "drafts"),
-    read(list_conversation_posts, "conversations"),
-    read(get_messages, "conversations"),
-]
