@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import anyio
 import httpx2
 import pytest
 
@@ -274,3 +275,74 @@ def test_a_token_outside_the_allowed_organizations_is_refused_on_the_page(fake: 
         wrong = eve.paste(page_url, "not-a-token-anyone-issued")
         assert wrong.status_code == 401 and "Missive did not accept this token" in wrong.text
         assert OAuthClient(origin).sign_in(DEMO_TOKEN).startswith("This token belongs to <b>Maya Chen")
+
+
+@pytest.mark.anyio
+async def test_the_sdks_own_oauth_client_finds_the_sign_in_by_itself_and_calls_tools(
+    fake: FakeMissive, tmp_path: Path
+) -> None:
+    """What Claude Code does with a URL: probe, discover, register, PKCE, browser, token; here the MCP SDK's
+    OAuthClientProvider, with a "browser" that pastes Jonas's token into the page."""
+    from mcp import Client
+    from mcp.client.auth import OAuthClientProvider, TokenStorage
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+    class Memory(TokenStorage):
+        def __init__(self) -> None:
+            self.tokens: OAuthToken | None = None
+            self.client: OAuthClientInformationFull | None = None
+
+        async def get_tokens(self) -> OAuthToken | None:
+            return self.tokens
+
+        async def set_tokens(self, tokens: OAuthToken) -> None:
+            self.tokens = tokens
+
+        async def get_client_info(self) -> OAuthClientInformationFull | None:
+            return self.client
+
+        async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+            self.client = client_info
+
+    back: list[str] = []
+
+    async def browser(url: str) -> None:
+        async with httpx2.AsyncClient(timeout=10, follow_redirects=True) as http:
+            form = await http.get(url)  # /authorize, then the sign-in page
+            request_id = re.search(r'name="request" value="([^"]+)"', form.text)
+            assert request_id, form.text
+            fields = {"request": request_id.group(1)}
+            await http.post(str(form.url).split("?")[0], data=fields | {"missive_token": JONAS_TOKEN})
+            allowed = await http.post(f"{origin}/signin/allow", data=fields, follow_redirects=False)
+            back.append(allowed.headers["Location"])
+
+    async def callback() -> AuthorizationCodeResult:
+        query = parse_qs(urlparse(back[-1]).query)
+        return AuthorizationCodeResult(code=query["code"][0], state=query["state"][0])
+
+    with team_server(fake, str(tmp_path / "team.sqlite3")) as origin:
+        storage = Memory()
+        auth = OAuthClientProvider(
+            server_url=f"{origin}/mcp",
+            client_metadata=OAuthClientMetadata(
+                client_name="SDK client",
+                redirect_uris=[REDIRECT],  # pyright: ignore[reportArgumentType]
+                grant_types=["authorization_code", "refresh_token"],
+                response_types=["code"],
+                token_endpoint_auth_method="none",
+            ),
+            storage=storage,
+            redirect_handler=browser,
+            callback_handler=callback,
+        )
+        with anyio.fail_after(30):
+            async with (
+                httpx2.AsyncClient(auth=auth, timeout=10) as http,
+                Client(streamable_http_client(f"{origin}/mcp", http_client=http)) as mcp,
+            ):
+                result = await mcp.call_tool("list_users", {})
+    assert not result.is_error and storage.tokens is not None and storage.tokens.refresh_token
+    users = result.structured_content["users"]  # type: ignore[index]
+    assert next(user["id"] for user in users if user.get("me")) == JONAS_ID
+    assert {r.headers["authorization"] for r in fake.requests if r.path == "/v1/users"} == {f"Bearer {JONAS_TOKEN}"}
