@@ -346,3 +346,23 @@ async def test_the_sdks_own_oauth_client_finds_the_sign_in_by_itself_and_calls_t
     users = result.structured_content["users"]  # type: ignore[index]
     assert next(user["id"] for user in users if user.get("me")) == JONAS_ID
     assert {r.headers["authorization"] for r in fake.requests if r.path == "/v1/users"} == {f"Bearer {JONAS_TOKEN}"}
+
+
+def test_the_sign_in_pages_refuse_a_huge_form_and_an_unknown_or_spent_sign_in(
+    fake: FakeMissive, tmp_path: Path
+) -> None:
+    with team_server(fake, str(tmp_path / "team.sqlite3")) as origin, httpx2.Client(timeout=10) as http:
+        huge = http.post(f"{origin}/signin", data={"request": "x", "missive_token": "t" * 100_000})
+        assert huge.status_code == 413
+        unknown = http.get(f"{origin}/signin", params={"request": "made-up"})
+        assert unknown.status_code == 400 and "expired or was already used" in unknown.text
+        maya = OAuthClient(origin)
+        meta = maya.discover()
+        maya.register(meta)
+        page_url, _, state = maya.start(meta)
+        page = maya.paste(page_url, DEMO_TOKEN)
+        maya.allow(page, state)
+        request_id = re.search(r'name="request" value="([^"]+)"', page.text)
+        assert request_id
+        again = http.post(f"{origin}/signin/allow", data={"request": request_id.group(1)})
+        assert again.status_code == 400 and "expired or was already used" in again.text

@@ -31,6 +31,9 @@ __all__ = ["Access", "Person", "Provider", "Sealer", "Store", "TeamAuth", "curre
 
 logger = logging.getLogger(__name__)
 
+FORM_BYTES = 16 * 1024
+"""The most a sign-in, key or revocation form may send: a token and a few ids fit many times over."""
+
 KEY_CLIENT = "server-key"
 """The client id of grants made as server keys."""
 
@@ -98,6 +101,7 @@ class TeamAuth:
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         """The app with the sign-in pages, key page and revocation endpoint in front of it."""
+        from mcp.server.transport_security import RequestBodyLimitMiddleware
         from starlette.routing import Route, Router
 
         from .signin import Pages
@@ -112,10 +116,11 @@ class TeamAuth:
             ]
         )
         paths = {"/signin", "/signin/allow", "/keys", "/revoke"}
+        limited = RequestBodyLimitMiddleware(own, FORM_BYTES)
 
         async def team_app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http" and scope["path"] in paths:
-                await own(scope, receive, send)
+                await limited(scope, receive, send)
             else:
                 await app(scope, receive, send)
 

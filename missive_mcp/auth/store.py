@@ -44,6 +44,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " grant_id TEXT NOT NULL REFERENCES grants(id), expires_at {int}, data TEXT)",
         "CREATE INDEX secrets_by_grant ON secrets (grant_id)",
         "CREATE INDEX grants_by_user ON grants (user_id)",
+        "CREATE INDEX secrets_by_expiry ON secrets (expires_at)",
     ),
 )
 """Schema versions: MIGRATIONS[n] takes the schema from version n to n + 1. Append; never edit a shipped one."""
@@ -225,7 +226,9 @@ class Store:
         return sql, (digest, kind, grant_id, expires_at, data)
 
     async def add_secrets(self, grant_id: str, secrets: Sequence[tuple[str, str, int | None, str | None]]) -> None:
-        await self._run([self._insert_secret(grant_id, *secret) for secret in secrets])
+        """New secrets for a grant; expired ones of every grant are swept out on the way."""
+        sweep: Statement = ("DELETE FROM secrets WHERE expires_at < ?", (_now(),))
+        await self._run([sweep, *(self._insert_secret(grant_id, *secret) for secret in secrets)])
 
     async def find(self, digest: str, kind: str) -> tuple[Grant, int | None, str | None] | None:
         """The live grant behind a secret, with the secret's expiry and data; None if unknown, expired or revoked."""
