@@ -6,8 +6,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import secrets
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -366,3 +370,34 @@ def test_the_sign_in_pages_refuse_a_huge_form_and_an_unknown_or_spent_sign_in(
         assert request_id
         again = http.post(f"{origin}/signin/allow", data={"request": request_id.group(1)})
         assert again.status_code == 400 and "expired or was already used" in again.text
+
+
+def test_the_command_line_serves_the_team_server_and_refuses_it_over_stdio(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE")}
+    port = free_port()
+    team = env | {
+        "MISSIVE_MCP_AUTH": "oauth",
+        "MISSIVE_MCP_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "MISSIVE_MCP_SECRET_KEY": SECRET_KEY,
+        "MISSIVE_MCP_DATABASE_URL": str(tmp_path / "cli.sqlite3"),
+    }
+    stdio = subprocess.run([sys.executable, "-m", "missive_mcp", "--demo"], capture_output=True, text=True, env=team)
+    assert stdio.returncode == 2 and "set MISSIVE_MCP_TRANSPORT=http" in stdio.stderr
+    command = [sys.executable, "-m", "missive_mcp", "--demo", "--transport", "http", "--port", str(port)]
+    server = subprocess.Popen(command, env=team, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        with httpx2.Client(timeout=1) as http:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and server.poll() is None:
+                try:
+                    if http.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    time.sleep(0.05)
+        maya = OAuthClient(f"http://127.0.0.1:{port}")
+        assert maya.sign_in(DEMO_TOKEN).startswith("This token belongs to <b>Maya Chen")
+        assert maya.me() == DEMO_USER_ID
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=10)
+    assert DEMO_TOKEN not in log and maya.access not in log and "signed in" in log
