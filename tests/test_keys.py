@@ -88,12 +88,15 @@ def test_the_keys_command_refuses_a_token_missive_rejects(fake: FakeMissive, tmp
     assert said == ["missive-mcp keys: Missive did not accept this token: it is invalid or was revoked."]
 
 
-def test_the_keys_command_explains_itself_without_the_team_server() -> None:
+def test_the_keys_command_explains_itself_without_the_team_server(fake: FakeMissive, tmp_path: Path) -> None:
+    said: list[str] = []
+    status = anyio.run(lambda: run_keys(settings_for(fake), ["list"], say=said.append))
+    assert status == 2 and said == [
+        "missive-mcp keys: keys are for the team server; set MISSIVE_MCP_AUTH=oauth (and its settings) first."
+    ]
+    status, _, said = keys(fake, str(tmp_path / "t.sqlite3"), "rotate")
+    assert status == 2 and said == ["usage: missive-mcp keys create LABEL | list | revoke ID | reseal"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE")}
-    done = subprocess.run(
-        [sys.executable, "-m", "missive_mcp", "keys", "list"], capture_output=True, text=True, env=env
-    )
-    assert done.returncode == 2 and "set MISSIVE_MCP_AUTH=oauth" in done.stderr and not done.stdout
     oauth = {**env, "MISSIVE_MCP_AUTH": "oauth", "MISSIVE_MCP_PUBLIC_URL": "https://mcp.example.com"}
     done = subprocess.run(
         [sys.executable, "-m", "missive_mcp", "keys", "list"], capture_output=True, text=True, env=oauth

@@ -69,7 +69,7 @@ def replicas(fake_url: str, fake: FakeMissive, database: str, redis: str) -> Ite
 
 @pytest.fixture
 def fake() -> FakeMissive:
-    fake = FakeMissive(report_delay=0.0, latency=0.03)
+    fake = FakeMissive(report_delay=0.0, latency=0.01)
     fake.tokens[JONAS_TOKEN] = JONAS_ID
     return fake
 
