@@ -96,12 +96,25 @@ def test_the_keys_command_explains_itself_without_the_team_server(fake: FakeMiss
     ]
     status, _, said = keys(fake, str(tmp_path / "t.sqlite3"), "rotate")
     assert status == 2 and said == ["usage: missive-mcp keys create LABEL | list | revoke ID | reseal"]
+
+
+def test_the_keys_command_reads_the_persons_token_from_standard_input(fake: FakeMissive, tmp_path: Path) -> None:
+    database = tmp_path / "team.sqlite3"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE")}
-    oauth = {**env, "MISSIVE_MCP_AUTH": "oauth", "MISSIVE_MCP_PUBLIC_URL": "https://mcp.example.com"}
-    done = subprocess.run(
-        [sys.executable, "-m", "missive_mcp", "keys", "list"], capture_output=True, text=True, env=oauth
-    )
-    assert done.returncode == 2 and "MISSIVE_MCP_AUTH=oauth needs MISSIVE_MCP_SECRET_KEY" in done.stderr
+    with fake.serve() as base_url:
+        team = env | {
+            "MISSIVE_MCP_AUTH": "oauth",
+            "MISSIVE_MCP_PUBLIC_URL": "https://mcp.example.com",
+            "MISSIVE_MCP_SECRET_KEY": SECRET_KEY,
+            "MISSIVE_MCP_DATABASE_URL": str(database),
+            "MISSIVE_API_BASE_URL": base_url,
+        }
+        command = [sys.executable, "-m", "missive_mcp", "keys", "create", "inbox bot"]
+        done = subprocess.run(command, input=JONAS_TOKEN + "\n", capture_output=True, text=True, env=team, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("mmk_") and done.stdout.count("\n") == 1
+    assert "Jonas Weber <jonas@acme.example> (inbox bot)" in done.stderr and JONAS_TOKEN not in done.stderr
+    assert keys(fake, str(database), "list")[1][0].split()[1:4] == ["key", "jonas@acme.example", "inbox"]
 
 
 def test_a_person_takes_a_key_on_the_keys_page(fake: FakeMissive, tmp_path: Path) -> None:

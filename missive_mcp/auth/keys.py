@@ -50,12 +50,13 @@ async def run_keys(
     try:
         await team.ready()
         if action == "create" and len(rest) == 1:
+            missive_token = token(settings)  # read once: it may come from standard input
             try:
-                person = await identify(team, token(settings))
+                person = await identify(team, missive_token)
             except Refused as refusal:
                 say(f"missive-mcp keys: {refusal}")
                 return 1
-            secret, grant_id = await team.create_key(person, token(settings), rest[0])
+            secret, grant_id = await team.create_key(person, missive_token, rest[0])
             say(f"Server key {grant_id} for {person.name} <{person.email}> ({rest[0]}); it is not shown again:")
             out(secret)
             return 0

@@ -22,6 +22,7 @@ from mcp.server.auth.provider import (
     OAuthAuthorizationServerProvider,
     RefreshToken,
     TokenError,
+    construct_redirect_uri,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import PrivateAttr
@@ -121,8 +122,6 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
             "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
         }
         await self.store.add_grant(grant, [(digest(code), "code", int(time.time()) + CODE_TTL, json.dumps(data))])
-        from mcp.server.auth.provider import construct_redirect_uri
-
         return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state)
 
     async def load_authorization_code(self, client: OAuthClientInformationFull, authorization_code: str) -> Code | None:

@@ -125,6 +125,8 @@ class Pages:
             '<form method="post" action="signin">'
             f'<input type="hidden" name="request" value="{_e(request_id)}">{_TOKEN_FIELD}'
             "<button type=submit>Continue</button></form>"
+            "<p><small>For an agent that cannot sign in (a script, a headless framework): "
+            '<a href="keys">take a server key</a> instead.</small></p>'
         )
         return page("Sign in to Missive MCP", body, status)
 
@@ -150,11 +152,12 @@ class Pages:
             return page("Server key", intro + form_html)
         form = await request.form()
         label = str(form.get("label", "")).strip()[:80] or "server key"
+        token = str(form.get("missive_token", "")).strip()
         try:
-            person = await identify(self.team, str(form.get("missive_token", "")).strip())
+            person = await identify(self.team, token)
         except Refused as refusal:
             return page("Server key", f'<p class="error">{_e(refusal)}</p>{intro}{form_html}', refusal.status)
-        key, grant_id = await self.team.create_key(person, str(form.get("missive_token", "")).strip(), label)
+        key, grant_id = await self.team.create_key(person, token, label)
         body = (
             f'<p class="who">A key for <b>{_who(person)}</b> ({_e(label)}, id <code>{_e(grant_id)}</code>).</p>'
             f"<p>Copy it now; it is not shown again:</p><p><code>{_e(key)}</code></p>"
