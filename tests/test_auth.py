@@ -97,7 +97,11 @@ class OAuthClient:
         resource = self.http.get(resource_url.group(1)).json()
         assert resource["resource"] == f"{self.origin}/mcp"
         issuer = resource["authorization_servers"][0].rstrip("/")
-        return self.http.get(f"{issuer}/.well-known/oauth-authorization-server").json()
+        meta = self.http.get(f"{issuer}/.well-known/oauth-authorization-server").json()
+        assert meta["issuer"] == issuer and meta["code_challenge_methods_supported"] == ["S256"]
+        assert "none" in meta["token_endpoint_auth_methods_supported"]  # a public client, as desktop clients are
+        assert "none" in meta["revocation_endpoint_auth_methods_supported"]
+        return meta
 
     def register(self, meta: dict[str, Any]) -> None:
         answer = self.http.post(

@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 FORM_BYTES = 16 * 1024
 """The most a sign-in, key or revocation form may send: a token and a few ids fit many times over."""
 
+METADATA_PATH = "/.well-known/oauth-authorization-server"
+
 KEY_CLIENT = "server-key"
 """The client id of grants made as server keys."""
 
@@ -101,14 +103,27 @@ class TeamAuth:
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         """The app with the sign-in pages, key page and revocation endpoint in front of it."""
+        from mcp.server.auth.handlers.metadata import MetadataHandler
+        from mcp.server.auth.routes import build_metadata, cors_middleware
         from mcp.server.transport_security import RequestBodyLimitMiddleware
         from starlette.routing import Route, Router
 
         from .signin import Pages
 
+        # The SDK's metadata, saying what its handlers already accept: public clients ("none") at /token, and
+        # at /revoke (ours). The SDK lists only the secret-based methods.
+        settings = self.auth_settings()
+        assert settings.client_registration_options and settings.revocation_options
+        metadata = build_metadata(
+            settings.issuer_url, None, settings.client_registration_options, settings.revocation_options
+        )
+        metadata.token_endpoint_auth_methods_supported = ["none", "client_secret_post", "client_secret_basic"]
+        metadata.revocation_endpoint_auth_methods_supported = ["none", "client_secret_post", "client_secret_basic"]
+        described = cors_middleware(MetadataHandler(metadata).handle, ["GET", "OPTIONS"])
         pages = Pages(self)
         own = Router(
             routes=[
+                Route(METADATA_PATH, described, methods=["GET", "OPTIONS"]),
                 Route("/signin", pages.signin, methods=["GET", "POST"]),
                 Route("/signin/allow", pages.allow, methods=["POST"]),
                 Route("/keys", pages.keys, methods=["GET", "POST"]),
@@ -121,6 +136,8 @@ class TeamAuth:
         async def team_app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http" and scope["path"] in paths:
                 await limited(scope, receive, send)
+            elif scope["type"] == "http" and scope["path"] == METADATA_PATH:
+                await own(scope, receive, send)
             else:
                 await app(scope, receive, send)
 
