@@ -136,9 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         announce(settings, where="over stdio")
         server.run("stdio")
         return 0
-    import uvicorn
-
-    from .http import create_http_app
+    from .http import create_http_app, serve_http
 
     try:
         app = create_http_app(server, settings)
@@ -146,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"missive-mcp: {exc}", file=sys.stderr)
         return 2
     announce(settings, where=f"at http://{settings.host}:{settings.port}/mcp")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False)
+    serve_http(app, settings)
     return 0
 
 

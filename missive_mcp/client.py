@@ -50,15 +50,19 @@ from .errors import (
 from .limits import Limits, LocalLimits, RateLimiter, TokenLimiter
 from .models import (
     AnalyticsReport,
+    CannedResponse,
     Contact,
     ContactBook,
     ContactGroup,
     Conversation,
     Message,
     Organization,
+    Post,
     SharedLabel,
+    Task,
     Team,
     User,
+    Webhook,
 )
 from .settings import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP, Settings
 from .text import sanitize_tree
@@ -152,6 +156,8 @@ class MissiveClient:
             raise ConfigurationError(f"No Missive API token is configured. {TOKEN_HELP}")
         limiter = self.limits.limiter_for(token)
         path = endpoint.path.format(id=path_ids(id_field, ids)) if "{id}" in endpoint.path else endpoint.path
+        if body is not None and (problems := endpoint.problems(body)):
+            raise InvalidArgumentError(problems[0].split("`")[1], " ".join(problems) + " Nothing was sent.")
         query = {k: _query_value(k, v) for k, v in (params or {}).items() if v is not None}
         payload = body if endpoint.envelope is None or body is None else {endpoint.envelope: body}
         content = None if payload is None else encode_body(payload)
@@ -417,6 +423,105 @@ class MissiveClient:
         """The finished report; NotFoundError while it is pending, expired or unknown."""
         body = await self.call(ep.get_analytics_report, ids=[report_id], id_field="report_id")
         return _one(body, "reports", AnalyticsReport)
+
+    # Posts ---------------------------------------------------------------------------------------
+
+    async def create_post(self, post: Mapping[str, Any], *, where: str) -> Post | None:
+        context = {"where": where}
+        body = await self.call(ep.create_post, body=post, context=context)
+        found = _written_many(ep.create_post, body, context, Post)
+        return found[0] if found else None
+
+    async def delete_post(self, post_id: str) -> None:
+        await self.call(ep.delete_post, ids=[post_id], id_field="post_id")
+
+    # Tasks ---------------------------------------------------------------------------------------
+
+    async def list_tasks(self, params: Params) -> list[Task]:
+        return _many(await self.call(ep.list_tasks, params=params), "tasks", Task)
+
+    async def get_task(self, task_id: str) -> Task:
+        return _one(await self.call(ep.get_task, ids=[task_id], id_field="task_id"), "tasks", Task)
+
+    async def create_task(self, task: Mapping[str, Any]) -> Task | None:
+        where = f"conversation={task['conversation']!r}" if task.get("conversation") else "assignee or team filter"
+        context = {"title": task.get("title", ""), "where": where}
+        body = await self.call(ep.create_task, body=task, context=context)
+        found = _written_many(ep.create_task, body, context, Task)
+        return found[0] if found else None
+
+    async def update_task(self, task_id: str, changes: Mapping[str, Any]) -> Task | None:
+        body = await self.call(ep.update_task, ids=[task_id], id_field="task_id", body=changes)
+        found = _many(body, "tasks", Task)
+        return found[0] if found else None
+
+    # Canned responses ----------------------------------------------------------------------------
+
+    async def list_responses(self, params: Params) -> list[CannedResponse]:
+        return _many(await self.call(ep.list_responses, params=params), "responses", CannedResponse)
+
+    async def get_response(self, response_id: str) -> CannedResponse:
+        body = await self.call(ep.get_response, ids=[response_id], id_field="response_id")
+        return _one(body, "responses", CannedResponse)
+
+    async def create_response(self, response: Mapping[str, Any]) -> CannedResponse | None:
+        context = {"title": response.get("title", "")}
+        body = await self.call(ep.create_responses, body=[response], context=context)
+        found = _written_many(ep.create_responses, body, context, CannedResponse)
+        return found[0] if found else None
+
+    async def update_responses(self, response_ids: Sequence[str], changes: Mapping[str, Any]) -> list[CannedResponse]:
+        # Missive takes a list with each item's id, even for one id (an object answers "Invalid resource ID(s)").
+        items = [{"id": rid, **changes} for rid in response_ids]
+        body = await self.call(ep.update_responses, ids=response_ids, id_field="response_ids", body=items)
+        return _many(body, "responses", CannedResponse)
+
+    async def delete_responses(self, response_ids: Sequence[str]) -> None:
+        await self.call(ep.delete_responses, ids=response_ids, id_field="response_ids")
+
+    # Shared labels and teams ---------------------------------------------------------------------
+
+    async def create_shared_label(self, label: Mapping[str, Any]) -> SharedLabel | None:
+        context = {"name": label.get("name", "")}
+        body = await self.call(ep.create_shared_labels, body=[label], context=context)
+        found = _written_many(ep.create_shared_labels, body, context, SharedLabel)
+        return found[0] if found else None
+
+    async def update_shared_labels(self, label_ids: Sequence[str], changes: Mapping[str, Any]) -> list[SharedLabel]:
+        items = [{"id": lid, **changes} for lid in label_ids]
+        body = await self.call(ep.update_shared_labels, ids=label_ids, id_field="label_ids", body=items)
+        return _many(body, "shared_labels", SharedLabel)
+
+    async def create_team(self, team: Mapping[str, Any]) -> Team | None:
+        context = {"name": team.get("name", "")}
+        body = await self.call(ep.create_teams, body=[team], context=context)
+        found = _written_many(ep.create_teams, body, context, Team)
+        return found[0] if found else None
+
+    async def update_teams(self, team_ids: Sequence[str], changes: Mapping[str, Any]) -> list[Team]:
+        items = [{"id": tid, **changes} for tid in team_ids]
+        body = await self.call(ep.update_teams, ids=team_ids, id_field="team_ids", body=items)
+        return _many(body, "teams", Team)
+
+    # Webhooks ------------------------------------------------------------------------------------
+
+    async def create_webhook(self, hook: Mapping[str, Any]) -> Webhook | None:
+        context = {"url": hook.get("url", "")}
+        body = await self.call(ep.create_webhook, body=hook, context=context)
+        found = _written_many(ep.create_webhook, body, context, Webhook)
+        return found[0] if found else None
+
+    async def delete_webhook(self, hook_id: str) -> None:
+        await self.call(ep.delete_webhook, ids=[hook_id], id_field="webhook_id")
+
+    # Messages by Message-ID, attachments ---------------------------------------------------------
+
+    async def find_messages(self, email_message_id: str) -> list[Message]:
+        try:
+            body = await self.call(ep.find_messages, params={"email_message_id": email_message_id})
+        except NotFoundError:
+            return []  # unverified: Missive may answer 404 rather than an empty list
+        return _many(body, "messages", Message)
 
 
 ConversationChanges = Mapping[str, Any]

@@ -18,7 +18,9 @@ Retry classes:
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 class Retry(enum.Enum):
@@ -57,6 +59,47 @@ ATTACHMENT = Kind("Attachment", "Attachment ids come from read_conversation or g
 
 
 @dataclass(frozen=True)
+class RequiredWith:
+    """Missive refuses `field` without `needs` beside it (400 "'needs' is required when 'field' is defined")."""
+
+    field: str
+    needs: str
+    why: str = ""
+
+    def problem(self, body: Mapping[str, Any]) -> str | None:
+        if body.get(self.field) not in (None, [], False) and body.get(self.needs) in (None, "", []):
+            return f"`{self.field}` needs `{self.needs}` beside it{self.why}."
+        return None
+
+
+@dataclass(frozen=True)
+class Excludes:
+    """Missive refuses `field` and `other` together."""
+
+    field: str
+    other: str
+
+    def problem(self, body: Mapping[str, Any]) -> str | None:
+        if body.get(self.field) and body.get(self.other):
+            return f"`{self.field}` and `{self.other}` exclude each other: give one."
+        return None
+
+
+Rule = RequiredWith | Excludes
+
+CONVERSATION_CHANGES: tuple[Rule, ...] = (
+    *(
+        RequiredWith(field, "organization", " (an id from list_organizations)")
+        for field in ("add_users", "add_assignees", "remove_assignees", "add_shared_labels")
+    ),
+    RequiredWith("add_to_team_inbox", "team", " (the team whose inbox gets it, from list_teams)"),
+    Excludes("close", "reopen"),
+)
+"""Missive's rules for the fields that change a conversation, shared by conversations, drafts and posts
+(addendum section 8): checked before anything is sent, naming the field."""
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """One Missive operation."""
 
@@ -72,6 +115,17 @@ class Endpoint:
     verify: str = ""
     """For an UNSAFE write: how to check whether it happened when its answer was lost; `{name}` fields are
     filled from the call's context."""
+    rules: tuple[Rule, ...] = ()
+    """Missive's rules for the request body, checked before sending (on each item of a list body)."""
+
+    def problems(self, body: Any) -> list[str]:
+        """What Missive would refuse in this body, one sentence each."""
+        items: list[Any] = body if isinstance(body, list) else [body]  # pyright: ignore[reportUnknownVariableType]
+        found: list[str] = []
+        for item in items:
+            if isinstance(item, Mapping):
+                found += [p for rule in self.rules if (p := rule.problem(item)) and p not in found]  # pyright: ignore[reportUnknownArgumentType]
+        return found
 
     @property
     def is_write(self) -> bool:
@@ -86,7 +140,13 @@ def _get(path: str, kind: Kind, answer: str) -> Endpoint:
 list_conversations = _get("conversations", CONVERSATION, "conversations")
 get_conversation = _get("conversations/{id}", CONVERSATION, "conversations")
 update_conversations = Endpoint(
-    "PATCH", "conversations/{id}", CONVERSATION, "conversations", envelope="conversations", retry=Retry.IDEMPOTENT
+    "PATCH",
+    "conversations/{id}",
+    CONVERSATION,
+    "conversations",
+    envelope="conversations",
+    retry=Retry.IDEMPOTENT,
+    rules=CONVERSATION_CHANGES,
 )
 merge_conversations = Endpoint(
     "POST",
@@ -111,6 +171,7 @@ create_draft = Endpoint(
     envelope="drafts",
     retry=Retry.UNSAFE,
     verify="Look in list_conversation_drafts (and list_conversation_messages if it was sent) of {where}",
+    rules=CONVERSATION_CHANGES,
 )
 delete_draft = Endpoint("DELETE", "drafts/{id}", DRAFT, None, retry=Retry.IDEMPOTENT)
 create_message = Endpoint(
@@ -148,3 +209,91 @@ list_shared_labels = _get("shared_labels", SHARED_LABEL, "shared_labels")
 # Analytics: creating a report changes nothing a person sees, so it is retried like a read.
 create_analytics_report = Endpoint("POST", "analytics/reports", REPORT, "reports", envelope="reports")
 get_analytics_report = _get("analytics/reports/{id}", REPORT, "reports")
+
+# Posts: notes in a conversation, visible to the team only
+create_post = Endpoint(
+    "POST",
+    "posts",
+    POST,
+    "posts",
+    envelope="posts",
+    retry=Retry.UNSAFE,
+    verify="Look in list_conversation_posts of {where} for a post with this text",
+    rules=CONVERSATION_CHANGES,
+)
+delete_post = Endpoint("DELETE", "posts/{id}", POST, None, retry=Retry.IDEMPOTENT)
+
+# Tasks
+list_tasks = _get("tasks", TASK, "tasks")
+get_task = _get("tasks/{id}", TASK, "tasks")
+create_task = Endpoint(
+    "POST",
+    "tasks",
+    TASK,
+    "tasks",
+    envelope="tasks",
+    retry=Retry.UNSAFE,
+    verify="Look for a task titled {title!r} with list_tasks ({where})",
+    rules=(
+        *(RequiredWith(field, "organization", " (an id from list_organizations)") for field in ("team", "assignees")),
+        RequiredWith("add_users", "organization", " (an id from list_organizations)"),
+    ),
+)
+update_task = Endpoint("PATCH", "tasks/{id}", TASK, "tasks", envelope="tasks", retry=Retry.IDEMPOTENT)
+
+# Canned responses
+list_responses = _get("responses", RESPONSE, "responses")
+get_response = _get("responses/{id}", RESPONSE, "responses")
+create_responses = Endpoint(
+    "POST",
+    "responses",
+    RESPONSE,
+    "responses",
+    envelope="responses",
+    retry=Retry.UNSAFE,
+    verify="Look for a response titled {title!r} with list_responses",
+    rules=(Excludes("organization", "user"), RequiredWith("external_id", "external_source")),
+)
+update_responses = Endpoint(
+    "PATCH", "responses/{id}", RESPONSE, "responses", envelope="responses", retry=Retry.IDEMPOTENT
+)
+delete_responses = Endpoint("DELETE", "responses/{id}", RESPONSE, None, retry=Retry.IDEMPOTENT)
+
+# Shared labels and teams (administration)
+create_shared_labels = Endpoint(
+    "POST",
+    "shared_labels",
+    SHARED_LABEL,
+    "shared_labels",
+    envelope="shared_labels",
+    retry=Retry.UNSAFE,
+    verify="Look for a label named {name!r} with list_shared_labels",
+)
+update_shared_labels = Endpoint(
+    "PATCH", "shared_labels/{id}", SHARED_LABEL, "shared_labels", envelope="shared_labels", retry=Retry.IDEMPOTENT
+)
+create_teams = Endpoint(
+    "POST",
+    "teams",
+    TEAM,
+    "teams",
+    envelope="teams",
+    retry=Retry.UNSAFE,
+    verify="Look for a team named {name!r} with list_teams",
+)
+update_teams = Endpoint("PATCH", "teams/{id}", TEAM, "teams", envelope="teams", retry=Retry.IDEMPOTENT)
+
+# Webhooks: Missive has no way to list them, so a lost answer cannot be checked through the API.
+create_webhook = Endpoint(
+    "POST",
+    "hooks",
+    HOOK,
+    "hooks",
+    envelope="hooks",
+    retry=Retry.UNSAFE,
+    verify="The API cannot list webhooks: look in Missive's Settings > Rules for a rule posting to {url}",
+)
+delete_webhook = Endpoint("DELETE", "hooks/{id}", HOOK, None, retry=Retry.IDEMPOTENT)
+
+# A message by its RFC 5322 Message-ID (the `email_message_id` query of GET /messages)
+find_messages = _get("messages", MESSAGE, "messages")

@@ -26,7 +26,20 @@ from .deadline import deadline
 from .errors import DeadlineError
 from .limits import Limits, LocalLimits, RateLimiter, RedisLimits
 from .settings import Settings
-from .tools import analytics, contacts, conversations, directory, drafts, messages, threads
+from .tools import (
+    admin,
+    analytics,
+    contacts,
+    conversations,
+    directory,
+    drafts,
+    messages,
+    posts,
+    responses,
+    tasks,
+    threads,
+    webhooks,
+)
 from .tools._common import AppState, ToolDef, read, write
 
 if TYPE_CHECKING:
@@ -49,8 +62,17 @@ TOOLS: list[ToolDef] = [
     read(threads.list_conversation_drafts, "drafts", "List a conversation's drafts"),
     read(threads.list_conversation_posts, "conversations", "List a conversation's posts"),
     read(threads.get_messages, "conversations", "Get messages"),
+    read(threads.find_message, "conversations", "Find a message by Message-ID"),
     write(drafts.create_draft, "drafts", "Create a draft (or send it)"),
     write(drafts.delete_draft, "drafts", "Delete a draft", idempotent=True, destructive=True),
+    read(responses.list_responses, "drafts", "List canned responses"),
+    read(responses.get_response, "drafts", "Get a canned response"),
+    write(posts.create_post, "posts", "Leave an internal note (post)"),
+    write(posts.delete_post, "posts", "Delete a post", idempotent=True, destructive=True),
+    read(tasks.list_tasks, "tasks", "List tasks"),
+    read(tasks.get_task, "tasks", "Get a task"),
+    write(tasks.create_task, "tasks", "Create a task"),
+    write(tasks.update_task, "tasks", "Update a task", idempotent=True, destructive=True),
     write(messages.create_message, "messages", "Add a message to a custom channel"),
     read(contacts.list_contacts, "contacts", "List contacts"),
     read(contacts.get_contact, "contacts", "Get a contact"),
@@ -64,6 +86,15 @@ TOOLS: list[ToolDef] = [
     read(directory.list_shared_labels, "directory", "List shared labels"),
     read(analytics.create_analytics_report, "analytics", "Start an analytics report"),
     read(analytics.get_analytics_report, "analytics", "Get an analytics report"),
+    write(responses.create_response, "responses", "Create a canned response"),
+    write(responses.update_response, "responses", "Update canned responses", idempotent=True, destructive=True),
+    write(responses.delete_response, "responses", "Delete canned responses", idempotent=True, destructive=True),
+    write(admin.create_shared_label, "admin", "Create a shared label"),
+    write(admin.update_shared_label, "admin", "Update shared labels", idempotent=True),
+    write(admin.create_team, "admin", "Create a team"),
+    write(admin.update_team, "admin", "Update teams", idempotent=True, destructive=True),
+    write(webhooks.create_webhook, "webhooks", "Create a webhook"),
+    write(webhooks.delete_webhook, "webhooks", "Delete a webhook", idempotent=True, destructive=True),
 ]
 """Every tool, in the order tools/list shows them: function, toolset, title, and what it may change."""
 
@@ -169,9 +200,15 @@ def limits_for(settings: Settings) -> RateLimiter | Limits:
     return LocalLimits()
 
 
+_built: dict[str, Tool] = {}
+
+
 def build_tool(spec: ToolDef) -> Tool:
     """The SDK tool for one table row: description from the docstring, schemas derived by the SDK from the
-    signature and the result model, then made lean."""
+    signature and the result model, then made lean. Built once per process: a tool's definition does not
+    depend on the settings, and every server (the tests make hundreds) shares it."""
+    if spec.name in _built:
+        return _built[spec.name]
     tool = Tool.from_function(
         spec.fn,
         name=spec.name,
@@ -182,6 +219,7 @@ def build_tool(spec: ToolDef) -> Tool:
     )
     tool.parameters = lean_schema(tool.parameters)
     tool.fn_metadata.output_schema = lean_schema(tool.fn_metadata.output_schema)
+    _built[spec.name] = tool
     return tool
 
 

@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -35,8 +36,10 @@ well under 1 MiB; a larger answer is refused rather than held in memory."""
 MAX_RETRY_AFTER = 120.0
 """The longest pause a 429's Retry-After (or rate-limit reset) can impose on every caller."""
 
-TOOLSETS = ("conversations", "drafts", "contacts", "analytics", "messages", "directory")
-"""Groups of tools an operator can enable with MISSIVE_TOOLSETS (all by default)."""
+DEFAULT_TOOLSETS = ("conversations", "drafts", "posts", "tasks", "directory")
+"""The toolsets served by default: what triaging an inbox needs."""
+TOOLSETS = (*DEFAULT_TOOLSETS, "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages")
+"""Groups of tools an operator can enable with MISSIVE_TOOLSETS (`all` for every one)."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Transport = Literal["stdio", "http"]
@@ -75,8 +78,8 @@ class Settings(BaseModel):
     """Whether drafts may be sent or scheduled."""
     read_only: Annotated[bool, env("MISSIVE_READ_ONLY")] = False
     """Only tools that change nothing in the mailbox."""
-    toolsets: Annotated[frozenset[str], env("MISSIVE_TOOLSETS")] = frozenset(TOOLSETS)
-    """Tool groups to serve (comma-separated; `all` for every one)."""
+    toolsets: Annotated[frozenset[str], env("MISSIVE_TOOLSETS")] = frozenset(DEFAULT_TOOLSETS)
+    """Tool groups to serve (comma-separated; `all` for every one, `default` for the triage set)."""
     send_allowed_domains: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_DOMAINS")] = frozenset()
     """If set, sending is allowed only to these recipient domains (comma-separated)."""
     send_allowed_recipients: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_RECIPIENTS")] = frozenset()
@@ -100,6 +103,18 @@ class Settings(BaseModel):
     """HTTP: the port to bind (1 to 65535)."""
     allowed_hosts: Annotated[tuple[str, ...], env("MISSIVE_MCP_ALLOWED_HOSTS")] = ()
     """HTTP: the Host names clients use (comma-separated); loopback and the bound host by default."""
+
+    # HTTP budgets against clients that would exhaust the server (see http.py). ------------------------------
+    http_max_body_bytes: Annotated[int, env("MISSIVE_MCP_MAX_BODY_BYTES")] = 10 * 1024 * 1024 + 256 * 1024
+    """HTTP: the largest request body taken, in bytes (create_draft's 10 MB of attachments plus the envelope)."""
+    http_header_timeout: Annotated[float, env("MISSIVE_MCP_HEADER_TIMEOUT")] = 10.0
+    """HTTP: seconds a client has to send a request's headers (and the grace before a body's minimum rate)."""
+    http_min_upload_rate: Annotated[int, env("MISSIVE_MCP_MIN_UPLOAD_RATE")] = 1000
+    """HTTP: bytes a second a request body must keep up after the grace; a slower client is disconnected."""
+    http_keep_alive: Annotated[int, env("MISSIVE_MCP_KEEP_ALIVE")] = 5
+    """HTTP: seconds an idle kept-alive connection stays open."""
+    http_max_connections: Annotated[int, env("MISSIVE_MCP_MAX_CONNECTIONS")] = 500
+    """HTTP: connections served at once; past this, requests are answered 503 (keep it under the file limit)."""
 
     # The team server (issue 12). -----------------------------------------------------------------------
     auth: Annotated[AuthMode, env("MISSIVE_MCP_AUTH")] = "key"
@@ -244,8 +259,10 @@ class Settings(BaseModel):
     @classmethod
     def _toolsets(cls, value: Any) -> Any:
         names = {part.strip().lower() for part in _parts(value)}
-        if not names or "all" in names:
+        if "all" in names:
             return frozenset(TOOLSETS)
+        if not names or "default" in names:
+            names = (names - {"default"}) | set(DEFAULT_TOOLSETS)
         unknown = sorted(names - set(TOOLSETS))
         if unknown:
             raise ValueError(f"has unknown toolset(s) {', '.join(unknown)}; use {', '.join(TOOLSETS)} or all")
@@ -297,6 +314,27 @@ class Settings(BaseModel):
         number = _number(value, 1, 65535, "a port number")
         if number != int(number):
             raise ValueError(f"must be a port number from 1 to 65535, not {value!r}")
+        return int(number)
+
+    @field_validator("http_header_timeout", mode="before")
+    @classmethod
+    def _header_timeout(cls, value: Any) -> Any:
+        return _number(value, 0.1, 300, "a number of seconds")
+
+    @field_validator(
+        "http_max_body_bytes", "http_min_upload_rate", "http_keep_alive", "http_max_connections", mode="before"
+    )
+    @classmethod
+    def _counts(cls, value: Any, info: ValidationInfo) -> Any:
+        low, high = {
+            "http_max_body_bytes": (1024, 1 << 30),
+            "http_min_upload_rate": (1, 1 << 30),
+            "http_keep_alive": (1, 3600),
+            "http_max_connections": (1, 1_000_000),
+        }[info.field_name or ""]
+        number = _number(value, low, high, "a whole number")
+        if number != int(number):
+            raise ValueError(f"must be a whole number from {low} to {high}, not {value!r}")
         return int(number)
 
     @field_validator("log_level", mode="before")

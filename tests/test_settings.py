@@ -1,6 +1,6 @@
 import pytest
 
-from missive_mcp.settings import DEFAULT_BASE_URL, TOOLSETS, Settings, SettingsError
+from missive_mcp.settings import DEFAULT_BASE_URL, DEFAULT_TOOLSETS, TOOLSETS, Settings, SettingsError
 
 
 def test_defaults_are_safe_without_any_environment() -> None:
@@ -8,7 +8,7 @@ def test_defaults_are_safe_without_any_environment() -> None:
     assert settings.api_token is None
     assert settings.base_url == DEFAULT_BASE_URL
     assert not settings.allow_send and not settings.read_only
-    assert settings.toolsets == frozenset(TOOLSETS)
+    assert settings.toolsets == frozenset(DEFAULT_TOOLSETS) and DEFAULT_TOOLSETS != TOOLSETS
 
 
 def test_every_variable_is_read() -> None:

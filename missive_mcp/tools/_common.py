@@ -68,6 +68,10 @@ ReportId = Annotated[str, Field(description="Report id, from create_analytics_re
 ContactBookId = Annotated[str, Field(description="Contact book id, from list_contact_books.")]
 OrganizationId = Annotated[str, Field(description="Organization id, from list_organizations.")]
 IdList = list[str]
+UserIds = Annotated[list[str] | None, Field(max_length=100, description="User ids (list_users).")]
+LabelIds = Annotated[list[str] | None, Field(max_length=100, description="Label ids (list_shared_labels).")]
+TeamId = Annotated[str | None, Field(description="Team id (list_teams).")]
+OrgId = Annotated[str | None, Field(description="Organization id (list_organizations).")]
 
 Until = Annotated[int | None, Field(ge=0, description="Cursor: the previous page's next_until (Unix seconds).")]
 ItemLimit = Annotated[int, Field(ge=1, le=10, description="Items per page (Missive allows at most 10).")]

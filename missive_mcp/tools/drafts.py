@@ -142,10 +142,6 @@ async def create_draft(
     check_sending(settings, send, send_at, recipients)
     if not (body or attachments or external_response_id):
         raise InvalidArgumentError("body", "a draft needs a body (or attachments, or a WhatsApp template).")
-    if add_shared_labels and not organization:
-        raise InvalidArgumentError(
-            "organization", "labels need their organization: pass its id from list_organizations."
-        )
     if references and any(not ref.strip() or any(c.isspace() for c in ref) for ref in references):
         raise InvalidArgumentError("references", "Message-IDs contain no whitespace (Missive ignores such entries).")
     draft = drop_none(

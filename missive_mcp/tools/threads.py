@@ -148,6 +148,27 @@ async def get_messages(
     return Messages(messages=shape(models, response_format))
 
 
+async def find_message(
+    ctx: Context[Any, Any],
+    email_message_id: Annotated[
+        str,
+        Field(
+            min_length=3,
+            max_length=998,
+            pattern=r"^\S+$",
+            description="The Message-ID header, e.g. <abc@mail.example.com> (brackets optional).",
+        ),
+    ],
+    max_body_chars: BodyBudget = 20_000,
+) -> Messages:
+    """Find a message by its email Message-ID header (from a bounce, a forwarded mail or another system), with
+    its conversation id. Usually one; up to the latest 10 if a sender reused the id."""
+    wanted = email_message_id if email_message_id.startswith("<") else f"<{email_message_id}>"
+    found = await state(ctx).client.find_messages(wanted)
+    models = [Message.model_validate(readable(m.model_dump(), max_body_chars)) for m in found]
+    return Messages(messages=[m.concise() for m in models])
+
+
 class Entry(BaseModel):
     """One message, comment or post of the thread."""
 
