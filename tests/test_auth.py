@@ -22,6 +22,7 @@ import anyio
 import httpx2
 import pytest
 
+from missive_mcp.auth import Person, TeamAuth
 from missive_mcp.http import create_http_app
 from missive_mcp.sandbox import DEMO_ORG_ID, DEMO_TOKEN, DEMO_USER_ID, FakeMissive
 from missive_mcp.sandbox.seed import seed_id
@@ -405,3 +406,28 @@ def test_the_command_line_serves_the_team_server_and_refuses_it_over_stdio(tmp_p
         server.terminate()
         _, log = server.communicate(timeout=10)
     assert DEMO_TOKEN not in log and maya.access not in log and "signed in" in log
+
+
+def test_behind_a_tls_proxy_the_public_host_is_accepted_and_a_foreign_one_refused(
+    fake: FakeMissive, tmp_path: Path
+) -> None:
+    public = {"public_url": "https://mcp.example.com"}
+    database = str(tmp_path / "team.sqlite3")
+    team = TeamAuth(team_settings(fake, 8000, database, **public), transport=fake.transport())
+    maya = Person(DEMO_USER_ID, "maya@acme.example", "Maya Chen", None)
+    key, _ = anyio.run(lambda: team.create_key(maya, DEMO_TOKEN, "proxy test"))
+    anyio.run(team.aclose)
+    with team_server(fake, database, **public) as origin, httpx2.Client(timeout=10) as http:
+        meta = http.get(f"{origin}/.well-known/oauth-authorization-server").json()
+        assert meta["issuer"] == "https://mcp.example.com"
+        assert meta["authorization_endpoint"] == "https://mcp.example.com/authorize"
+        proxied = http.post(f"{origin}/mcp", json=LIST, headers=HEADERS | {"Host": "mcp.example.com"})
+        assert proxied.status_code == 401  # reached the server, which asks for a sign-in
+        assert (
+            'resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"'
+            in (proxied.headers["WWW-Authenticate"])
+        )
+        signed = HEADERS | {"Authorization": f"Bearer {key}"}
+        assert http.post(f"{origin}/mcp", json=LIST, headers=signed | {"Host": "mcp.example.com"}).status_code == 200
+        foreign = http.post(f"{origin}/mcp", json=LIST, headers=signed | {"Host": "evil.example"})
+        assert foreign.status_code == 421  # DNS-rebinding protection still holds
