@@ -18,7 +18,7 @@ import pytest
 from mcp import Client
 
 from missive_mcp.auth.keys import run_keys
-from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_TOKEN, DEMO_USER_ID, FakeMissive
+from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_TOKEN, DEMO_USER_ID, FakeMissive, Fault
 from missive_mcp.server import create_server
 
 from .conftest import call, fail, settings_for
@@ -183,7 +183,9 @@ async def test_a_single_key_servers_writes_are_audited_without_a_person(
     caplog.set_level(logging.INFO, logger="missive_mcp.audit")
     async with Client(create_server(settings_for(fake), transport=fake.transport())) as mcp:
         await call(mcp, "update_conversation", conversation_ids=[DEMO_CONVERSATION_ID], color="#00ff00")
-        await fail(mcp, "list_conversations", inbox=True, limit=0)
+        await fail(mcp, "list_conversations", inbox=True, limit=0)  # a read: no line
+        fake.faults.append(Fault(drop=True, method="POST", after_write=True))  # the draft is made, its answer lost
+        await fail(mcp, "create_draft", conversation=DEMO_CONVERSATION_ID, body="Lost answer")
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "missive_mcp.audit"]
     assert lines == [
         {
@@ -192,6 +194,13 @@ async def test_a_single_key_servers_writes_are_audited_without_a_person(
             "person": None,
             "objects": {"conversation_ids": [DEMO_CONVERSATION_ID]},
             "outcome": "ok",
-        }
+        },
+        {
+            "event": "write",
+            "tool": "create_draft",
+            "person": None,
+            "objects": {"conversation": DEMO_CONVERSATION_ID},
+            "outcome": "unknown",
+        },
     ]
     assert DEMO_TOKEN not in caplog.text
