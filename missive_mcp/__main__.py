@@ -49,7 +49,7 @@ def configure_logging(settings: Settings) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     # The HTTP stack logs every request at INFO, URL included; keep that for DEBUG.
-    for noisy in ("httpx2", "httpcore", "httpx"):
+    for noisy in ("httpx2", "httpcore2", "httpcore", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

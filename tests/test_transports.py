@@ -167,3 +167,19 @@ def test_every_flag_mirrors_an_environment_variable() -> None:
         [sys.executable, "-m", "missive_mcp", "check"], capture_output=True, text=True, env={**env, "MISSIVE_DEMO": "1"}
     )
     assert demo_check.returncode == 0, demo_check.stdout + demo_check.stderr
+
+
+def test_debug_logging_leaves_the_http_stack_quiet() -> None:
+    import logging
+
+    from missive_mcp.__main__ import configure_logging
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging(Settings(log_level="DEBUG"))
+        assert logging.getLogger("missive_mcp").isEnabledFor(logging.DEBUG)
+        for noisy in ("httpcore2", "httpx2", "httpcore"):
+            assert not logging.getLogger(noisy).isEnabledFor(logging.DEBUG), noisy
+    finally:
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
