@@ -258,7 +258,8 @@ def bundle() -> None:
         config = manifest["server"]["mcp_config"]
         args = [arg.replace("${__dirname}", str(unpacked)) for arg in config["args"]]
         command = [str(Path(work) / "uv" / "bin" / config["command"]), *args, "--demo"]
-        env = os.environ | {"UV_CACHE_DIR": str(Path(work) / "cache")}
+        # The manifest lists every tool the bundle can offer: all toolsets on.
+        env = os.environ | {"UV_CACHE_DIR": str(Path(work) / "cache"), "MISSIVE_TOOLSETS": "all"}
         listed = stdio_tools_list(command, env)
         expect(
             f"bundle starts with uv and lists {len(listed)} tools",

@@ -8,6 +8,7 @@ row and the ids, and unwrap the answers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -135,6 +136,10 @@ class MissiveClient:
     async def _configured_token(self) -> str:
         return self._token
 
+    async def caller(self) -> str:
+        """Who the current call acts for, as a stable key that is not the token (for per-person caches)."""
+        return hashlib.sha256((await self._token_source()).encode()).hexdigest()[:32]
+
     async def __aenter__(self) -> MissiveClient:
         return self
 
@@ -166,7 +171,7 @@ class MissiveClient:
         limiter = self.limits.limiter_for(token)
         path = endpoint.path.format(id=path_ids(id_field, ids)) if "{id}" in endpoint.path else endpoint.path
         if body is not None and (problems := endpoint.problems(body)):
-            raise InvalidArgumentError(problems[0].split("`")[1], " ".join(problems) + " Nothing was sent.")
+            raise InvalidArgumentError(problems[0].split("`")[1], "; ".join(problems) + ". Nothing was sent.")
         query = {k: _query_value(k, v) for k, v in (params or {}).items() if v is not None}
         payload = body if endpoint.envelope is None or body is None else {endpoint.envelope: body}
         content = None if payload is None else encode_body(payload)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import typing
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -20,11 +22,14 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 
-from . import __version__, prompts, resources
+from . import __version__, completions, prompts, resources
+from . import endpoints as ep
 from .client import MissiveClient
 from .deadline import deadline
-from .errors import DeadlineError
+from .endpoints import Endpoint
+from .errors import DeadlineError, MissiveError
 from .limits import Limits, LocalLimits, RateLimiter, RedisLimits
+from .names import Directory, Kind, named_arguments
 from .settings import Settings
 from .tools import (
     admin,
@@ -56,7 +61,12 @@ TOOLS: list[ToolDef] = [
     read(conversations.list_conversations, "conversations", "List conversations"),
     read(conversations.get_conversation, "history", "Get a conversation"),
     write(
-        conversations.update_conversation, "conversations", "Update conversations", idempotent=True, destructive=True
+        conversations.update_conversation,
+        "conversations",
+        "Update conversations",
+        idempotent=True,
+        destructive=True,
+        checks=ep.update_conversations,
     ),
     write(conversations.merge_conversations, "conversations", "Merge conversations", destructive=True),
     read(threads.list_conversation_messages, "conversations", "List a conversation's messages"),
@@ -66,15 +76,15 @@ TOOLS: list[ToolDef] = [
     read(threads.get_messages, "conversations", "Get messages"),
     read(threads.find_message, "history", "Find a message by Message-ID"),
     write(replies.reply_to_conversation, "drafts", "Reply in a thread"),
-    write(drafts.create_draft, "drafts", "Create a draft (or send it)"),
+    write(drafts.create_draft, "drafts", "Create a draft (or send it)", checks=ep.create_draft),
     write(drafts.delete_draft, "drafts", "Delete a draft", idempotent=True, destructive=True),
     read(responses.list_responses, "drafts", "List canned responses"),
     read(responses.get_response, "responses", "Get a canned response"),
-    write(posts.create_post, "posts", "Leave an internal note (post)"),
+    write(posts.create_post, "posts", "Leave an internal note (post)", checks=ep.create_post),
     write(posts.delete_post, "posts", "Delete a post", idempotent=True, destructive=True),
     read(tasks.list_tasks, "tasks", "List tasks"),
     read(tasks.get_task, "tasks", "Get a task"),
-    write(tasks.create_task, "tasks", "Create a task"),
+    write(tasks.create_task, "tasks", "Create a task", checks=ep.create_task),
     write(tasks.update_task, "tasks", "Update a task", idempotent=True, destructive=True),
     write(messages.create_message, "messages", "Add a message to a custom channel"),
     read(contacts.list_contacts, "contacts", "List contacts"),
@@ -89,7 +99,7 @@ TOOLS: list[ToolDef] = [
     read(directory.list_shared_labels, "directory", "List shared labels"),
     read(analytics.create_analytics_report, "analytics", "Start an analytics report"),
     read(analytics.get_analytics_report, "analytics", "Get an analytics report"),
-    write(responses.create_response, "responses", "Create a canned response"),
+    write(responses.create_response, "responses", "Create a canned response", checks=ep.create_responses),
     write(responses.update_response, "responses", "Update canned responses", idempotent=True, destructive=True),
     write(responses.delete_response, "responses", "Delete canned responses", idempotent=True, destructive=True),
     write(admin.create_shared_label, "admin", "Create a shared label"),
@@ -102,10 +112,21 @@ TOOLS: list[ToolDef] = [
 ]
 """Every tool, in the order tools/list shows them: function, toolset, title, and what it may change."""
 
+NAMED: dict[str, dict[str, Kind]] = {
+    tool.name: found
+    for tool in TOOLS
+    if (found := named_arguments(typing.get_type_hints(tool.fn, include_extras=True)))
+}
+"""Per tool, the arguments whose users, teams or labels may be given by name."""
+
+RULES = {tool.name: tool.checks for tool in TOOLS if tool.checks is not None}
+"""Per tool, the endpoint whose rules its arguments must meet before names are looked up or anything is sent."""
+
 INSTRUCTIONS = """\
 Missive team inbox. Start with list_conversations (give a mailbox filter such as inbox=true) and read a \
 thread with read_conversation. Ids: list_organizations, list_users, list_teams, list_shared_labels give the \
-organization, user, team and label ids that filters and writes need; list_contact_books gives contact books. \
+organization, user, team and label ids that filters and writes need; a user, team or label may also be given \
+by its exact name (a user by email too). list_contact_books gives contact books. \
 Paging: time-ordered lists return next_until (pass it as until), offset lists return next_offset; has_more \
 says whether to go on. Writes change the shared inbox of a whole team: confirm with the user before closing, \
 merging, deleting or assigning. create_draft leaves a draft for a person to send; sending (send/send_at) is a \
@@ -152,7 +173,7 @@ def create_server(
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         source = None if team is None else team.token_source
         async with MissiveClient(settings, transport=transport, limiter=limiter, token_source=source) as client:
-            app = AppState(client=client, settings=settings)
+            app = AppState(client=client, settings=settings, directory=Directory(client))
             opened.append(app)
             try:
                 yield app
@@ -182,13 +203,14 @@ def create_server(
             lifespan=lifespan,
             tools=tools,
             log_level=settings.log_level,
-            middleware=[CallGuard(settings, tools, turned_off, writes)],
+            middleware=[CallGuard(settings, tools, turned_off, writes, NAMED, RULES)],
             **oauth,
         )
     if team is not None:
         TEAMS[server] = team
     resources.register(server, settings, current)
     prompts.register(server, settings)
+    completions.register(server, current)
     return server
 
 
@@ -257,13 +279,22 @@ class CallGuard:
       SDK drops unknown ones) and each problem is one line naming the argument (the SDK passes pydantic's
       multi-line report through);
     - the call runs under its deadline (`deadline.py`), so it answers before the client gives up;
+    - users, teams and labels given by name are resolved to their ids first (`names.py`);
     - a result's text block is the compact JSON of its structured content (the SDK indents it; no hook for that).
     """
 
     def __init__(
-        self, settings: Settings, tools: list[Tool], turned_off: dict[str, str], writes: set[str] | None = None
+        self,
+        settings: Settings,
+        tools: list[Tool],
+        turned_off: dict[str, str],
+        writes: set[str] | None = None,
+        named: dict[str, dict[str, Kind]] | None = None,
+        rules: dict[str, Endpoint] | None = None,
     ) -> None:
         self.settings = settings
+        self.named = named or {}
+        self.rules = rules or {}
         self.turned_off = turned_off
         self.writes = writes or set()
         # Unknown arguments are refused here without publishing `additionalProperties: false` on every tool.
@@ -281,7 +312,7 @@ class CallGuard:
                 return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
             outcome = "error"
             try:
-                result = await self.timed(call_next, ctx, f"{name} ")
+                result = await self.timed(self.with_ids(call_next, name, arguments), ctx, f"{name} ")
                 outcome = write_outcome(result)
             finally:
                 if name in self.writes:
@@ -307,6 +338,30 @@ class CallGuard:
             return CallToolResult(content=[TextContent(type="text", text=str(error))], is_error=True)
         raise error
 
+    def with_ids(self, call_next: CallNext, name: str, arguments: dict[str, Any]) -> CallNext:
+        """call_next, with the names among the arguments replaced by the ids they name."""
+        named: dict[str, Kind] = {arg: kind for arg, kind in self.named.get(name, {}).items() if arguments.get(arg)}
+        if not named:
+            return call_next
+
+        async def resolved(ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
+            directory: Directory = ctx.lifespan_context.directory
+            given: dict[str, Any] = dict(arguments)
+            try:
+                for arg, kind in named.items():
+                    value = given[arg]
+                    if isinstance(value, list):
+                        given[arg] = await directory.resolve_all(kind, arg, [str(v) for v in value])  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+                    else:
+                        given[arg] = await directory.resolve(kind, arg, str(value))
+            except MissiveError as refused:
+                text = f"Error executing tool {name}: {refused}"
+                return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+            params: dict[str, Any] = {**(ctx.params or {}), "arguments": given}
+            return await call_next(dataclasses.replace(ctx, params=params))
+
+        return resolved
+
     def refusal(self, name: str, arguments: Any) -> str | None:
         if name in self.turned_off:
             return self.turned_off[name]
@@ -314,6 +369,8 @@ class CallGuard:
         if validator is None or not isinstance(arguments, dict):
             return None
         problems = [describe(error, name) for error in sorted(validator.iter_errors(arguments), key=_where)]
+        if not problems and name in self.rules:
+            problems = self.rules[name].problems(arguments)  # Missive's own rules, before a name is looked up
         if not problems:
             return None
         return f"Invalid arguments for {name}, so nothing was sent: {'; '.join(dict.fromkeys(problems))}."

@@ -12,6 +12,8 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..client import MissiveClient
+from ..endpoints import Endpoint
+from ..names import Directory, Names
 from ..settings import Settings
 
 
@@ -21,6 +23,8 @@ class AppState:
 
     client: MissiveClient
     settings: Settings
+    directory: Directory
+    """Names of users, teams and labels, for arguments given by name and for completions."""
 
 
 def state(ctx: Context[Any, Any]) -> AppState:
@@ -39,6 +43,8 @@ class ToolDef:
     title: str
     access: Access
     annotations: ToolAnnotations
+    checks: Endpoint | None = None
+    """The endpoint whose rules (`Endpoint.rules`) the arguments must meet, checked before anything is sent."""
 
     @property
     def name(self) -> str:
@@ -50,14 +56,20 @@ def read(fn: Callable[..., Any], toolset: str, title: str) -> ToolDef:
 
 
 def write(
-    fn: Callable[..., Any], toolset: str, title: str, *, idempotent: bool = False, destructive: bool = False
+    fn: Callable[..., Any],
+    toolset: str,
+    title: str,
+    *,
+    idempotent: bool = False,
+    destructive: bool = False,
+    checks: Endpoint | None = None,
 ) -> ToolDef:
     """A tool that changes the mailbox. `destructive`: it can remove or replace data (a delete, a merge, a
     list replaced, assignees or labels removed); `idempotent`: repeating it does what doing it once does."""
     annotations = ToolAnnotations(
         read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=True
     )
-    return ToolDef(fn, toolset, title, "write", annotations)
+    return ToolDef(fn, toolset, title, "write", annotations, checks)
 
 
 # Each id's form is checked where it enters a URL (client.path_ids), which names the field.
@@ -68,9 +80,12 @@ ReportId = Annotated[str, Field(description="From create_analytics_report.")]
 ContactBookId = Annotated[str, Field(description="From list_contact_books.")]
 OrganizationId = Annotated[str, Field(description="From list_organizations.")]
 IdList = list[str]
-UserIds = Annotated[list[str] | None, Field(description="From list_users.")]
-LabelIds = Annotated[list[str] | None, Field(description="From list_shared_labels.")]
-TeamId = Annotated[str | None, Field(description="From list_teams.")]
+# Ids of users, teams and labels: their names work too (names.py resolves them before the tool runs).
+UserIds = Annotated[list[str] | None, Field(description="From list_users."), Names("user")]
+LabelIds = Annotated[list[str] | None, Field(description="From list_shared_labels."), Names("label")]
+TeamId = Annotated[str | None, Field(description="From list_teams."), Names("team")]
+UserId = Annotated[str | None, Field(description="From list_users."), Names("user")]
+LabelId = Annotated[str | None, Field(description="From list_shared_labels."), Names("label")]
 OrgId = Annotated[str | None, Field(description="From list_organizations.")]
 
 Until = Annotated[int | None, Field(ge=0, description="Previous page's next_until.")]
