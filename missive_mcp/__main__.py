@@ -70,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"missive-mcp {__version__}")
-    switches = {"demo", "read_only", "allow_send"}
+    switches = {"demo", "read_only", "allow_send", "dynamic_toolsets"}
     for name, field in Settings.model_fields.items():
         if name in SECRET_FIELDS:
             continue  # a secret on the command line would show in `ps`: environment only

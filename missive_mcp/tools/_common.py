@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -14,6 +14,9 @@ from pydantic import Field
 from ..client import MissiveClient
 from ..endpoints import Endpoint
 from ..names import Directory, Names
+
+if TYPE_CHECKING:
+    from .toolsets import Switchboard
 from ..settings import Settings
 
 
@@ -25,6 +28,8 @@ class AppState:
     settings: Settings
     directory: Directory
     """Names of users, teams and labels, for arguments given by name and for completions."""
+    switchboard: Switchboard | None = None
+    """The toolsets turned on, in dynamic mode (MISSIVE_DYNAMIC_TOOLSETS)."""
 
 
 def state(ctx: Context[Any, Any]) -> AppState:
