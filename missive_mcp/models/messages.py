@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import MissiveModel, Ref
+from .base import MissiveModel, Name, Ref, Subject
 
 
 class Address(MissiveModel):
     """A sender or recipient: email address, phone number, or channel user."""
 
-    name: str | None = None
+    name: Name | None = None
     address: str | None = None
     phone_number: str | None = None
     id: str | None = None
-    username: str | None = None
+    username: Name | None = None
 
 
 class Attachment(MissiveModel):
     id: str | None = None
-    filename: str | None = None
+    filename: Name | None = None
     media_type: str | None = None
     size: int | None = None
     url: str | None = None
@@ -30,7 +30,7 @@ class Message(MissiveModel):
     """An email, SMS or chat message; drafts have the same shape."""
 
     id: str
-    subject: str | None = None
+    subject: Subject | None = None
     from_field: Address | None = None
     to_fields: list[Address] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
     cc_fields: list[Address] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]

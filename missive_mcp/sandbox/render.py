@@ -28,9 +28,11 @@ FILES_URL = "https://files.missiveusercontent.test/attachments/"
 ATTACHMENT_URL_LIFETIME = 3600
 """Seconds a rendered attachment URL stays valid; the live API's links expire too."""
 
-_TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+# Linear on any body (possessive runs, each stopping where the next attempt would start; an element left open ends
+# at the end of the body), so a hostile message cannot stall the fake that serves it.
+_TAG = re.compile(r"<(script|style)\b(?:[^<]++|<(?!/\1))*+(?:</\1[^<>]*+>?|\Z)|<[^<>]++>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-_QUOTE = re.compile(r"<blockquote\b.*?</blockquote>", re.IGNORECASE | re.DOTALL)
+_QUOTE = re.compile(r"<blockquote\b(?:[^<]++|<(?!/blockquote))*+(?:</blockquote>|\Z)", re.IGNORECASE)
 
 # The nested `conversation` of a message carries only these.
 _NESTED_CONVERSATION = ("id", "subject", "latest_message_subject", "organization", "team", "color", "web_url")

@@ -173,7 +173,7 @@ async def create_draft(
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
     check = f"Look in list_conversation_drafts (and list_conversation_messages if it was sent) of {where}"
     created = await state(ctx).client.create_draft(draft, check=check)
-    return DraftResult(draft=lean(created), sent=bool(send), scheduled_at=send_at)
+    return DraftResult(draft=await lean(created), sent=bool(send), scheduled_at=send_at)
 
 
 async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:

@@ -50,7 +50,7 @@ async def create_message(
         else "Look for it in list_conversations of the custom channel"
     )
     created = await state(ctx).client.create_message(message, check=check)
-    return CreatedMessage(message=lean(created))
+    return CreatedMessage(message=await lean(created))
 
 
 TOOLS = [write(create_message, "messages", idempotent=False)]
