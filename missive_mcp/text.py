@@ -5,15 +5,16 @@ it must not be steered by what a sender hid in it, and one hostile body must not
 `html_to_text` therefore:
 
 1. reads at most `MAX_HTML_CHARS` of a body (a marker says how much was not read);
-2. tokenizes the HTML in one linear pass of its own (unclosed tags, comments and quotes end at the end of the
-   body, as in a browser) and drops what a mail client would not show, leaving a marker that says how many
-   characters were hidden. Hidden means: `<style>`, `<script>`, `<head>`, `<title>`, `<template>`, the `hidden`
-   attribute, and these styles, whether inline (after CSS comments and escapes are resolved) or from a `<style>`
-   block rule whose selector is a tag, `.class`, `#id`, `tag.class` or `tag#id`: `display:none`,
-   `visibility:hidden`, `mso-hide:all`, a font size under 2px, a text colour equal or nearly equal to the
-   background it sits on (its own, an ancestor's, or the white page), a transparent colour, `opacity` under 0.1,
-   a zero (max-)height or width with overflow hidden (or `max-height:0` alone), an absolute or fixed position
-   far off-screen, `text-indent` far to the left, `transform: scale(0)`, and full clipping (`clip-path:
+2. tokenizes the HTML in one linear pass of its own (a tag, comment or quoted value left open runs to the end
+   of the body) and drops what a mail client would not show, leaving a marker that says how many characters
+   were hidden. Hidden means: `<style>`, `<script>`, `<head>`, `<title>`, `<template>`, the `hidden` attribute,
+   and these styles, inline (after CSS comments and escapes are resolved) or from `<style>` rules anywhere in
+   the body (inside `@media` only when it is for all screens) whose selector is a tag, `.class`, `#id`,
+   `tag.class` or `tag#id`, in cascade order: `display:none`, `visibility:hidden`, `mso-hide:all`, a font size
+   under 2px, a text colour within 24 (of 255, on every channel) of the background it sits on (its own, an
+   ancestor's, or the white page), a colour with alpha under 0.1, `opacity` under 0.1, a zero (max-)height or
+   width with overflow hidden (or `max-height:0` alone), an absolute or fixed position 500px or more past the
+   left, top or right edge, `text-indent` of -500px or less, `transform: scale(0)`, and full clipping (`clip-path:
    inset(100%)` or `circle(0)`, `clip: rect(0,0,0,0)`);
 3. converts the rest with html2text (links kept as `[text](url)`, lists and quotes as Markdown, nesting
    flattened past `MAX_NESTING` so the output stays linear in the input);
@@ -152,10 +153,12 @@ def _all_to_text(bodies: list[str | None], keep_quotes: bool) -> list[str]:
 
 
 def fence_safe(text: str) -> str:
-    """Mail text that cannot hold our fence markers (every `<<<` is broken up)."""
-    while "<<<" in text:
-        text = text.replace("<<<", "<< <")
-    return text
+    """Mail text that cannot hold our fence markers: a space after every "<" that two more follow, so no run of
+    three is left (one pass)."""
+    return _FENCE_BREAK.sub("< ", text) if "<<<" in text else text
+
+
+_FENCE_BREAK = re.compile(r"<(?=<<)")
 
 
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
@@ -429,7 +432,7 @@ class _Visible:
 
     def _text(self, raw: str) -> None:
         frame = self._stack[-1]
-        text = html.unescape(raw)
+        text = _unescape(raw)
         if _shows(frame):
             self.out.append(html.escape(text, quote=False))
         elif frame.counts:
@@ -456,7 +459,7 @@ class _Visible:
                 self._text(body[self.pos : stop])
                 self._stack.pop()
             elif frame.counts and frame.hidden and tag not in _NEVER_SHOWN:
-                self.hidden_chars += len(sanitize(html.unescape(body[self.pos : stop])).strip())
+                self.hidden_chars += len(sanitize(_unescape(body[self.pos : stop])).strip())
             self.pos = stop
             if frame.emitted and shows:
                 self.out.append(f"</{tag}>")
@@ -552,6 +555,17 @@ def _shows(frame: _Frame) -> bool:
     return background is None or max(abs(a - b) for a, b in zip(color[:3], background, strict=True)) > 24
 
 
+_HUGE_CHARREF = re.compile(r"&#(?:[xX]0*+[0-9a-fA-F]{7,}+|0*+[0-9]{8,}+);?")
+
+
+def _unescape(text: str) -> str:
+    """`html.unescape`, except that a character reference too long to be one is a replacement character (a
+    thousand-digit one would make `int` refuse it, and fail the whole body)."""
+    if "&#" in text:
+        text = _HUGE_CHARREF.sub("\ufffd", text)
+    return html.unescape(text)
+
+
 def _attributes(raw: str) -> dict[str, str]:
     attrs: dict[str, str] = {}
     if not raw.strip():
@@ -563,7 +577,7 @@ def _attributes(raw: str) -> dict[str, str]:
         value = match.group(2) or ""
         if value[:1] in ("'", '"') and value[-1:] == value[:1] and len(value) >= 2:
             value = value[1:-1]
-        attrs[name] = html.unescape(value)
+        attrs[name] = _unescape(value)
     return attrs
 
 

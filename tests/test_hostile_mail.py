@@ -325,6 +325,10 @@ TRICKS = {
     "clip-path circle(0)": f'<div style="clip-path:circle(0)">{HIDDEN}</div>',
     "clip rect(0,0,0,0)": f'<div style="position:absolute;clip:rect(0,0,0,0)">{HIDDEN}</div>',
     "transparent colour": f'<span style="color:rgba(0,0,0,0.02)">{HIDDEN}</span>',
+    "mso-hide:all": f'<div style="mso-hide:all">{HIDDEN}</div>',
+    "max-height:0 alone": f'<div style="max-height:0px">{HIDDEN}</div>',
+    "a tag rule": f"<style>u{{display:none!important}}</style><u>{HIDDEN}</u>",
+    "tag#id in an @media screen block": f"<style>@media screen{{div#p{{opacity:0}}}}</style><div id=p>{HIDDEN}</div>",
 }
 
 

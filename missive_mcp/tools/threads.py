@@ -238,14 +238,17 @@ async def read_conversation(
     )
     found = {kind: items for kind, (items, _) in zip(kinds, lists, strict=True)}
     more = {kind: more for kind, (_, more) in zip(kinds, lists, strict=True)}
-    kinds_of = [kind for kind, items in found.items() for _ in items]
-    converted = await readable([item for items in found.values() for item in items], max_body_chars, kinds_of)
-    entries = [_entry(kind, item) for kind, item in zip(kinds_of, converted, strict=True)]
-    entries.sort(key=lambda e: (e.at or 0, e.kind != "message"))
-    omitted = any(more.values()) or len(entries) > max_items
+    every = sorted(
+        ((kind, item) for kind, items in found.items() for item in items),
+        key=lambda pair: (_stamp(pair[0])(pair[1]) or 0, pair[0] != "messages"),
+    )
+    omitted = any(more.values()) or len(every) > max_items
+    every = every[-max_items:]  # only what is shown spends the conversion budget
+    kinds_of = [kind for kind, _ in every]
+    converted = await readable([item for _, item in every], max_body_chars, kinds_of)
+    shown = [_entry(kind, item) for kind, item in zip(kinds_of, converted, strict=True)]
     lean = conversation.concise()
     lean.authors = None  # each entry names its author
-    shown = entries[-max_items:]
     _drop_repeated_subjects(shown, lean.subject or lean.latest_message_subject)  # among what the agent sees
     return Thread(conversation=lean, entries=shown, older_omitted=omitted or None)
 
