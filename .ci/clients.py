@@ -8,7 +8,11 @@
    test fixtures (tools named `test_*`, sampling, elicitation...) are listed with the reason in
    `.ci/conformance-expected-failures.yml`; the suite fails if one of them unexpectedly passes, or if any
    other scenario fails.
-3. The Claude Desktop bundle: validated, packed, unpacked, started with uv and asked for its tools.
+3. A client on the TypeScript SDK (`@modelcontextprotocol/sdk` from the npm registry, what most desktop clients
+   build on; `.ci/ts_client.mjs`) calls every tool over stdio and over HTTP with its output-schema validation on,
+   and fails on any validation error, any call slower than the deadline, or an error that is not a proper tool
+   error. The arguments per tool are in `TOOL_CALLS` below (demo ids; the demo is in memory, so writes are fine).
+4. The Claude Desktop bundle: validated, packed, unpacked, started with uv and asked for its tools.
 
 Needs Node.js and npx. Both tools run on Node 22, which comes from the npm registry (`npx -p node@22`), so the
 machine's Node 20 is enough: the Inspector 0.15.0 that runs on Node 20 cannot send an Authorization header,
@@ -38,6 +42,9 @@ NODE_22 = ["npx", "-y", "-p", "node@22"]
 INSPECTOR = [*NODE_22, "-p", "@modelcontextprotocol/inspector@0.17.2", "mcp-inspector", "--cli"]
 CONFORMANCE = [*NODE_22, "-p", "@modelcontextprotocol/conformance@0.1.16", "conformance"]
 MCPB = ["npx", "-y", "@anthropic-ai/mcpb@2.1.2"]
+TYPESCRIPT_SDK = "@modelcontextprotocol/sdk@1.32.2"
+DEADLINE = 50.0
+"""Seconds any one tool call may take: under the 60 s after which the TypeScript SDK gives up by default."""
 EXPECTED_FAILURES = ROOT / ".ci" / "conformance-expected-failures.yml"
 KEY = secrets.token_urlsafe(24)
 
@@ -50,14 +57,22 @@ def main() -> int:
 
     stdio = [SERVER, "--demo"]
     inspect("stdio", stdio, DEMO_CONVERSATION_ID)
-    with http_server() as url:
-        inspect("http", [url, "--transport", "http", "--header", f"Authorization: Bearer {KEY}"], DEMO_CONVERSATION_ID)
-        for label, header in (("without a key", []), ("with a wrong key", ["--header", "Authorization: Bearer nope"])):
-            refused = run([*INSPECTOR, url, "--transport", "http", *header, "--method", "tools/list"], check=False)
-            said = refused.stdout + refused.stderr
-            expect(f"http {label} is refused", refused.returncode != 0 and "Missing or wrong bearer key" in said)
-        with bearer_proxy(url) as proxied:
-            conformance(proxied)
+    with typescript_client() as typescript:
+        typescript("stdio", stdio)
+        with http_server() as url:
+            inspect(
+                "http", [url, "--transport", "http", "--header", f"Authorization: Bearer {KEY}"], DEMO_CONVERSATION_ID
+            )
+            for label, header in (
+                ("without a key", []),
+                ("with a wrong key", ["--header", "Authorization: Bearer nope"]),
+            ):
+                refused = run([*INSPECTOR, url, "--transport", "http", *header, "--method", "tools/list"], check=False)
+                said = refused.stdout + refused.stderr
+                expect(f"http {label} is refused", refused.returncode != 0 and "Missing or wrong bearer key" in said)
+            typescript("http", [url])
+            with bearer_proxy(url) as proxied:
+                conformance(proxied)
     bundle()
     print("clients: every check passed.")
     return 0
@@ -97,6 +112,90 @@ def inspect(label: str, target: list[str], conversation_id: str) -> None:
     )
     text = " ".join(message["content"].get("text", "") for message in prompt["messages"])
     expect(f"{label}: prompts/get draft_reply names the conversation", conversation_id in text)
+
+
+def tool_calls() -> list[tuple[str, dict[str, Any], bool]]:
+    """One call per tool, with valid demo ids: (tool, arguments, whether a tool error is the right answer).
+    Writes come after the reads that use the same objects; {"$from": [tool, field]} takes an earlier result."""
+    from missive_mcp.sandbox import (
+        DEMO_ACCOUNT_ID,
+        DEMO_CLOSED_CONVERSATION_ID,
+        DEMO_CONTACT_BOOK_ID,
+        DEMO_CONTACT_ID,
+        DEMO_CONVERSATION_ID,
+        DEMO_DRAFT_ID,
+        DEMO_MESSAGE_ID,
+        DEMO_ORG_ID,
+    )
+    from missive_mcp.sandbox.seed import TIED_CONVERSATION_IDS
+
+    conversation = DEMO_CONVERSATION_ID
+    book = DEMO_CONTACT_BOOK_ID
+    return [
+        ("list_organizations", {}, False),
+        ("list_users", {"organization": DEMO_ORG_ID}, False),
+        ("list_teams", {"organization": DEMO_ORG_ID}, False),
+        ("list_shared_labels", {"organization": DEMO_ORG_ID}, False),
+        ("list_conversations", {"inbox": True, "limit": 5}, False),
+        ("read_conversation", {"conversation_id": conversation}, False),
+        ("get_conversation", {"conversation_id": conversation}, False),
+        ("list_conversation_messages", {"conversation_id": conversation}, False),
+        ("list_conversation_comments", {"conversation_id": conversation}, False),
+        ("list_conversation_drafts", {"conversation_id": conversation}, False),
+        ("list_conversation_posts", {"conversation_id": conversation}, False),
+        ("get_messages", {"message_ids": [DEMO_MESSAGE_ID]}, False),
+        ("list_contact_books", {}, False),
+        ("list_contacts", {"contact_book": book, "limit": 5}, False),
+        ("get_contact", {"contact_id": DEMO_CONTACT_ID}, False),
+        ("list_contact_groups", {"contact_book": book, "kind": "group"}, False),
+        ("create_contact", {"contact_book": book, "first_name": "Ada", "last_name": "Lovelace"}, False),
+        ("update_contact", {"contact_ids": [DEMO_CONTACT_ID], "notes": "Prefers email."}, False),
+        ("create_analytics_report", {"organization": DEMO_ORG_ID, "start": 1_761_955_200, "end": 1_764_547_200}, False),
+        ("get_analytics_report", {"report_id": {"$from": ["create_analytics_report", "report_id"]}}, False),
+        ("create_draft", {"conversation": conversation, "body": "Thanks, we are looking into it."}, False),
+        ("create_draft", {"conversation": conversation, "body": "Refund sent.", "send": True}, True),  # sending is off
+        ("delete_draft", {"draft_id": DEMO_DRAFT_ID}, False),
+        (
+            "create_message",
+            {
+                "account": DEMO_ACCOUNT_ID,
+                "from_field": {"id": "portal-user-1", "name": "Portal user"},
+                "to_fields": [{"id": "support"}],
+                "body": "Hello from the portal.",
+            },
+            False,
+        ),
+        ("update_conversation", {"conversation_ids": [DEMO_CLOSED_CONVERSATION_ID], "reopen": True}, False),
+        (
+            "merge_conversations",
+            {"conversation_id": TIED_CONVERSATION_IDS[0], "target": TIED_CONVERSATION_IDS[1]},
+            False,
+        ),
+    ]
+
+
+@contextlib.contextmanager
+def typescript_client() -> Iterator[Any]:
+    """Install the TypeScript SDK once (in a scratch folder, beside a copy of the script, so Node finds it) and
+    yield a function that runs the every-tool client against a stdio command or an HTTP URL."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ts-client-") as work:
+        run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", work, TYPESCRIPT_SDK])
+        script = Path(work) / "ts_client.mjs"
+        shutil.copy(ROOT / ".ci" / "ts_client.mjs", script)
+        calls = Path(work) / "calls.json"
+        calls.write_text(json.dumps({"deadline_ms": int(DEADLINE * 1000), "calls": tool_calls()}))
+
+        def check(label: str, target: list[str]) -> None:
+            done = run(["node", str(script), str(calls), label, *target], check=False, env={"MCP_KEY": KEY})
+            print(done.stdout.rstrip(), flush=True)
+            expect(
+                f"{label}: the TypeScript SDK {TYPESCRIPT_SDK.rsplit('@', 1)[1]} calls every tool, output validated",
+                done.returncode == 0,
+            )
+
+        yield check
 
 
 def bundle() -> None:
@@ -257,9 +356,12 @@ def bearer_proxy(upstream: str) -> Iterator[str]:
     yield f"http://127.0.0.1:{address[0]}/mcp"
 
 
-def run(command: list[str], *, check: bool = True, echo: bool = False) -> subprocess.CompletedProcess[str]:
+def run(
+    command: list[str], *, check: bool = True, echo: bool = False, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     print("+", " ".join(command).replace(KEY, "***"), flush=True)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    environment = os.environ | env if env else None
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT, env=environment)
     if echo:
         print(done.stdout, flush=True)
     if check and done.returncode != 0:

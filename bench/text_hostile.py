@@ -109,7 +109,11 @@ def served_read(limit: float) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    app = create_http_app(create_server(settings, transport=fake.transport()), settings, host="127.0.0.1", port=port)
+    server_app = create_server(settings, transport=fake.transport())
+    if "port" in inspect.signature(create_http_app).parameters:  # the trees before the HTTP settings moved
+        app = create_http_app(server_app, settings, host="127.0.0.1", port=port)  # pyright: ignore[reportCallIssue]
+    else:
+        app = create_http_app(server_app, settings.model_copy(update={"port": port}))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{port}"

@@ -1,8 +1,9 @@
 """MissiveClient: one shared HTTP client and one request chokepoint for the Missive REST API.
 
-Every call goes through `MissiveClient.request`, which adds auth, keeps the rate limits, retries what is
-safe to retry, and turns every failure into an error from `errors.py`. The endpoint methods below it only
-wrap request bodies in the live envelopes and unwrap the answers.
+Every call goes through `MissiveClient.call` with its row from `endpoints.py`: it adds auth, keeps the rate
+limits and the call's deadline, retries what the row says is safe to retry, reads the answer within a size
+budget, and turns every failure into an error from `errors.py`. The typed methods below it only name their
+row and the ids, and unwrap the answers.
 """
 
 from __future__ import annotations
@@ -12,68 +13,72 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import zlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import anyio
 import httpx2
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import __version__
+from . import endpoints as ep
+from .deadline import budget, remaining, within
+from .endpoints import Endpoint, Retry
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
-    BadRequestError,
     ConfigurationError,
+    DeadlineError,
+    DecodingError,
     ForbiddenError,
     InvalidArgumentError,
     MissiveError,
     NotFoundError,
     RateLimitError,
     ServerError,
-    WriteOutcomeUnknownError,
+    TransportError,
+    accepted_but_unreadable,
+    outcome_unknown,
+    status_error,
+    with_advice,
 )
 from .limits import RateLimiter
 from .models import (
     AnalyticsReport,
+    CannedResponse,
     Contact,
     ContactBook,
     ContactGroup,
     Conversation,
     Message,
     Organization,
+    Post,
     SharedLabel,
+    Task,
     Team,
     User,
+    Webhook,
 )
-from .settings import TOKEN_HELP, Settings
+from .settings import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP, Settings
 from .text import sanitize_tree
 
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 Params = Mapping[str, str | int | bool | None]
+Context = Mapping[str, object]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 _ID = re.compile(ID_PATTERN)
-_IDEMPOTENT = frozenset({"GET", "PATCH", "DELETE", "HEAD"})
 BACKOFF = 0.5
 """Seconds before the first retry; doubled for each next one, capped at 8, with jitter."""
-
-# Missive's own 400/422 messages, with the next step an agent should take.
-_NEXT_STEPS = {
-    "paginate at least one mailbox": "Pass one mailbox filter, e.g. inbox=true, all=true, closed=true, "
-    "or team_inbox/shared_label with an id from list_teams/list_shared_labels.",
-    "'organization' is required": "Pass `organization` (an id from list_organizations).",
-    "'organization' must be a UUID": "Pass an organization id from list_organizations, not its name.",
-    "does not match an available sender": "Use an address the token's owner can send from "
-    "(the from_field of a message the team sent, in list_conversation_messages).",
-    "Invalid resource ID(s)": "Check the ids with the list tool that returns them.",
-}
+MAX_QUERY_VALUE = 2000
+"""Characters in one query value: longer ones are refused before they reach a URL."""
 
 
 def path_ids(field: str, ids: str | Sequence[str]) -> str:
@@ -109,7 +114,12 @@ class MissiveClient:
             base_url=settings.base_url.rstrip("/") + "/",
             transport=transport,
             timeout=httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
-            headers={"Authorization": f"Bearer {token}", "User-Agent": f"missive-mcp/{__version__}"},
+            # gzip only: its decompression is bounded below; other encodings could not be.
+            headers={
+                "Authorization": f"Bearer {token}",
+                "User-Agent": f"missive-mcp/{__version__}",
+                "Accept-Encoding": "gzip",
+            },
             follow_redirects=False,
         )
 
@@ -124,35 +134,43 @@ class MissiveClient:
 
     # The chokepoint ------------------------------------------------------------------------------
 
-    async def request(
+    async def call(
         self,
-        method: str,
-        path: str,
+        endpoint: Endpoint,
         *,
+        ids: Sequence[str] = (),
+        id_field: str = "id",
         params: Params | None = None,
         body: Any = None,
-        what: str = "The requested object",
-        check: str = "",
+        context: Context | None = None,
     ) -> Any:
-        """Send one API call and return its decoded body (None when empty).
+        """Send one API call as its endpoint row says, and return its decoded body (None when empty).
 
-        `what` names the object for a 404; `check` tells how to verify a write whose outcome is unknown.
-        """
+        `ids` fill the path's `{id}`; `context` fills the row's `verify` sentence."""
         if not self._token:
             raise ConfigurationError(f"No Missive API token is configured. {TOKEN_HELP}")
-        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
-        content = None if body is None else encode_body(body)
-        idempotent = method in _IDEMPOTENT
+        path = endpoint.path.format(id=path_ids(id_field, ids)) if "{id}" in endpoint.path else endpoint.path
+        if body is not None and (problems := endpoint.problems(body)):
+            raise InvalidArgumentError(problems[0].split("`")[1], " ".join(problems) + " Nothing was sent.")
+        query = {k: _query_value(k, v) for k, v in (params or {}).items() if v is not None}
+        payload = body if endpoint.envelope is None or body is None else {endpoint.envelope: body}
+        content = None if payload is None else encode_body(payload)
+        context = {"id": ids[0] if ids else "", **(context or {})}
+        unsafe = endpoint.retry is Retry.UNSAFE
         attempt = timeouts = 0
-        maybe_done = False  # whether an earlier attempt may have taken effect
+        unanswered = False  # an earlier attempt got no answer at all: it may have taken effect
+        failed_status: int | None = None
         while True:
             attempt += 1
             try:
-                response = await self._send(method, path, query, content)
+                response, data = await self._send(endpoint, path, query, content)
+            except DeadlineError as late:
+                failure: MissiveError = late
+                sent = late.waiting_for == "answer"
             except (TimeoutError, httpx2.TimeoutException):
                 timeouts += 1
-                failure: MissiveError = APITimeoutError(
-                    f"Missive did not answer within {self.settings.timeout:g} s ({method} /{path})"
+                failure = APITimeoutError(
+                    f"Missive did not answer within {self.settings.timeout:g} s ({endpoint.method} /{path})"
                     + (", twice." if timeouts > 1 else ".")
                 )
                 sent = True
@@ -162,48 +180,97 @@ class MissiveClient:
                     f"Could not reach Missive at {self.settings.base_url} ({type(exc).__name__}). "
                     "Check the network or MISSIVE_API_BASE_URL."
                 )
+            except TransportError as unreadable:  # an answer too large to take in
+                failure, sent = unreadable, True
             else:
                 if response.is_success:
-                    if not idempotent:
-                        with _written(check):
-                            return _decode(response)
-                    try:
-                        return _decode(response)
-                    except APIError as unreadable:
-                        raise APIError(f"{unreadable} Try again.", status=unreadable.status) from None
-                failure = self._status_error(response, what)
-                if isinstance(failure, NotFoundError) and method == "DELETE" and maybe_done:
-                    return None  # the earlier attempt deleted it; its answer was lost on the way
+                    return self._decoded(endpoint, response, data, context)
+                failure = self._status_error(endpoint, response, data, ids)
+                if isinstance(failure, NotFoundError) and endpoint.method == "DELETE" and attempt > 1:
+                    if unanswered:
+                        return None  # an earlier attempt deleted it; its answer was lost on the way
+                    failure = NotFoundError(
+                        f"{failure} (An earlier attempt failed with HTTP {failed_status}; nothing says it "
+                        "deleted anything.)",
+                        status=404,
+                    )
                 sent = not isinstance(failure, RateLimitError | AuthenticationError | ForbiddenError)
-            ambiguous = sent and isinstance(failure, APITimeoutError | APIConnectionError | ServerError)
-            maybe_done = maybe_done or ambiguous
-            if not idempotent:
-                if ambiguous:
-                    raise WriteOutcomeUnknownError(
-                        f"{failure} The write may or may not have happened: Missive has no idempotency key, "
-                        f"so do not simply repeat it. {check or 'Check the result with the matching list tool'} "
-                        "before trying again."
-                    ) from None
+                if isinstance(failure, ServerError):
+                    failed_status = failure.status
+            no_answer = isinstance(failure, APITimeoutError | APIConnectionError | DeadlineError) and sent
+            unanswered = unanswered or no_answer
+            if unsafe:
+                if sent and isinstance(failure, ServerError | TransportError | DeadlineError):
+                    raise outcome_unknown(endpoint, failure, context) from None
                 raise failure
             delay = self._retry_delay(failure, attempt, timeouts)
-            if delay is None:
-                raise failure
-            logger.info("%s /%s failed (%s); retry %d in %.1f s", method, path, type(failure).__name__, attempt, delay)
+            if delay is None or isinstance(failure, DeadlineError):
+                raise with_advice(failure, endpoint)
+            left = remaining()
+            if left is not None and delay >= left:
+                raise with_advice(failure, endpoint)  # no time left in this call's deadline to wait and retry
+            logger.info(
+                "%s /%s failed (%s); retry %d in %.1f s", endpoint.method, path, type(failure).__name__, attempt, delay
+            )
             await anyio.sleep(delay)
 
-    async def _send(self, method: str, path: str, query: dict[str, str], content: bytes | None) -> httpx2.Response:
+    async def _send(
+        self, endpoint: Endpoint, path: str, query: dict[str, str], content: bytes | None
+    ) -> tuple[httpx2.Response, bytes]:
+        """One attempt: a place under the limits, the request, and its body read within MAX_RESPONSE_BYTES."""
         headers = {"Content-Type": "application/json"} if content is not None else None
-        async with self.limiter.slot():
+        where = f"{endpoint.method} /{path}"
+        async with self._turn(where):
             started = time.perf_counter()
             # httpx's own timeouts do not bound every transport (an in-process one never times out).
-            with anyio.fail_after(self.settings.timeout):
-                response = await self._http.request(method, path, params=query, content=content, headers=headers)
-        logger.debug(
-            "%s /%s -> %d in %.0f ms", method, path, response.status_code, (time.perf_counter() - started) * 1e3
-        )
-        if response.status_code == 429:
-            self.limiter.pause(_retry_after(response))
-        return response
+            limit = within(self.settings.timeout)
+            try:
+                with anyio.fail_after(limit):
+                    request = self._http.build_request(
+                        endpoint.method, path, params=query, content=content, headers=headers
+                    )
+                    response = await self._http.send(request, stream=True)
+                    try:
+                        data = await _read_bounded(response)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                if limit >= self.settings.timeout:
+                    raise
+                raise DeadlineError(
+                    f"This call used up its {budget():g} s deadline waiting for Missive's answer ({where}).",
+                    waiting_for="answer",
+                ) from None
+            logger.debug("%s -> %d in %.0f ms", where, response.status_code, (time.perf_counter() - started) * 1e3)
+            if response.status_code == 429:
+                self.limiter.pause(_retry_after(response))
+            return response, data
+
+    @asynccontextmanager
+    async def _turn(self, where: str) -> AsyncIterator[None]:
+        """One of the limiter's places, waited for no longer than the call's deadline allows."""
+        slot = self.limiter.slot(max_wait=within(self.limiter.max_wait))
+        try:
+            with anyio.fail_after(remaining()):
+                await slot.__aenter__()
+        except TimeoutError:
+            raise DeadlineError(
+                f"This call used up its {budget():g} s deadline waiting its turn under Missive's rate limits "
+                f"({where}); nothing was sent. Try again in a minute.",
+                waiting_for="turn",
+            ) from None
+        try:
+            yield
+        finally:
+            await slot.__aexit__(None, None, None)
+
+    def _decoded(self, endpoint: Endpoint, response: httpx2.Response, data: bytes, context: Context) -> Any:
+        try:
+            return _decode(response, data)
+        except DecodingError as unreadable:
+            if endpoint.retry is Retry.UNSAFE:
+                raise accepted_but_unreadable(endpoint, str(unreadable), context) from None
+            raise DecodingError(f"{unreadable} Try again; if it persists, report it.") from None
 
     def _retry_delay(self, failure: MissiveError, attempt: int, timeouts: int) -> float | None:
         # A hung upstream is retried once, not max_attempts times: the call ends after two timeouts.
@@ -215,47 +282,17 @@ class MissiveClient:
             return min(8.0, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
         return None
 
-    def _status_error(self, response: httpx2.Response, what: str) -> APIError:
+    def _status_error(self, endpoint: Endpoint, response: httpx2.Response, data: bytes, ids: Sequence[str]) -> APIError:
         status = response.status_code
-        api_message = self._scrub(_error_message(response))
-        said = f" Missive said: {api_message}" if api_message else ""
-        if status == 401:
-            return AuthenticationError(
-                f"Missive rejected the API token (invalid or revoked).{said} {TOKEN_HELP}", status=status
-            )
-        if status == 403:
-            return ForbiddenError(
-                f"The token's owner is not allowed to do this.{said} Check their role in the organization, and "
-                "that its plan includes API access (Productive plan; analytics filters need Business).",
-                status=status,
-                api_message=api_message,
-            )
-        if status == 404:
-            find = next((hint for kind, hint in _WHERE_IDS_COME_FROM if what.startswith(kind)), "")
-            return NotFoundError(
-                f"{what} was not found, or the token's owner cannot see it. {find}".strip(),
-                status=status,
-                api_message=api_message,
-            )
-        if status == 429:
-            wait = _retry_after(response)
-            return RateLimitError(
-                f"Missive's rate limit was reached (per token: 5 requests at once, 300 a minute, 900 per 15 "
-                f"minutes). Try again in {wait:.0f} s.",
-                api_message=api_message,
-                retry_after=wait,
-            )
-        if status >= 500:
-            return ServerError(
-                f"Missive failed on its side (HTTP {status}).{said} Try again in a moment.",
-                status=status,
-                api_message=api_message,
-            )
-        step = next((hint for key, hint in _NEXT_STEPS.items() if key in (api_message or "")), "")
-        return BadRequestError(
-            f"Missive refused the request (HTTP {status}): {api_message or 'no reason given'}. {step}".rstrip(),
-            status=status,
-            api_message=api_message,
+        html = _is_html(response, data)
+        return status_error(
+            endpoint,
+            status,
+            None if html else self._scrub(_error_message(data)),
+            ids=ids,
+            retry_after=_retry_after(response) if status == 429 else 0.0,
+            location=_safe_location(response.headers.get("Location")),
+            gateway=html or (status in (502, 503, 504) and _error_message(data) is None),
         )
 
     def _scrub(self, text: str | None) -> str | None:
@@ -264,167 +301,271 @@ class MissiveClient:
     # Conversations -------------------------------------------------------------------------------
 
     async def list_conversations(self, params: Params) -> list[Conversation]:
-        body = await self.request("GET", "conversations", params=params)
-        return _many(body, "conversations", Conversation)
+        return _many(await self.call(ep.list_conversations, params=params), "conversations", Conversation)
 
     async def get_conversation(self, conversation_id: str) -> Conversation:
-        path = f"conversations/{path_ids('conversation_id', conversation_id)}"
-        body = await self.request("GET", path, what=f"Conversation {conversation_id!r}")
+        body = await self.call(ep.get_conversation, ids=[conversation_id], id_field="conversation_id")
         return _one(body, "conversations", Conversation)
 
     async def update_conversations(
-        self, conversation_ids: Sequence[str], changes: dict[str, Any]
+        self, conversation_ids: Sequence[str], changes: ConversationChanges
     ) -> list[Conversation]:
-        path = f"conversations/{path_ids('conversation_ids', conversation_ids)}"
         items = [{"id": cid, **changes} for cid in conversation_ids]
-        body = await self.request(
-            "PATCH", path, body={"conversations": items}, what=f"Conversation(s) {', '.join(conversation_ids)}"
-        )
+        body = await self.call(ep.update_conversations, ids=conversation_ids, id_field="conversation_ids", body=items)
         return _many(body, "conversations", Conversation)
 
     async def merge_conversations(self, conversation_id: str, target: str, subject: str | None) -> Conversation | None:
-        path = f"conversations/{path_ids('conversation_id', conversation_id)}/merge"
         path_ids("target", target)
         payload = {"target": target} | ({"subject": subject} if subject is not None else {})
-        check = f"Call get_conversation with {conversation_id!r}: after a merge it answers the target conversation"
-        body = await self.request(
-            "POST",
-            path,
-            body=payload,
-            what=f"Conversation {conversation_id!r} or target {target!r}",
-            check=check,
-        )
-        with _written(check):
-            found = _many(body, "conversations", Conversation)
+        endpoint = ep.merge_conversations
+        body = await self.call(endpoint, ids=[conversation_id], id_field="conversation_id", body=payload)
+        found = _written_many(endpoint, body, {"id": conversation_id}, Conversation)
         return found[0] if found else None
 
     async def list_conversation_items(
         self, conversation_id: str, kind: str, limit: int, until: int | None
     ) -> list[dict[str, Any]]:
         """Messages, comments, drafts or posts of one conversation, newest first, as raw objects."""
-        path = f"conversations/{path_ids('conversation_id', conversation_id)}/{kind}"
-        body = await self.request(
-            "GET", path, params={"limit": limit, "until": until}, what=f"Conversation {conversation_id!r}"
+        endpoint = _CONVERSATION_ITEMS[kind]
+        body = await self.call(
+            endpoint, ids=[conversation_id], id_field="conversation_id", params={"limit": limit, "until": until}
         )
         return _many(body, kind, dict[str, Any])
 
-    # Messages, drafts, posts ---------------------------------------------------------------------
+    # Messages, drafts ----------------------------------------------------------------------------
 
     async def get_messages(self, message_ids: Sequence[str]) -> list[Message]:
-        path = f"messages/{path_ids('message_ids', message_ids)}"
-        body = await self.request("GET", path, what=f"Message(s) {', '.join(message_ids)}")
+        body = await self.call(ep.get_messages, ids=message_ids, id_field="message_ids")
         return _many(body, "messages", Message)
 
-    async def create_draft(self, draft: dict[str, Any], *, check: str) -> Message | None:
-        body = await self.request("POST", "drafts", body={"drafts": draft}, check=check)
-        with _written(check):
-            found = _many(body, "drafts", Message)
+    async def create_draft(self, draft: Mapping[str, Any], *, where: str) -> Message | None:
+        """`where` names the conversation, for the sentence that says how to check a lost answer."""
+        body = await self.call(ep.create_draft, body=draft, context={"where": where})
+        found = _written_many(ep.create_draft, body, {"where": where}, Message)
         return found[0] if found else None
 
     async def delete_draft(self, draft_id: str) -> None:
-        path = f"drafts/{path_ids('draft_id', draft_id)}"
-        await self.request("DELETE", path, what=f"Draft {draft_id!r}")
+        await self.call(ep.delete_draft, ids=[draft_id], id_field="draft_id")
 
-    async def create_message(self, message: dict[str, Any], *, check: str) -> Message | None:
-        body = await self.request("POST", "messages", body={"messages": message}, check=check)
-        with _written(check):
-            found = _many(body, "messages", Message)
+    async def create_message(self, message: Mapping[str, Any]) -> Message | None:
+        repeat = " (or call create_message again with the same external_id: Missive recognises it)"
+        context = {"repeat": repeat if message.get("external_id") else ""}
+        body = await self.call(ep.create_message, body=message, context=context)
+        found = _written_many(ep.create_message, body, context, Message)
         return found[0] if found else None
 
     # Contacts ------------------------------------------------------------------------------------
 
     async def list_contacts(self, params: Params) -> list[Contact]:
-        body = await self.request("GET", "contacts", params=params, what=f"Contact book {params.get('contact_book')!r}")
+        book = str(params.get("contact_book") or "")
+        body = await self.call(ep.list_contacts, params=params, ids=[book] if book else [])
         return _many(body, "contacts", Contact)
 
     async def get_contact(self, contact_id: str) -> Contact:
-        path = f"contacts/{path_ids('contact_id', contact_id)}"
-        body = await self.request("GET", path, what=f"Contact {contact_id!r}")
+        body = await self.call(ep.get_contact, ids=[contact_id], id_field="contact_id")
         return _one(body, "contacts", Contact)
 
-    async def create_contacts(self, contacts: list[dict[str, Any]], *, check: str) -> list[Contact]:
-        body = await self.request("POST", "contacts", body={"contacts": contacts}, check=check)
-        with _written(check):
-            return _many(body, "contacts", Contact)
+    async def create_contacts(self, contacts: Sequence[Mapping[str, Any]]) -> list[Contact]:
+        context = {"book": str(contacts[0].get("contact_book", "")) if contacts else ""}
+        body = await self.call(ep.create_contacts, body=list(contacts), context=context)
+        return _written_many(ep.create_contacts, body, context, Contact)
 
-    async def update_contacts(self, contact_ids: Sequence[str], changes: dict[str, Any]) -> list[Contact]:
-        path = f"contacts/{path_ids('contact_ids', contact_ids)}"
+    async def update_contacts(self, contact_ids: Sequence[str], changes: Mapping[str, Any]) -> list[Contact]:
         items = [{"id": cid, **changes} for cid in contact_ids]
-        body = await self.request("PATCH", path, body={"contacts": items}, what=f"Contact(s) {', '.join(contact_ids)}")
+        body = await self.call(ep.update_contacts, ids=contact_ids, id_field="contact_ids", body=items)
         return _many(body, "contacts", Contact)
 
     async def list_contact_books(self, params: Params) -> list[ContactBook]:
-        return _many(await self.request("GET", "contact_books", params=params), "contact_books", ContactBook)
+        return _many(await self.call(ep.list_contact_books, params=params), "contact_books", ContactBook)
 
     async def list_contact_groups(self, params: Params) -> list[ContactGroup]:
-        body = await self.request(
-            "GET", "contact_groups", params=params, what=f"Contact book {params.get('contact_book')!r}"
-        )
+        book = str(params.get("contact_book") or "")
+        body = await self.call(ep.list_contact_groups, params=params, ids=[book] if book else [])
         return _many(body, "contact_groups", ContactGroup)
 
     # Organization directory ----------------------------------------------------------------------
 
     async def list_organizations(self, params: Params) -> list[Organization]:
-        return _many(await self.request("GET", "organizations", params=params), "organizations", Organization)
+        return _many(await self.call(ep.list_organizations, params=params), "organizations", Organization)
 
     async def list_users(self, params: Params) -> list[User]:
-        return _many(await self.request("GET", "users", params=params), "users", User)
+        return _many(await self.call(ep.list_users, params=params), "users", User)
 
     async def list_teams(self, params: Params) -> list[Team]:
-        return _many(await self.request("GET", "teams", params=params), "teams", Team)
+        return _many(await self.call(ep.list_teams, params=params), "teams", Team)
 
     async def list_shared_labels(self, params: Params) -> list[SharedLabel]:
-        return _many(await self.request("GET", "shared_labels", params=params), "shared_labels", SharedLabel)
+        return _many(await self.call(ep.list_shared_labels, params=params), "shared_labels", SharedLabel)
 
     # Analytics -----------------------------------------------------------------------------------
 
-    async def create_analytics_report(self, report: dict[str, Any]) -> str:
-        body = await self.request(
-            "POST", "analytics/reports", body={"reports": report}, check="Reports are cheap: create another"
-        )
-        created = _unwrap(body, "reports")
+    async def create_analytics_report(self, report: Mapping[str, Any]) -> str:
+        created = _unwrap(await self.call(ep.create_analytics_report, body=report), "reports")
         report_id = created.get("id") if isinstance(created, dict) else None
         if not isinstance(report_id, str):
-            raise APIError("Missive created the report but sent no report id; create it again.", status=200)
+            raise DecodingError("Missive created the report but sent no report id; create it again.")
         return report_id
 
     async def get_analytics_report(self, report_id: str) -> AnalyticsReport:
         """The finished report; NotFoundError while it is pending, expired or unknown."""
-        path = f"analytics/reports/{path_ids('report_id', report_id)}"
-        body = await self.request("GET", path, what=f"Analytics report {report_id!r}")
+        body = await self.call(ep.get_analytics_report, ids=[report_id], id_field="report_id")
         return _one(body, "reports", AnalyticsReport)
 
+    # Posts ---------------------------------------------------------------------------------------
 
-# Decoding ---------------------------------------------------------------------------------------
+    async def create_post(self, post: Mapping[str, Any], *, where: str) -> Post | None:
+        context = {"where": where}
+        body = await self.call(ep.create_post, body=post, context=context)
+        found = _written_many(ep.create_post, body, context, Post)
+        return found[0] if found else None
+
+    async def delete_post(self, post_id: str) -> None:
+        await self.call(ep.delete_post, ids=[post_id], id_field="post_id")
+
+    # Tasks ---------------------------------------------------------------------------------------
+
+    async def list_tasks(self, params: Params) -> list[Task]:
+        return _many(await self.call(ep.list_tasks, params=params), "tasks", Task)
+
+    async def get_task(self, task_id: str) -> Task:
+        return _one(await self.call(ep.get_task, ids=[task_id], id_field="task_id"), "tasks", Task)
+
+    async def create_task(self, task: Mapping[str, Any]) -> Task | None:
+        where = f"conversation={task['conversation']!r}" if task.get("conversation") else "assignee or team filter"
+        context = {"title": task.get("title", ""), "where": where}
+        body = await self.call(ep.create_task, body=task, context=context)
+        found = _written_many(ep.create_task, body, context, Task)
+        return found[0] if found else None
+
+    async def update_task(self, task_id: str, changes: Mapping[str, Any]) -> Task | None:
+        body = await self.call(ep.update_task, ids=[task_id], id_field="task_id", body=changes)
+        found = _many(body, "tasks", Task)
+        return found[0] if found else None
+
+    # Canned responses ----------------------------------------------------------------------------
+
+    async def list_responses(self, params: Params) -> list[CannedResponse]:
+        return _many(await self.call(ep.list_responses, params=params), "responses", CannedResponse)
+
+    async def get_response(self, response_id: str) -> CannedResponse:
+        body = await self.call(ep.get_response, ids=[response_id], id_field="response_id")
+        return _one(body, "responses", CannedResponse)
+
+    async def create_response(self, response: Mapping[str, Any]) -> CannedResponse | None:
+        context = {"title": response.get("title", "")}
+        body = await self.call(ep.create_responses, body=[response], context=context)
+        found = _written_many(ep.create_responses, body, context, CannedResponse)
+        return found[0] if found else None
+
+    async def update_responses(self, response_ids: Sequence[str], changes: Mapping[str, Any]) -> list[CannedResponse]:
+        # Missive takes a list with each item's id, even for one id (an object answers "Invalid resource ID(s)").
+        items = [{"id": rid, **changes} for rid in response_ids]
+        body = await self.call(ep.update_responses, ids=response_ids, id_field="response_ids", body=items)
+        return _many(body, "responses", CannedResponse)
+
+    async def delete_responses(self, response_ids: Sequence[str]) -> None:
+        await self.call(ep.delete_responses, ids=response_ids, id_field="response_ids")
+
+    # Shared labels and teams ---------------------------------------------------------------------
+
+    async def create_shared_label(self, label: Mapping[str, Any]) -> SharedLabel | None:
+        context = {"name": label.get("name", "")}
+        body = await self.call(ep.create_shared_labels, body=[label], context=context)
+        found = _written_many(ep.create_shared_labels, body, context, SharedLabel)
+        return found[0] if found else None
+
+    async def update_shared_labels(self, label_ids: Sequence[str], changes: Mapping[str, Any]) -> list[SharedLabel]:
+        items = [{"id": lid, **changes} for lid in label_ids]
+        body = await self.call(ep.update_shared_labels, ids=label_ids, id_field="label_ids", body=items)
+        return _many(body, "shared_labels", SharedLabel)
+
+    async def create_team(self, team: Mapping[str, Any]) -> Team | None:
+        context = {"name": team.get("name", "")}
+        body = await self.call(ep.create_teams, body=[team], context=context)
+        found = _written_many(ep.create_teams, body, context, Team)
+        return found[0] if found else None
+
+    async def update_teams(self, team_ids: Sequence[str], changes: Mapping[str, Any]) -> list[Team]:
+        items = [{"id": tid, **changes} for tid in team_ids]
+        body = await self.call(ep.update_teams, ids=team_ids, id_field="team_ids", body=items)
+        return _many(body, "teams", Team)
+
+    # Webhooks ------------------------------------------------------------------------------------
+
+    async def create_webhook(self, hook: Mapping[str, Any]) -> Webhook | None:
+        context = {"url": hook.get("url", "")}
+        body = await self.call(ep.create_webhook, body=hook, context=context)
+        found = _written_many(ep.create_webhook, body, context, Webhook)
+        return found[0] if found else None
+
+    async def delete_webhook(self, hook_id: str) -> None:
+        await self.call(ep.delete_webhook, ids=[hook_id], id_field="webhook_id")
+
+    # Messages by Message-ID, attachments ---------------------------------------------------------
+
+    async def find_messages(self, email_message_id: str) -> list[Message]:
+        try:
+            body = await self.call(ep.find_messages, params={"email_message_id": email_message_id})
+        except NotFoundError:
+            return []  # unverified: Missive may answer 404 rather than an empty list
+        return _many(body, "messages", Message)
 
 
-_WHERE_IDS_COME_FROM = (
-    ("Conversation", "Conversation ids come from list_conversations (a merged id answers its target)."),
-    ("Message", "Message ids come from read_conversation or list_conversation_messages."),
-    ("Draft", "Draft ids come from list_conversation_drafts; a sent or deleted draft is gone."),
-    ("Contact book", "Contact book ids come from list_contact_books."),
-    ("Contact", "Contact ids come from list_contacts."),
-    ("Analytics report", "Report ids come from create_analytics_report; a report expires 60 s after it finishes."),
-)
-"""For a 404: where the ids of each kind of object come from (matched on the start of `what`)."""
+ConversationChanges = Mapping[str, Any]
+
+_CONVERSATION_ITEMS = {
+    "messages": ep.list_conversation_messages,
+    "comments": ep.list_conversation_comments,
+    "drafts": ep.list_conversation_drafts,
+    "posts": ep.list_conversation_posts,
+}
 
 
-def _query_value(value: str | int | bool) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+# Reading answers --------------------------------------------------------------------------------
 
 
-def _decode(response: httpx2.Response) -> Any:
-    if not response.content.strip():
+def _query_value(name: str, value: str | int | bool) -> str:
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    if len(text) > MAX_QUERY_VALUE:
+        raise InvalidArgumentError(name, f"is {len(text)} characters; at most {MAX_QUERY_VALUE} fit in a request.")
+    return text
+
+
+async def _read_bounded(response: httpx2.Response) -> bytes:
+    """The body, decompressed, refusing to hold more than MAX_RESPONSE_BYTES (a gzip bomb included)."""
+    gzip = response.headers.get("Content-Encoding", "").strip().lower() in ("gzip", "x-gzip")
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        while chunk:
+            if inflate is None:
+                piece, chunk = chunk, b""
+            else:
+                piece = inflate.decompress(chunk, MAX_RESPONSE_BYTES + 1 - size)
+                chunk = inflate.unconsumed_tail
+            size += len(piece)
+            if size > MAX_RESPONSE_BYTES:
+                raise DecodingError(
+                    f"Missive's answer was larger than {MAX_RESPONSE_BYTES // 2**20} MiB, more than this server "
+                    "takes in; ask for less (a smaller limit, fewer ids)."
+                )
+            parts.append(piece)
+            if inflate is not None and not piece:
+                break
+    return b"".join(parts)
+
+
+def _decode(response: httpx2.Response, data: bytes) -> Any:
+    if not data.strip():
         return None
     try:
-        data = response.json()
+        decoded = json.loads(data)
     except ValueError:
-        raise APIError(
-            f"Missive answered HTTP {response.status_code} with a body that is not JSON.", status=response.status_code
-        ) from None
+        raise DecodingError(f"Missive answered HTTP {response.status_code} with a body that is not JSON.") from None
     # Everything Missive relays was written by someone else (subjects, names, previews, bodies): no character
     # a person cannot see reaches the agent, in any field, concise or detailed.
-    return sanitize_tree(data)
+    return sanitize_tree(decoded)
 
 
 def encode_body(body: Any) -> bytes:
@@ -432,43 +573,48 @@ def encode_body(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-@contextmanager
-def _written(check: str) -> Iterator[None]:
-    """Reading the answer to a POST Missive accepted (2xx): it happened, so an answer we cannot read must
-    not invite a repeat."""
-    try:
-        yield
-    except APIError as failure:
-        raise APIError(
-            f"{failure} Missive accepted the write, so it happened: do not repeat it (that would do it twice). "
-            f"{check or 'Check the result with the matching list tool'}.",
-            status=failure.status,
-        ) from None
+def _is_html(response: httpx2.Response, data: bytes) -> bool:
+    kind = response.headers.get("Content-Type", "").lower()
+    return "html" in kind or data.lstrip()[:1] == b"<"
 
 
-def _error_message(response: httpx2.Response) -> str | None:
+def _error_message(data: bytes) -> str | None:
     """The API's reason, from `{"error": "text"}`, `{"error": {"message": ...}}`, `{"message": ...}` or text."""
-    text = response.text.strip()
+    text = data.decode("utf-8", "replace").strip()
     if not text:
         return None
     try:
-        data = response.json()
+        decoded = json.loads(text)
     except ValueError:
-        return text[:500]
-    for candidate in (data.get("error"), data) if isinstance(data, dict) else (data,):
+        return " ".join(text[:500].split())
+    for candidate in (decoded.get("error"), decoded) if isinstance(decoded, dict) else (decoded,):
         if isinstance(candidate, str):
-            return candidate[:500]
+            return " ".join(candidate[:500].split())
         if isinstance(candidate, dict) and isinstance(candidate.get("message"), str):
-            return candidate["message"][:500]
-    return text[:500]
+            return " ".join(candidate["message"][:500].split())
+    return " ".join(text[:500].split())
+
+
+def _safe_location(location: str | None) -> str | None:
+    """Where a redirect pointed, without its query (which could carry anything)."""
+    if not location:
+        return None
+    parts = urlsplit(location)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"[:200] if parts.netloc else parts.path[:200]
 
 
 def _retry_after(response: httpx2.Response) -> float:
+    """The pause Missive asks for, within [1 s, MAX_RETRY_AFTER]: an absurd or unreadable value (inf, nan,
+    negative, a reset in the far future) cannot lock every caller out or remove the backoff."""
+    raw = response.headers.get("Retry-After", "").strip()
     try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
+        seconds = float(raw)
     except ValueError:
-        reset = response.headers.get("X-RateLimit-Reset", "")
-        return max(1.0, float(reset) - time.time()) if reset.isdigit() else 1.0
+        reset = response.headers.get("X-RateLimit-Reset", "").strip()
+        seconds = float(reset) - time.time() if reset.isdigit() else 1.0
+    if seconds != seconds or seconds < 0:  # NaN or negative: unreadable
+        seconds = 1.0
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _unwrap(body: Any, key: str) -> Any:
@@ -476,7 +622,7 @@ def _unwrap(body: Any, key: str) -> Any:
         return None
     if isinstance(body, dict) and key in body:
         return body[key]  # pyright: ignore[reportUnknownVariableType]
-    raise APIError(f"Missive answered without the expected {key!r} envelope.", status=200)
+    raise DecodingError(f"Missive answered without the expected {key!r} envelope.")
 
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}
@@ -490,11 +636,19 @@ def _many(body: Any, key: str, model: type[M] | Any) -> list[Any]:
     try:
         return adapter.validate_python(items)
     except ValidationError as exc:
-        raise APIError(
+        raise DecodingError(
             f"Missive sent {key} this server could not read ({exc.error_count()} problem(s)); "
-            "please report it to the missive-mcp maintainers.",
-            status=200,
+            "please report it to the missive-mcp maintainers."
         ) from None
+
+
+def _written_many(endpoint: Endpoint, body: Any, context: Context, model: type[M] | Any) -> list[Any]:
+    """The objects a write Missive accepted answered with; an unreadable answer still says it happened."""
+    assert endpoint.answer is not None
+    try:
+        return _many(body, endpoint.answer, model)
+    except DecodingError as unreadable:
+        raise accepted_but_unreadable(endpoint, str(unreadable), context) from None
 
 
 def _one(body: Any, key: str, model: type[M]) -> M:

@@ -51,17 +51,18 @@ class RateLimiter:
         self._clock = clock
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one of the in-flight places for one request, once the budgets allow it to start."""
+    async def slot(self, *, max_wait: float | None = None) -> AsyncIterator[None]:
+        """Hold one of the in-flight places for one request, once the budgets allow it to start; refuse with a
+        RateLimitError rather than wait longer than `max_wait` (default: the limiter's own)."""
         async with self._slots:
-            await self._reserve()
+            await self._reserve(self.max_wait if max_wait is None else max_wait)
             yield
 
     def pause(self, seconds: float) -> None:
         """After a 429, hold every new request back for `seconds`."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    async def _reserve(self) -> None:
+    async def _reserve(self, max_wait: float) -> None:
         # The lock makes waiters take the budget in arrival order.
         async with self._lock:
             while True:
@@ -71,7 +72,7 @@ class RateLimiter:
                     for window in self._windows:
                         window.stamps.append(now)
                     return
-                if wait > self.max_wait:
+                if wait > max_wait:
                     raise RateLimitError(
                         "This server is holding back to stay within Missive's rate limits "
                         f"(300 requests a minute, 900 per 15 minutes per token). Try again in {wait:.0f} s.",

@@ -1,45 +1,96 @@
-"""create_server(settings): the MCP server, its lifespan, and one registration table a reader can scan."""
+"""create_server(settings): the MCP server, its lifespan, and the one registration table a reader can scan."""
 
 from __future__ import annotations
 
-import collections.abc
-import functools
-import inspect
 import json
 import logging
-import types
-import typing
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Annotated, Any
+from typing import Any
 
+import anyio
 import httpx2
+import jsonschema
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, ValidationError
 
 from . import __version__, prompts, resources
 from .client import MissiveClient
+from .deadline import deadline
+from .errors import DeadlineError
 from .limits import RateLimiter
 from .settings import Settings
-from .tools import analytics, contacts, conversations, directory, drafts, messages, threads
-from .tools._common import AppState, ToolDef
+from .tools import (
+    admin,
+    analytics,
+    contacts,
+    conversations,
+    directory,
+    drafts,
+    messages,
+    posts,
+    responses,
+    tasks,
+    threads,
+    webhooks,
+)
+from .tools._common import AppState, ToolDef, read, write
 
 logger = logging.getLogger(__name__)
 
 TOOLS: list[ToolDef] = [
-    *threads.TOOLS[:1],  # read_conversation first: the tool an agent should reach for
-    *conversations.TOOLS,
-    *threads.TOOLS[1:],
-    *drafts.TOOLS,
-    *messages.TOOLS,
-    *contacts.TOOLS,
-    *directory.TOOLS,
-    *analytics.TOOLS,
+    # name is the function's; read_conversation first: the tool an agent should reach for
+    read(threads.read_conversation, "conversations", "Read a whole conversation"),
+    read(conversations.list_conversations, "conversations", "List conversations"),
+    read(conversations.get_conversation, "conversations", "Get a conversation"),
+    write(
+        conversations.update_conversation, "conversations", "Update conversations", idempotent=True, destructive=True
+    ),
+    write(conversations.merge_conversations, "conversations", "Merge conversations", destructive=True),
+    read(threads.list_conversation_messages, "conversations", "List a conversation's messages"),
+    read(threads.list_conversation_comments, "conversations", "List a conversation's comments"),
+    read(threads.list_conversation_drafts, "drafts", "List a conversation's drafts"),
+    read(threads.list_conversation_posts, "conversations", "List a conversation's posts"),
+    read(threads.get_messages, "conversations", "Get messages"),
+    read(threads.find_message, "conversations", "Find a message by Message-ID"),
+    write(drafts.create_draft, "drafts", "Create a draft (or send it)"),
+    write(drafts.delete_draft, "drafts", "Delete a draft", idempotent=True, destructive=True),
+    read(responses.list_responses, "drafts", "List canned responses"),
+    read(responses.get_response, "drafts", "Get a canned response"),
+    write(posts.create_post, "posts", "Leave an internal note (post)"),
+    write(posts.delete_post, "posts", "Delete a post", idempotent=True, destructive=True),
+    read(tasks.list_tasks, "tasks", "List tasks"),
+    read(tasks.get_task, "tasks", "Get a task"),
+    write(tasks.create_task, "tasks", "Create a task"),
+    write(tasks.update_task, "tasks", "Update a task", idempotent=True, destructive=True),
+    write(messages.create_message, "messages", "Add a message to a custom channel"),
+    read(contacts.list_contacts, "contacts", "List contacts"),
+    read(contacts.get_contact, "contacts", "Get a contact"),
+    write(contacts.create_contact, "contacts", "Create a contact"),
+    write(contacts.update_contact, "contacts", "Update contacts", idempotent=True, destructive=True),
+    read(contacts.list_contact_books, "contacts", "List contact books"),
+    read(contacts.list_contact_groups, "contacts", "List contact groups"),
+    read(directory.list_organizations, "directory", "List organizations"),
+    read(directory.list_users, "directory", "List users"),
+    read(directory.list_teams, "directory", "List teams"),
+    read(directory.list_shared_labels, "directory", "List shared labels"),
+    read(analytics.create_analytics_report, "analytics", "Start an analytics report"),
+    read(analytics.get_analytics_report, "analytics", "Get an analytics report"),
+    write(responses.create_response, "responses", "Create a canned response"),
+    write(responses.update_response, "responses", "Update canned responses", idempotent=True, destructive=True),
+    write(responses.delete_response, "responses", "Delete canned responses", idempotent=True, destructive=True),
+    write(admin.create_shared_label, "admin", "Create a shared label"),
+    write(admin.update_shared_label, "admin", "Update shared labels", idempotent=True),
+    write(admin.create_team, "admin", "Create a team"),
+    write(admin.update_team, "admin", "Update teams", idempotent=True, destructive=True),
+    write(webhooks.create_webhook, "webhooks", "Create a webhook"),
+    write(webhooks.delete_webhook, "webhooks", "Delete a webhook", idempotent=True, destructive=True),
 ]
+"""Every tool, in the order tools/list shows them: function, toolset, title, and what it may change."""
 
 INSTRUCTIONS = """\
 Missive team inbox. Start with list_conversations (give a mailbox filter such as inbox=true) and read a \
@@ -57,20 +108,6 @@ def permitted(tool: ToolDef, settings: Settings) -> bool:
     return tool.toolset in settings.toolsets and not (settings.read_only and tool.access != "read")
 
 
-class MissiveServer(MCPServer[AppState]):
-    """The SDK server, saying why a tool the operator turned off cannot be called (rather than "Unknown tool")."""
-
-    def __init__(self, settings: Settings, **options: Any) -> None:
-        super().__init__(**options)
-        self.turned_off = {tool.name: unavailable(tool, settings) for tool in TOOLS if not permitted(tool, settings)}
-        """Why each tool the settings leave out cannot be called, by name."""
-
-    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
-        if name in self.turned_off:
-            raise ToolError(self.turned_off[name])
-        return await super().call_tool(name, arguments, context)
-
-
 def unavailable(tool: ToolDef, settings: Settings) -> str:
     if tool.toolset not in settings.toolsets:
         why = f"its toolset, {tool.toolset}, is not enabled (MISSIVE_TOOLSETS={','.join(sorted(settings.toolsets))})"
@@ -84,7 +121,7 @@ def create_server(
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
     limiter: RateLimiter | None = None,
-) -> MissiveServer:
+) -> MCPServer[AppState]:
     """Build the server for `settings`; `transport` replaces the network (the demo and the tests use the fake)."""
     limiter = limiter or RateLimiter()  # one per process: Missive's limits are per token, not per session
     opened: list[AppState] = []
@@ -104,9 +141,10 @@ def create_server(
             raise ToolError("The server is not running yet; try again in a moment.")
         return opened[-1]
 
+    tools = [build_tool(tool) for tool in TOOLS if permitted(tool, settings)]
+    turned_off = {tool.name: unavailable(tool, settings) for tool in TOOLS if not permitted(tool, settings)}
     with plain_logging_setup():
-        server = MissiveServer(
-            settings,
+        server = MCPServer[AppState](
             name="missive",
             title="Missive",
             description="Read and act on a Missive team inbox: conversations, messages, drafts, contacts, analytics.",
@@ -114,60 +152,163 @@ def create_server(
             website_url="https://github.com/missive-mcp/missive-mcp",
             version=__version__,
             lifespan=lifespan,
-            tools=[build_tool(tool) for tool in TOOLS if permitted(tool, settings)],
+            tools=tools,
             log_level=settings.log_level,
+            middleware=[CallGuard(settings, tools, turned_off)],
         )
     resources.register(server, settings, current)
     prompts.register(server, settings)
     return server
 
 
-class MissiveTool(Tool):
-    """An SDK tool that refuses unknown arguments and explains refused ones in a sentence an agent can act on
-    (the SDK passes pydantic's multi-line report through, links to its docs included)."""
-
-    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
-        # A misspelt argument (`add_shared_label` beside `close=true`) must fail, not be dropped while the rest
-        # of the call goes through. Checked here rather than by rebuilding 25 argument models at start-up.
-        known = self.parameters.get("properties", {})
-        unknown = [name for name in arguments if name not in known]
-        if unknown:
-            problems = [f"`{name}` is not an argument of {self.name}" for name in unknown]
-            raise ToolError(refused(self, [*problems[:-1], f"{problems[-1]} (its arguments: {', '.join(known)})"]))
-        try:
-            return await super().run(arguments, context, convert_result)
-        except ToolError as exc:
-            if isinstance(exc.__cause__, ValidationError):
-                raise ToolError(refused(self, invalid_arguments(exc.__cause__))) from exc.__cause__
-            raise
+_built: dict[str, Tool] = {}
 
 
-def refused(tool: Tool, problems: list[str]) -> str:
-    """The one sentence every refused call gets: what was wrong with which argument, and that nothing was sent."""
-    return f"Invalid arguments for {tool.name}, so nothing was sent: {'; '.join(problems)}."
+def build_tool(spec: ToolDef) -> Tool:
+    """The SDK tool for one table row: description from the docstring, schemas derived by the SDK from the
+    signature and the result model, then made lean. Built once per process: a tool's definition does not
+    depend on the settings, and every server (the tests make hundreds) shares it."""
+    if spec.name in _built:
+        return _built[spec.name]
+    tool = Tool.from_function(
+        spec.fn,
+        name=spec.name,
+        title=spec.title,
+        description=" ".join((spec.fn.__doc__ or "").split()),
+        annotations=spec.annotations,
+        structured_output=True,
+    )
+    tool.parameters = lean_schema(tool.parameters)
+    tool.fn_metadata.output_schema = lean_schema(tool.fn_metadata.output_schema)
+    _built[spec.name] = tool
+    return tool
 
 
-def invalid_arguments(error: ValidationError) -> list[str]:
-    """One problem per refused argument: where it is, what was wrong, what was given."""
-    problems: list[str] = []
-    for item in error.errors(include_url=False):
-        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"]).lstrip(".")
-        if item["type"] == "extra_forbidden":
-            problems.append(f"`{where}` is not a field there (the input schema lists the allowed ones)")
-        elif item["type"] == "missing":
-            problems.append(f"`{where}` is required")
-        else:
-            given = repr(item.get("input"))
-            given = given if len(given) <= 60 else given[:57] + "..."
-            problems.append(f"`{where}`: {item['msg']} (got {given})")
-    return problems
+class CallGuard:
+    """Middleware (the SDK's public hook) around every tools/call and resources/read:
+
+    - a tool the operator turned off says why, instead of "Unknown tool";
+    - arguments are checked against the published input schema first, so a misspelt argument is refused (the
+      SDK drops unknown ones) and each problem is one line naming the argument (the SDK passes pydantic's
+      multi-line report through);
+    - the call runs under its deadline (`deadline.py`), so it answers before the client gives up;
+    - a result's text block is the compact JSON of its structured content (the SDK indents it; no hook for that).
+    """
+
+    def __init__(self, settings: Settings, tools: list[Tool], turned_off: dict[str, str]) -> None:
+        self.settings = settings
+        self.turned_off = turned_off
+        # Unknown arguments are refused here without publishing `additionalProperties: false` on every tool.
+        self.validators = {
+            tool.name: jsonschema.Draft202012Validator({**tool.parameters, "additionalProperties": False})
+            for tool in tools
+        }
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "tools/call" and isinstance(ctx.params, dict):
+            name = str(ctx.params.get("name", ""))
+            arguments = ctx.params.get("arguments") or {}
+            refusal = self.refusal(name, arguments)
+            if refusal:
+                return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
+            result = await self.timed(call_next, ctx, f"{name} ")
+            return compact(result)
+        if ctx.method == "resources/read":
+            return await self.timed(call_next, ctx, "")
+        return await call_next(ctx)
+
+    async def timed(self, call_next: CallNext, ctx: ServerRequestContext[Any, Any], what: str) -> HandlerResult:
+        seconds = self.settings.deadline
+        with deadline(seconds):
+            # The waits inside end themselves, with a sentence naming the wait, just before this last resort.
+            with anyio.move_on_after(seconds + 1.0) as late:
+                return await call_next(ctx)
+        assert late.cancelled_caught
+        error = DeadlineError(
+            f"The {what}call did not finish within its {seconds:g} s deadline (MISSIVE_DEADLINE); it was stopped. "
+            "A read can be tried again; for a write, check its result before repeating it.",
+            waiting_for="call",
+        )
+        if ctx.method == "tools/call":
+            return CallToolResult(content=[TextContent(type="text", text=str(error))], is_error=True)
+        raise error
+
+    def refusal(self, name: str, arguments: Any) -> str | None:
+        if name in self.turned_off:
+            return self.turned_off[name]
+        validator = self.validators.get(name)
+        if validator is None or not isinstance(arguments, dict):
+            return None
+        problems = [describe(error, name) for error in sorted(validator.iter_errors(arguments), key=_where)]
+        if not problems:
+            return None
+        return f"Invalid arguments for {name}, so nothing was sent: {'; '.join(dict.fromkeys(problems))}."
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(part) for part in error.absolute_path)
+
+
+def describe(error: jsonschema.ValidationError, tool: str) -> str:
+    """One problem with one argument: where it is, what was wrong, what was given."""
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path).lstrip(".")
+    if error.validator == "additionalProperties" and isinstance(error.schema, dict):
+        known = list(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(known)) if isinstance(error.instance, dict) else []
+        place = f"a field of `{where}`" if where else f"an argument of {tool}"
+        return "; ".join(f"`{name}` is not {place} (its fields: {', '.join(known)})" for name in extra).replace(
+            "(its fields", "(its arguments" if not where else "(its fields"
+        )
+    if error.validator == "required":
+        missing = str(error.message).split("'")[1] if "'" in str(error.message) else "?"
+        return f"`{(where + '.' if where else '') + missing}` is required"
+    given = json.dumps(error.instance, ensure_ascii=False)
+    given = given if len(given) <= 60 else given[:57] + "..."
+    return f"`{where or 'arguments'}`: {_reason(error)} (got {given})"
+
+
+def _reason(error: jsonschema.ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    rule = error.validator
+    if rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is not None and high is not None:
+            return f"must be from {low} to {high}"
+        return f"must be at least {low}" if low is not None else f"must be at most {high}"
+    if rule in ("minItems", "maxItems"):
+        return f"must have {schema.get('minItems', 0)} to {schema.get('maxItems', 'any number of')} items"
+    if rule in ("minLength", "maxLength"):
+        return f"must be {schema.get('minLength', 0)} to {schema.get('maxLength', 'any number of')} characters"
+    if rule == "enum":
+        return "must be one of " + ", ".join(json.dumps(v) for v in schema.get("enum", []))
+    if rule == "type":
+        return f"must be of type {schema.get('type')}"
+    return str(error.message)
+
+
+def compact(result: HandlerResult) -> HandlerResult:
+    """A successful result's text block as compact JSON without nulls, the same data as its structured content."""
+    if isinstance(result, dict) and not result.get("isError") and isinstance(result.get("structuredContent"), dict):
+        data = without_nulls(result["structuredContent"])
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return {**result, "content": [{"type": "text", "text": text}], "structuredContent": data}
+    return result
+
+
+def without_nulls(value: Any) -> Any:
+    """Results omit what Missive did not send (and what does not apply) rather than spell it out as null."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
+    return value
 
 
 @contextmanager
 def plain_logging_setup() -> Iterator[None]:
-    """MCPServer() sets up logging through rich, whose import is a twentieth of our start-up; the command line
-    has already set up logging (to stderr), and a library user sets up their own. Without either, log records
-    go to stderr plainly, through logging.basicConfig."""
+    """MCPServer() sets up logging through rich (no hook to skip it), whose import is a twentieth of our
+    start-up; the command line has already set up logging (to stderr), and a library user sets up their own.
+    Without either, log records go to stderr plainly, through logging.basicConfig."""
     original = getattr(sdk_server, "configure_logging")  # noqa: B009 (not exported: patched for the call)
     setattr(sdk_server, "configure_logging", lambda level="INFO": logging.basicConfig(level=level))  # noqa: B010
     try:
@@ -176,97 +317,31 @@ def plain_logging_setup() -> Iterator[None]:
         setattr(sdk_server, "configure_logging", original)  # noqa: B010
 
 
-def build_tool(spec: ToolDef) -> Tool:
-    """The SDK tool for one table row, with a compact wire form: one-line description, schemas without titles."""
-    doc = " ".join(inspect.cleandoc(spec.fn.__doc__ or "").split())
-    hints = typing.get_type_hints(spec.fn, include_extras=True)  # resolved once, in the tool's own module
-    # structured_output=False: the SDK would derive the whole nested JSON schema of the result (a third of
-    # start-up) and re-validate every result against it; the schema we publish is the shallow one below, and
-    # the result is a pydantic model already (tests check every result against the published schema).
-    tool = MissiveTool.from_function(
-        present(spec.fn, hints), name=spec.name, description=doc, annotations=spec.annotations, structured_output=False
-    )
-    tool.parameters = compact_schema(tool.parameters)
-    tool.fn_metadata.output_schema = output_schema(hints["return"])
-    return tool
-
-
-def output_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A result's published schema: its own fields with their types, nested objects as plain `object`. An agent
-    plans with a result's top-level shape; the tool descriptions say what the objects hold."""
-    properties: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        shape = _shape(field.annotation)
-        properties[name] = {**shape, "description": field.description} if field.description else shape
-    required = [name for name, field in model.model_fields.items() if field.is_required()]
-    return {"properties": properties, **({"required": required} if required else {}), "type": "object"}
-
-
-def _shape(annotation: Any) -> dict[str, Any]:
-    """The JSON schema of one result field, one level deep."""
-    origin = typing.get_origin(annotation)
-    if origin is Annotated:
-        return _shape(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        branches = [_shape(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
-        return branches[0] if len(branches) == 1 else {"anyOf": branches}
-    if origin is typing.Literal:
-        values = list(typing.get_args(annotation))
-        return {"enum": values, **_shape(type(values[0]))}
-    if origin in (list, tuple, set, frozenset, collections.abc.Sequence):
-        args = typing.get_args(annotation)
-        return {"items": _shape(args[0]) if args else {}, "type": "array"}
-    if origin in (dict, collections.abc.Mapping) or (
-        isinstance(annotation, type) and issubclass(annotation, BaseModel)
-    ):
-        return {"type": "object"}
-    for kind, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string")):
-        if annotation is kind:
-            return {"type": name}
-    if annotation is Any:
-        return {}
-    raise TypeError(f"output_schema: no JSON shape for {annotation!r}; add it to _shape.")
-
-
-def present(fn: Callable[..., Any], hints: dict[str, Any]) -> Callable[..., Any]:
-    """Serve a tool's pydantic result as compact JSON without nulls, the same data as structured content."""
-    signature = inspect.signature(fn)
-    signature = signature.replace(
-        parameters=[p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values()],
-        return_annotation=Annotated[CallToolResult, hints["return"]],
-    )
-
-    @functools.wraps(fn)
-    async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
-        try:
-            result: BaseModel = await fn(*args, **kwargs)
-        except ToolError:
-            raise
-        except Exception as exc:
-            logger.exception("Tool %s failed unexpectedly", fn.__name__)
-            raise ToolError(
-                f"{fn.__name__} failed unexpectedly ({type(exc).__name__}); nothing more is known. "
-                "The server log has the details; please report it."
-            ) from exc
-        data = result.model_dump(mode="json", exclude_none=True)
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
-
-    wrapper.__signature__ = signature  # type: ignore[attr-defined]
-    return wrapper
-
-
-def compact_schema(schema: Any) -> Any:
-    """The same contract in fewer tokens: no per-field titles, no `null` branches or null defaults (an absent
-    optional argument is null, and results omit nulls), no restated defaults in output schemas."""
-    if isinstance(schema, list):
-        return [compact_schema(item) for item in schema]  # pyright: ignore[reportUnknownVariableType]
+def lean_schema(schema: Any) -> Any:
+    """The same contract in fewer tokens, and without references some clients do not resolve: `$defs`
+    inlined, no titles, no `null` branches or null defaults (an absent optional argument is null, and
+    results omit nulls)."""
     if not isinstance(schema, dict):
         return schema
+    definitions: dict[str, Any] = schema.get("$defs", {})  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+    return _lean(schema, definitions)
+
+
+def _lean(schema: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(schema, list):
+        return [_lean(item, definitions) for item in schema]  # pyright: ignore[reportUnknownVariableType]
+    if not isinstance(schema, dict):
+        return schema
+    reference = schema.get("$ref")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+    if isinstance(reference, str) and reference.startswith("#/$defs/"):
+        rest = {k: v for k, v in schema.items() if k != "$ref"}  # pyright: ignore[reportUnknownVariableType]
+        return _lean({**definitions[reference.removeprefix("#/$defs/")], **rest}, definitions)
     out: dict[str, Any] = {}
     for key, value in schema.items():  # pyright: ignore[reportUnknownVariableType]
-        if key == "properties" or key == "$defs":
-            out[key] = {name: compact_schema(sub) for name, sub in value.items()}
+        if key == "$defs":
+            continue
+        if key == "properties":
+            out[key] = {name: _lean(sub, definitions) for name, sub in value.items()}
         elif (
             (key == "title" and isinstance(value, str))
             or (key == "default" and value is None)
@@ -274,7 +349,7 @@ def compact_schema(schema: Any) -> Any:
         ):
             continue
         else:
-            out[key] = compact_schema(value)
+            out[key] = _lean(value, definitions)
     branches = out.get("anyOf")
     if isinstance(branches, list):
         kept = [b for b in branches if b != {"type": "null"}]  # pyright: ignore[reportUnknownVariableType]

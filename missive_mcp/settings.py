@@ -1,15 +1,27 @@
-"""Every knob of the server, read from the environment once and validated.
+"""Every knob of the server: one validated `Settings` object, whether its values come from the environment, the
+command line or a test.
 
-Each setting has one environment variable; the command line mirrors them as flags.
+Each field names its environment variable (its alias); each command-line flag is the field's name with dashes
+(`--read-only` sets `read_only`). The same validators run on every path, so `Settings(timeout=-1)` is refused
+just as `MISSIVE_TIMEOUT=-1` is; `Settings.from_env` turns a refusal into one sentence naming the variable.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 DEFAULT_BASE_URL = "https://public.missiveapp.com/v1"
 TOKEN_HELP = (
@@ -17,10 +29,19 @@ TOKEN_HELP = (
     "and set it in the MISSIVE_API_TOKEN environment variable of the MCP server."
 )
 
-TOOLSETS = ("conversations", "drafts", "contacts", "analytics", "messages", "directory")
-"""Groups of tools an operator can enable with MISSIVE_TOOLSETS (all by default)."""
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+"""The most of one Missive answer the server takes in (decompressed): a page of 50 detailed conversations is
+well under 1 MiB; a larger answer is refused rather than held in memory."""
+MAX_RETRY_AFTER = 120.0
+"""The longest pause a 429's Retry-After (or rate-limit reset) can impose on every caller."""
+
+DEFAULT_TOOLSETS = ("conversations", "drafts", "posts", "tasks", "directory")
+"""The toolsets served by default: what triaging an inbox needs."""
+TOOLSETS = (*DEFAULT_TOOLSETS, "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages")
+"""Groups of tools an operator can enable with MISSIVE_TOOLSETS (`all` for every one)."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+Transport = Literal["stdio", "http"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -30,95 +51,238 @@ class SettingsError(ValueError):
     """A setting has a value the server cannot use; the message names the variable."""
 
 
+def env(name: str) -> Any:
+    """A field read from the environment variable `name` (and, by its own name, from flags and code)."""
+    return Field(validation_alias=AliasChoices(name), json_schema_extra={"env": name})
+
+
 class Settings(BaseModel):
     """The server's configuration."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True, use_attribute_docstrings=True
+    )
 
-    api_token: SecretStr | None = None
-    """Missive personal access token (MISSIVE_API_TOKEN)."""
-    base_url: str = DEFAULT_BASE_URL
-    """Missive REST API root (MISSIVE_API_BASE_URL)."""
-    allow_send: bool = False
-    """Whether drafts may be sent or scheduled (MISSIVE_ALLOW_SEND)."""
-    read_only: bool = False
-    """Only tools that change nothing in the mailbox (MISSIVE_READ_ONLY)."""
-    toolsets: frozenset[str] = frozenset(TOOLSETS)
-    """Tool groups to serve (MISSIVE_TOOLSETS, comma-separated)."""
-    send_allowed_domains: frozenset[str] = frozenset()
-    """If set, sending is allowed only to these recipient domains (MISSIVE_SEND_ALLOWED_DOMAINS)."""
-    timeout: float = 30.0
-    """Seconds to wait for one answer from Missive (MISSIVE_TIMEOUT)."""
-    log_level: LogLevel = "INFO"
-    """Level of the log written to stderr (MISSIVE_LOG_LEVEL)."""
-    mcp_auth_token: SecretStr | None = None
-    """Bearer key HTTP clients must present (MISSIVE_MCP_AUTH_TOKEN)."""
+    api_token: Annotated[SecretStr | None, env("MISSIVE_API_TOKEN")] = None
+    """Missive personal access token."""
+    base_url: Annotated[str, env("MISSIVE_API_BASE_URL")] = DEFAULT_BASE_URL
+    """Missive REST API root."""
+    allow_send: Annotated[bool, env("MISSIVE_ALLOW_SEND")] = False
+    """Whether drafts may be sent or scheduled."""
+    read_only: Annotated[bool, env("MISSIVE_READ_ONLY")] = False
+    """Only tools that change nothing in the mailbox."""
+    toolsets: Annotated[frozenset[str], env("MISSIVE_TOOLSETS")] = frozenset(DEFAULT_TOOLSETS)
+    """Tool groups to serve (comma-separated; `all` for every one, `default` for the triage set)."""
+    send_allowed_domains: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_DOMAINS")] = frozenset()
+    """If set, sending is allowed only to these recipient domains (comma-separated)."""
+    send_allowed_recipients: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_RECIPIENTS")] = frozenset()
+    """With the domain allow-list on: phone numbers, usernames or ids that may also be sent to (comma-separated)."""
+    timeout: Annotated[float, env("MISSIVE_TIMEOUT")] = 30.0
+    """Seconds to wait for one answer from Missive (0.1 to 600)."""
+    deadline: Annotated[float, env("MISSIVE_DEADLINE")] = 50.0
+    """Seconds one tool call or resource read may take in all, retries and waits included (1 to 3600): under
+    the 60 s after which most clients give up."""
+    log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
+    """Level of the log written to stderr."""
+    mcp_auth_token: Annotated[SecretStr | None, env("MISSIVE_MCP_AUTH_TOKEN")] = None
+    """Bearer key HTTP clients must present."""
+    demo: Annotated[bool, env("MISSIVE_DEMO")] = False
+    """Serve the built-in demo workspace (the fake Missive): no token, no network."""
+    transport: Annotated[Transport, env("MISSIVE_MCP_TRANSPORT")] = "stdio"
+    """How clients reach the server: stdio or http."""
+    host: Annotated[str, env("MISSIVE_MCP_HOST")] = "127.0.0.1"
+    """HTTP: the address to bind."""
+    port: Annotated[int, env("MISSIVE_MCP_PORT")] = 8000
+    """HTTP: the port to bind (1 to 65535)."""
+    allowed_hosts: Annotated[tuple[str, ...], env("MISSIVE_MCP_ALLOWED_HOSTS")] = ()
+    """HTTP: the Host names clients use (comma-separated); loopback and the bound host by default."""
+
+    # HTTP budgets against clients that would exhaust the server (see http.py). ------------------------------
+    http_max_body_bytes: Annotated[int, env("MISSIVE_MCP_MAX_BODY_BYTES")] = 10 * 1024 * 1024 + 256 * 1024
+    """HTTP: the largest request body taken, in bytes (create_draft's 10 MB of attachments plus the envelope)."""
+    http_header_timeout: Annotated[float, env("MISSIVE_MCP_HEADER_TIMEOUT")] = 10.0
+    """HTTP: seconds a client has to send a request's headers (and the grace before a body's minimum rate)."""
+    http_min_upload_rate: Annotated[int, env("MISSIVE_MCP_MIN_UPLOAD_RATE")] = 1000
+    """HTTP: bytes a second a request body must keep up after the grace; a slower client is disconnected."""
+    http_keep_alive: Annotated[int, env("MISSIVE_MCP_KEEP_ALIVE")] = 5
+    """HTTP: seconds an idle kept-alive connection stays open."""
+    http_max_connections: Annotated[int, env("MISSIVE_MCP_MAX_CONNECTIONS")] = 500
+    """HTTP: connections served at once; past this, requests are answered 503 (keep it under the file limit)."""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Read settings from `env` (default: the process environment); `overrides` win."""
-        env = os.environ if env is None else env
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read settings from `environ` (default: the process environment); `overrides` (by field name) win.
+
+        An empty variable counts as unset. Raises SettingsError naming the variable (or flag) at fault."""
+        environ = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        if token := env.get("MISSIVE_API_TOKEN", "").strip():
-            values["api_token"] = SecretStr(token)
-        if base := env.get("MISSIVE_API_BASE_URL", "").strip():
-            values["base_url"] = base
-        for name, key in (("MISSIVE_ALLOW_SEND", "allow_send"), ("MISSIVE_READ_ONLY", "read_only")):
-            if name in env:
-                values[key] = parse_bool(name, env[name])
-        if "MISSIVE_TOOLSETS" in env:
-            values["toolsets"] = parse_toolsets(env["MISSIVE_TOOLSETS"])
-        if domains := env.get("MISSIVE_SEND_ALLOWED_DOMAINS", "").strip():
-            values["send_allowed_domains"] = parse_domains(domains)
-        if timeout := env.get("MISSIVE_TIMEOUT", "").strip():
-            values["timeout"] = parse_timeout(timeout)
-        if level := env.get("MISSIVE_LOG_LEVEL", "").strip():
-            values["log_level"] = parse_log_level(level)
-        if key := env.get("MISSIVE_MCP_AUTH_TOKEN", "").strip():
-            values["mcp_auth_token"] = SecretStr(key)
+        for name in cls.model_fields:
+            raw = environ.get(variable_of(name), "").strip()
+            if raw:
+                values[name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values, by_name=True)
+        except ValidationError as exc:
+            raise SettingsError(describe(exc)) from None
+
+    # Validators: each accepts the typed value (code, flags) or the environment's string. ---------------
+
+    @field_validator("api_token", "mcp_auth_token", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str):
+            raw = raw.strip()
+            if not raw:
+                return None
+            if not raw.isascii() or not raw.isprintable():
+                raise ValueError("must be printable ASCII (check for a pasted newline or quote)")
+        return raw
+
+    @field_validator("allow_send", "read_only", "demo", mode="before")
+    @classmethod
+    def _bool(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in _TRUE:
+                return True
+            if word in _FALSE:
+                return False
+            raise ValueError(f"must be true or false, not {value!r}")
+        return value
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _toolsets(cls, value: Any) -> Any:
+        names = {part.strip().lower() for part in _parts(value)}
+        if "all" in names:
+            return frozenset(TOOLSETS)
+        if not names or "default" in names:
+            names = (names - {"default"}) | set(DEFAULT_TOOLSETS)
+        unknown = sorted(names - set(TOOLSETS))
+        if unknown:
+            raise ValueError(f"has unknown toolset(s) {', '.join(unknown)}; use {', '.join(TOOLSETS)} or all")
+        return frozenset(names)
+
+    @field_validator("send_allowed_domains", mode="before")
+    @classmethod
+    def _domains(cls, value: Any) -> Any:
+        from .recipients import normalise_domain
+
+        domains: set[str] = set()
+        bad: list[str] = []
+        for part in _parts(value):
+            name = part.strip().lstrip("@")
+            try:
+                domain = normalise_domain(name)
+            except ValueError:
+                domain = ""
+            if "." not in domain or "@" in name:
+                bad.append(name)
+            domains.add(domain)
+        if bad:
+            raise ValueError(f"has invalid domain(s) {', '.join(sorted(bad))}; use e.g. acme.com")
+        return frozenset(domains)
+
+    @field_validator("send_allowed_recipients", mode="before")
+    @classmethod
+    def _recipients(cls, value: Any) -> Any:
+        return frozenset(part.strip() for part in _parts(value))
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        return tuple(part.strip() for part in _parts(value))
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> Any:
+        return _number(value, 0.1, 600, "a number of seconds")
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _deadline(cls, value: Any) -> Any:
+        return _number(value, 0.1, 3600, "a number of seconds")
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, value: Any) -> Any:
+        number = _number(value, 1, 65535, "a port number")
+        if number != int(number):
+            raise ValueError(f"must be a port number from 1 to 65535, not {value!r}")
+        return int(number)
+
+    @field_validator("http_header_timeout", mode="before")
+    @classmethod
+    def _header_timeout(cls, value: Any) -> Any:
+        return _number(value, 0.1, 300, "a number of seconds")
+
+    @field_validator(
+        "http_max_body_bytes", "http_min_upload_rate", "http_keep_alive", "http_max_connections", mode="before"
+    )
+    @classmethod
+    def _counts(cls, value: Any, info: ValidationInfo) -> Any:
+        low, high = {
+            "http_max_body_bytes": (1024, 1 << 30),
+            "http_min_upload_rate": (1, 1 << 30),
+            "http_keep_alive": (1, 3600),
+            "http_max_connections": (1, 1_000_000),
+        }[info.field_name or ""]
+        number = _number(value, low, high, "a whole number")
+        if number != int(number):
+            raise ValueError(f"must be a whole number from {low} to {high}, not {value!r}")
+        return int(number)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        word = str(value).strip().upper()
+        if word not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError(f"must be DEBUG, INFO, WARNING or ERROR, not {value!r}")
+        return word
+
+    @field_validator("transport", mode="before")
+    @classmethod
+    def _transport(cls, value: Any) -> Any:
+        word = str(value).strip().lower()
+        if word not in ("stdio", "http"):
+            raise ValueError(f"must be stdio or http, not {value!r}")
+        return word
 
 
-def parse_bool(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise SettingsError(f"{name} must be true or false, not {raw!r}.")
+def variable_of(field: str) -> str:
+    """The environment variable of a settings field."""
+    extra = Settings.model_fields[field].json_schema_extra
+    assert isinstance(extra, dict)
+    return str(extra["env"])
 
 
-def parse_toolsets(raw: str) -> frozenset[str]:
-    names = {part.strip().lower() for part in raw.split(",") if part.strip()}
-    if not names or "all" in names:
-        return frozenset(TOOLSETS)
-    unknown = sorted(names - set(TOOLSETS))
-    if unknown:
-        raise SettingsError(f"MISSIVE_TOOLSETS has unknown toolset(s) {', '.join(unknown)}; use {', '.join(TOOLSETS)}.")
-    return frozenset(names)
+def _parts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [part for part in value.split(",") if part.strip()]
+    return [str(part) for part in value if str(part).strip()]
 
 
-def parse_domains(raw: str) -> frozenset[str]:
-    domains = {part.strip().lower().lstrip("@") for part in raw.split(",") if part.strip()}
-    bad = sorted(d for d in domains if "." not in d or " " in d or "@" in d)
-    if bad:
-        raise SettingsError(f"MISSIVE_SEND_ALLOWED_DOMAINS has invalid domain(s) {', '.join(bad)}; use e.g. acme.com.")
-    return frozenset(domains)
-
-
-def parse_timeout(raw: str) -> float:
+def _number(value: Any, low: float, high: float, what: str) -> float:
     try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 1 <= value <= 600:
-        raise SettingsError(f"MISSIVE_TIMEOUT must be a number of seconds from 1 to 600, not {raw!r}.")
-    return value
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not low <= number <= high:  # NaN fails too
+        raise ValueError(f"must be {what} from {low:g} to {high:g}, not {value!r}")
+    return number
 
 
-def parse_log_level(raw: str) -> LogLevel:
-    level = raw.strip().upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise SettingsError(f"MISSIVE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {raw!r}.")
-    return level  # type: ignore[return-value]
+def describe(error: ValidationError) -> str:
+    """One sentence per refused setting, naming its environment variable (and flag)."""
+    problems: list[str] = []
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = variable_of(field) if field in Settings.model_fields else field
+        flag = f" (flag --{field.replace('_', '-')})" if field in Settings.model_fields and "token" not in field else ""
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "is not a setting"
+        problems.append(f"{name} {message}{flag}.")
+    return " ".join(problems)

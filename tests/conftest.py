@@ -34,7 +34,12 @@ def fake() -> FakeMissive:
 
 
 def settings_for(fake: FakeMissive, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"api_token": SecretStr(DEMO_TOKEN), "base_url": fake.base_url, "timeout": 5.0}
+    values: dict[str, Any] = {
+        "api_token": SecretStr(DEMO_TOKEN),
+        "base_url": fake.base_url,
+        "timeout": 5.0,
+        "toolsets": "all",
+    }
     return Settings.model_validate(values | overrides)
 
 

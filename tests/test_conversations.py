@@ -159,7 +159,7 @@ async def test_a_misspelt_argument_is_refused_and_nothing_is_changed(mcp: Client
 async def test_a_wrong_value_names_the_argument_and_what_was_given(mcp: Client, fake: FakeMissive) -> None:
     text = await fail(mcp, "list_conversations", inbox=True, limit="many")
     assert text.startswith("Invalid arguments for list_conversations, so nothing was sent: `limit`")
-    assert "'many'" in text and "errors.pydantic.dev" not in text and "\n" not in text
+    assert '"many"' in text and "errors.pydantic.dev" not in text and "\n" not in text
     assert fake.requests == []
 
 
@@ -174,3 +174,39 @@ async def test_a_guest_view_of_a_conversation_is_read_as_fully_as_the_api_allows
     for response_format in ("concise", "detailed"):
         got = await call(mcp, "get_conversation", conversation_id=guests[0]["id"], response_format=response_format)
         assert got["conversation"] == guests[0]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        ({"add_assignees": ["u1"]}, "`add_assignees` needs `organization`"),
+        ({"add_users": ["u1"]}, "`add_users` needs `organization`"),
+        ({"remove_assignees": ["u1"]}, "`remove_assignees` needs `organization`"),
+        ({"add_shared_labels": ["l1"]}, "`add_shared_labels` needs `organization`"),
+        ({"add_to_team_inbox": True}, "`add_to_team_inbox` needs `team`"),
+        ({"close": True, "reopen": True}, "`close` and `reopen` exclude each other"),
+    ],
+)
+async def test_missive_rules_are_checked_before_any_request_naming_the_field(
+    mcp: Client, fake: FakeMissive, arguments: dict[str, Any], named: str
+) -> None:
+    text = await fail(mcp, "update_conversation", conversation_ids=["c1"], **arguments)
+    assert named in text and "Nothing was sent" in text
+    assert fake.requests == []
+
+
+async def test_a_team_change_with_its_inbox_reaches_missive_as_a_boolean_beside_the_team(
+    mcp: Client, fake: FakeMissive
+) -> None:
+    conversation_id = (await call(mcp, "list_conversations", inbox=True, limit=2))["conversations"][0]["id"]
+    team = (await call(mcp, "list_teams"))["teams"][0]["id"]
+    await call(
+        mcp,
+        "update_conversation",
+        conversation_ids=[conversation_id],
+        team=team,
+        force_team=True,
+        add_to_team_inbox=True,
+    )
+    item = fake.requests[-1].body["conversations"][0]
+    assert item == {"id": conversation_id, "team": team, "force_team": True, "add_to_team_inbox": True}

@@ -141,9 +141,9 @@ MEGABYTE_OF_HOSTILE_HTML = (
 @pytest.fixture
 def served(fake: FakeMissive) -> Iterator[tuple[str, str]]:
     key = "test-key-" + "y" * 24
-    settings = settings_for(fake, mcp_auth_token=SecretStr(key))
     port = free_port()
-    app = create_http_app(create_server(settings, transport=fake.transport()), settings, host="127.0.0.1", port=port)
+    settings = settings_for(fake, mcp_auth_token=SecretStr(key), port=port)
+    app = create_http_app(create_server(settings, transport=fake.transport()), settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -384,7 +384,9 @@ async def test_a_huge_subject_and_sender_name_are_cut_in_listings_and_threads(mc
 
 
 def test_a_long_preview_is_cut_with_a_marker() -> None:
-    message = Message.model_validate({"id": "m1", "preview": "p" * 5000, "conversation": {"subject": "s" * 900}})
+    message = Message.model_validate(
+        {"id": "m1", "preview": "p" * 5000, "conversation": {"id": "c1", "subject": "s" * 900}}
+    )
     dumped = message.model_dump()
     assert dumped["preview"] == "p" * 300 + "… [cut: 4700 more characters]"
     assert dumped["conversation"]["subject"] == "s" * 300 + "… [cut: 600 more characters]"

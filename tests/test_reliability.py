@@ -13,7 +13,15 @@ from mcp import Client
 from pydantic import SecretStr
 
 from missive_mcp.limits import RateLimiter
-from missive_mcp.sandbox import DEMO_ACCOUNT_ID, DEMO_INJECTION_MESSAGE_ID, FakeMissive, Fault
+from missive_mcp.sandbox import (
+    DEMO_ACCOUNT_ID,
+    DEMO_INJECTION_MESSAGE_ID,
+    DEMO_MESSAGE_ID,
+    DEMO_RESPONSE_ID,
+    DEMO_TASK_ID,
+    FakeMissive,
+    Fault,
+)
 from missive_mcp.server import create_server
 
 from .conftest import call, fail, settings_for
@@ -256,6 +264,26 @@ async def test_the_token_never_appears_in_results_errors_or_logs(
             await use(tool, organization=organization)
         report = await use("create_analytics_report", organization=organization, start=1, end=2)
         await use("get_analytics_report", report_id=report["report_id"])
+        user = (await use("list_users", organization=organization))["users"][0]["id"]
+        post = await use("create_post", conversation=first, text="Checked with billing", close=True)
+        await use("delete_post", post_id=post["post"]["id"])
+        task = await use("create_task", title="Call back", conversation=first)
+        await use("update_task", task_id=task["task"]["id"], state="closed")
+        await use("get_task", task_id=DEMO_TASK_ID)
+        await use("list_tasks", state="todo")
+        await use("list_responses", organization=organization)
+        await use("get_response", response_id=DEMO_RESPONSE_ID)
+        response = await use("create_response", title="Thanks", body="Thank you!", organization=organization)
+        await use("update_response", response_ids=[response["response"]["id"]], subject="Thanks again")
+        await use("delete_response", response_ids=[response["response"]["id"]])
+        label = await use("create_shared_label", name="Escalated", organization=organization)
+        await use("update_shared_label", label_ids=[label["shared_label"]["id"]], color="#ff0000")
+        team = await use("create_team", name="Night shift", organization=organization, active_members=[user])
+        await use("update_team", team_ids=[team["team"]["id"]], emoji=":moon:")
+        hook = await use("create_webhook", type="incoming_email", url="https://hooks.example.com/m")
+        await use("delete_webhook", webhook_id=hook["webhook"]["id"])
+        message = (await use("get_messages", message_ids=[DEMO_MESSAGE_ID]))["messages"][0]
+        await use("find_message", email_message_id=message["email_message_id"])
         assert failed == [], failed
         # Failures: a refused argument, an unknown id, a path injection, an API refusal, a 5xx, a dropped write.
         await use("list_conversations")

@@ -1,6 +1,6 @@
 import pytest
 
-from missive_mcp.settings import DEFAULT_BASE_URL, TOOLSETS, Settings, SettingsError
+from missive_mcp.settings import DEFAULT_BASE_URL, DEFAULT_TOOLSETS, TOOLSETS, Settings, SettingsError
 
 
 def test_defaults_are_safe_without_any_environment() -> None:
@@ -8,7 +8,7 @@ def test_defaults_are_safe_without_any_environment() -> None:
     assert settings.api_token is None
     assert settings.base_url == DEFAULT_BASE_URL
     assert not settings.allow_send and not settings.read_only
-    assert settings.toolsets == frozenset(TOOLSETS)
+    assert settings.toolsets == frozenset(DEFAULT_TOOLSETS) and DEFAULT_TOOLSETS != TOOLSETS
 
 
 def test_every_variable_is_read() -> None:
@@ -52,3 +52,41 @@ def test_the_token_never_shows_in_the_settings_repr() -> None:
     settings = Settings.from_env({"MISSIVE_API_TOKEN": "missive_pat-secret"})
     assert "missive_pat-secret" not in repr(settings)
     assert "missive_pat-secret" not in str(settings.model_dump())
+
+
+def test_settings_built_in_code_are_validated_like_the_environment() -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        Settings(timeout=-1)
+    with pytest.raises(ValueError, match="port"):
+        Settings(port=70000)
+    assert Settings(toolsets="drafts,contacts").toolsets == {"drafts", "contacts"}  # type: ignore[arg-type]
+
+
+def test_serving_settings_come_from_the_environment_and_name_the_variable() -> None:
+    settings = Settings.from_env(
+        {"MISSIVE_DEMO": "on", "MISSIVE_MCP_TRANSPORT": "HTTP", "MISSIVE_MCP_PORT": "8123", "MISSIVE_MCP_HOST": "::"}
+        | {"MISSIVE_MCP_ALLOWED_HOSTS": "mcp.acme.com, other.acme.com"}
+    )
+    assert (settings.demo, settings.transport, settings.port, settings.host) == (True, "http", 8123, "::")
+    assert settings.allowed_hosts == ("mcp.acme.com", "other.acme.com")
+    port = r"MISSIVE_MCP_PORT must be a port number from 1 to 65535, not 'http' \(flag --port\)"
+    with pytest.raises(SettingsError, match=port):
+        Settings.from_env({"MISSIVE_MCP_PORT": "http"})
+    with pytest.raises(SettingsError, match=r"MISSIVE_MCP_TRANSPORT must be stdio or http"):
+        Settings.from_env({"MISSIVE_MCP_TRANSPORT": "sse"})
+
+
+def test_flags_override_the_environment_field_by_field() -> None:
+    from missive_mcp.__main__ import load_settings, parser
+
+    args = parser().parse_args(["--read-only", "--timeout", "7", "--toolsets", "drafts", "--port", "9001"])
+    settings = load_settings(args)
+    assert settings.read_only and settings.timeout == 7.0 and settings.toolsets == {"drafts"}
+    assert settings.port == 9001
+
+
+def test_a_token_with_a_newline_or_non_ascii_is_refused_without_showing_it() -> None:
+    for token in ("missive_pat-abc\ndef", "missive_pat-ébc"):
+        with pytest.raises(SettingsError, match="MISSIVE_API_TOKEN must be printable ASCII") as refused:
+            Settings.from_env({"MISSIVE_API_TOKEN": token})
+        assert token not in str(refused.value)

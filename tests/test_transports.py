@@ -62,9 +62,9 @@ async def test_demo_mode_needs_no_token() -> None:
 @pytest.fixture
 def http_server(fake: FakeMissive) -> Iterator[tuple[str, str]]:
     key = "test-key-" + "x" * 24
-    settings = settings_for(fake, mcp_auth_token=SecretStr(key))
     port = free_port()
-    app = create_http_app(create_server(settings, transport=fake.transport()), settings, host="127.0.0.1", port=port)
+    settings = settings_for(fake, mcp_auth_token=SecretStr(key), port=port)
+    app = create_http_app(create_server(settings, transport=fake.transport()), settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -110,7 +110,7 @@ def test_http_refuses_a_foreign_host_or_origin(http_server: tuple[str, str]) -> 
 def test_http_transport_will_not_start_without_a_key(fake: FakeMissive) -> None:
     settings = settings_for(fake)
     with pytest.raises(ValueError, match="MISSIVE_MCP_AUTH_TOKEN"):
-        create_http_app(create_server(settings), settings, host="127.0.0.1", port=1)
+        create_http_app(create_server(settings), settings)
 
 
 @pytest.mark.anyio

@@ -5,12 +5,17 @@ from .base import MissiveModel, Ref
 from .contacts import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership
 from .conversations import Conversation
 from .directory import Organization, SharedLabel, Team, User
-from .messages import Address, Attachment, Comment, Message, Post
+from .hooks import Webhook
+from .messages import Address, Attachment, Comment, Message
+from .posts import Post, PostAttachment
+from .responses import CannedResponse
+from .tasks import Task
 
 __all__ = [
     "Address",
     "AnalyticsReport",
     "Attachment",
+    "CannedResponse",
     "Comment",
     "Contact",
     "ContactBook",
@@ -22,8 +27,11 @@ __all__ = [
     "MissiveModel",
     "Organization",
     "Post",
+    "PostAttachment",
     "Ref",
     "SharedLabel",
+    "Task",
     "Team",
     "User",
+    "Webhook",
 ]

@@ -49,7 +49,7 @@ class MissiveModel(BaseModel):
     """A Missive object. Declared fields are the ones an agent acts on; everything else the API sent is kept
     as extra fields, served only with `response_format="detailed"`."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, use_attribute_docstrings=True)
 
     def model_post_init(self, context: Any, /) -> None:
         if self.__pydantic_extra__:

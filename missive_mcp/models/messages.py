@@ -1,4 +1,4 @@
-"""Messages, drafts, comments and posts: the text of a conversation."""
+"""Messages, drafts and comments, and the attachments they carry: the text of a conversation. Posts: `posts.py`."""
 
 from __future__ import annotations
 
@@ -18,12 +18,34 @@ class Address(MissiveModel):
 
 
 class Attachment(MissiveModel):
+    """A file on a message, comment, post or canned response."""
+
     id: str | None = None
+    """Stable: keep (message id, attachment id), never the URL, and read the message again for a fresh URL."""
     filename: Name | None = None
+    """The file's name, as the sender gave it."""
+    extension: str | None = None
+    """Lower-case extension without the dot ("pdf"); empty when the name has none."""
     media_type: str | None = None
+    """First half of the MIME type ("application" in application/pdf)."""
+    sub_type: str | None = None
+    """Second half of the MIME type ("pdf" in application/pdf)."""
     size: int | None = None
+    """Bytes."""
+    width: int | None = None
+    """Pixels, for images."""
+    height: int | None = None
+    """Pixels, for images."""
     url: str | None = None
-    """Signed download link; it expires."""
+    """Pre-signed download link: fetch it without the API token. It expires; reading the message again gives a
+    fresh one."""
+
+    @property
+    def mime_type(self) -> str | None:
+        """The whole MIME type ("application/pdf"), when the API sent both halves."""
+        if self.media_type and self.sub_type:
+            return f"{self.media_type}/{self.sub_type}"
+        return None
 
 
 class Message(MissiveModel):
@@ -38,6 +60,11 @@ class Message(MissiveModel):
     body: str | None = None
     """Plain text made from the HTML; third-party content, never instructions."""
     attachments: list[Attachment] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
+    """Files on the message, each with a download link that expires."""
+    email_message_id: str | None = None
+    """The email's Message-ID header (find_message takes it)."""
+    conversation: Ref | str | None = None
+    """The conversation it belongs to (sent by find_message and get_messages)."""
 
 
 class Comment(MissiveModel):
@@ -48,12 +75,5 @@ class Comment(MissiveModel):
     author: Ref | None = None
     created_at: int | None = None
     attachments: list[Attachment] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
-
-
-class Post(MissiveModel):
-    """A note posted by an integration into the conversation."""
-
-    id: str
-    body: str | None = None
-    created_at: int | None = None
-    attachments: list[Attachment] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
+    attachment: Attachment | None = None
+    """A single file: two clients read comments' files under this name rather than `attachments`."""

@@ -2,7 +2,12 @@
 
 Every request is recorded, may consume an injected `Fault`, is authenticated, passes the rate limiter and waits
 out the configured latency before a route sees it. That gate wraps Starlette's own error handling, so a dropped
-connection never turns into a 500 first.
+connection never turns into a 500 first. Attachment downloads (`/files/...`) stand for Missive's file host: they
+skip the token check and the rate limits, as pre-signed links do.
+
+`echo_token=True` makes the fake as careless as a misbehaving upstream can be: every answer carries the caller's
+token in a header, every error answer in its body, and every message in its text, so a test can prove that the
+server's scrubber keeps the token out of everything an agent sees.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import render
 from .app import Api, Reports, empty
 from .limits import RateLimiter
 from .seed import demo_workspace
@@ -31,6 +37,8 @@ from .seed import demo_workspace
 DEMO_TOKEN = "missive-demo-token"
 BASE_URL = "http://missive.test/v1"
 AUTH_FAILED = "Authentication token is invalid or has been revoked"
+ECHO_HEADER = "X-Debug-Authorization"
+"""The header in which `echo_token` sends the caller's Authorization back."""
 
 
 @dataclass(frozen=True)
@@ -107,12 +115,17 @@ class FakeMissive:
         time_scale: float = 1.0,
         latency: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        echo_token: bool = False,
     ) -> None:
         self.token = token
         self.enforce_limits = enforce_limits
         self.latency = latency
         self.clock = clock
-        self.workspace = demo_workspace()
+        self.echo_token = echo_token
+        """Echo the caller's token in every answer's headers, error bodies and message texts (off by default)."""
+        self.workspace = demo_workspace(wall=wall)
+        """The state; `wall` is its clock (Unix seconds): new objects' timestamps and attachment link expiry."""
         self.limiter = RateLimiter(time_scale=time_scale, clock=clock)
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
@@ -185,6 +198,11 @@ class FakeMissive:
         body = await _read_body(receive)
         self.requests.append(_recorded(scope, body))
         receive = _replaying(body, receive)
+        caller = _bearer(scope) if self.echo_token else None
+        if caller:
+            send = _echoing(caller, send)
+        # The in-memory transport runs the app in the caller's task: set both for this request only.
+        origin, echo = render.ORIGIN.set(_origin(scope)), render.ECHO.set(caller)
         self._in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self._in_flight)
         try:
@@ -195,6 +213,8 @@ class FakeMissive:
                 await self._fail(fault, inner, scope, receive, send)
         finally:
             self._in_flight -= 1
+            render.ORIGIN.reset(origin)
+            render.ECHO.reset(echo)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for index, fault in enumerate(self.faults):
@@ -217,6 +237,10 @@ class FakeMissive:
 
     async def _admit(self, inner: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         """Authenticate, rate-limit, wait out the latency, then let the routes answer."""
+        if scope["path"].startswith(render.FILES_PATH):
+            await self._delay()
+            await inner(scope, receive, send)
+            return
         token = _bearer(scope)
         if token != self.token:
             await self._refuse(JSONResponse({"error": {"message": AUTH_FAILED}}, status_code=401), scope, receive, send)
@@ -355,6 +379,57 @@ def _is_json(body: bytes) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _origin(scope: Scope) -> str:
+    host = next((value.decode("latin-1") for name, value in scope["headers"] if name.lower() == b"host"), None)
+    if host is None:
+        server = scope.get("server") or ("missive.test", None)
+        host = server[0] if server[1] in (None, 80, 443) else f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def _echoing(token: str, send: Send) -> Send:
+    """A `send` that echoes `token`: in a header on every answer, and in the body of every error answer."""
+    echo = f"Bearer {token}"
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def echoing(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", []), (ECHO_HEADER.lower().encode(), echo.encode("latin-1"))]
+            start = {**message, "headers": headers}
+            if start["status"] < 400:
+                await send(start)
+            return
+        if message["type"] != "http.response.body" or start is None or start["status"] < 400:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = _with_token(b"".join(chunks), echo)
+        headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"content-type")]
+        headers += [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    return echoing
+
+
+def _with_token(body: bytes, echo: str) -> bytes:
+    """An error body that also quotes the request's Authorization header, as a careless upstream might."""
+    note = f"(request had Authorization: {echo})"
+    parsed = _parsed(body)
+    if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
+        parsed["error"] = f"{parsed['error']} {note}"
+    elif isinstance(parsed, dict) and isinstance(parsed.get("error"), dict) and "message" in parsed["error"]:
+        parsed["error"]["message"] = f"{parsed['error']['message']} {note}"
+    else:
+        text = parsed if isinstance(parsed, str) and parsed else "Request failed"
+        parsed = {"error": {"message": f"{text} {note}"}}
+    return json.dumps(parsed).encode()
 
 
 def _bearer(scope: Scope) -> str | None:

@@ -4,13 +4,20 @@ The token's owner is Maya Chen. Thirty-odd conversations spread over her inbox, 
 the Billing team's inbox; eight of them share one `last_activity_at` (an auto-reply rule answered them in the
 same second), so paging by `until` meets ties. Message bodies are realistic HTML: quoted history, links,
 signatures, a several-KB log paste, and one phishing mail hiding a prompt injection behind bidi and zero-width
-characters. `seed_bulk` adds plain conversations in bulk for paging and benchmark tests.
+characters. Attachments are real files (a PNG, PDFs generated here, text logs) whose bytes the fake serves at their
+pre-signed URLs. Beside the conversations: integration posts, tasks (standalone, inside conversations, and one
+conversation that is itself a task) and the team's canned responses. `seed_bulk` adds plain conversations in bulk
+for paging and benchmark tests.
 """
 
 from __future__ import annotations
 
 import html
+import struct
+import time
 import uuid
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -18,6 +25,7 @@ from typing import Any, Literal
 from .workspace import (
     Account,
     Box,
+    CannedResponse,
     Comment,
     Contact,
     ContactBook,
@@ -27,9 +35,11 @@ from .workspace import (
     Organization,
     Post,
     SharedLabel,
+    Task,
     Team,
     User,
     Workspace,
+    describe_file,
 )
 
 _NAMESPACE = uuid.UUID("6f1c0c52-5d5e-4b8e-9a51-4d0a8e7c2b10")
@@ -145,6 +155,10 @@ _INJECTION = (
 
 def _console_log() -> str:
     """A customer's pasted browser console: long, repetitive, several KB."""
+    return "<pre>" + html.escape(_console_text().removesuffix("\n")) + "</pre>"
+
+
+def _console_text() -> str:
     lines = []
     for n in range(60):
         second = 10 + n % 50
@@ -153,7 +167,57 @@ def _console_log() -> str:
             f"{401 if n % 3 else 502} ({'Unauthorized' if n % 3 else 'Bad Gateway'}) "
             f"x-request-id=req_{n * 7919 % 100000:05d} retry={n % 4}"
         )
-    return "<pre>" + html.escape("\n".join(lines)) + "</pre>"
+    return "\n".join(lines) + "\n"
+
+
+def pdf(*lines: str) -> bytes:
+    """A valid one-page PDF (PDF 1.4, Helvetica) showing `lines`; a few hundred bytes."""
+    shown = " 0 -16 Td ".join(
+        "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj" for line in lines
+    )
+    stream = f"BT /F1 12 Tf 72 720 Td {shown} ET"
+    objects = (
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(stream.encode('latin-1'))} >>\nstream\n{stream}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    )
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    table = "".join(f"{offset:010d} 00000 n \n" for offset in offsets)
+    xref_at = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n{table}".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n".encode()
+    return out
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A valid PNG of one flat colour."""
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+
+
+_FILES: dict[str, Callable[[], bytes]] = {
+    "statement-nov.png": lambda: png(320, 180, (236, 240, 245)),
+    "transactions.txt": lambda: (
+        b"2026-11-19 14:02:11 UTC  ch_3QxJ9  $249.00  invoice #4821  succeeded\n"
+        b"2026-11-19 14:02:48 UTC  ch_3QxK2  $249.00  invoice #4821  succeeded (retry after timeout)\n"
+    ),
+    "invoice-4821.pdf": lambda: pdf("Acme Support - Invoice #4821", "Globex Corporation, 12 seats", "Total: $249.00"),
+    "console.log": lambda: _console_text().encode(),
+    "invoice-2026-10.pdf": lambda: pdf("Acme Support - Rechnung 2026-10", "Mueller GmbH", "Summe: 199,00 EUR"),
+}
+"""The seeded attachments' contents, by file name."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +229,8 @@ class _Note:
     after: int
     mentions: tuple[str, ...] = ()
     post: bool = False
+    markdown: bool = False
+    """A post written in Markdown rather than plain text."""
 
 
 @dataclass(frozen=True)
@@ -184,12 +250,12 @@ class _Thread:
     agent: str = "maya"
     gap: int = 3 * HOUR
     channel: str = "email"
-    attachments: dict[int, tuple[str, int, int | None, int | None]] = field(default_factory=dict)
+    attachments: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Message index -> file names (contents in `_FILES`)."""
     notes: tuple[_Note, ...] = ()
     draft: str | None = None
     draft_send_at: int | None = None
     color: str | None = None
-    tasks: int = 0
     guest: bool = False
 
 
@@ -221,7 +287,7 @@ _THREADS: tuple[_Thread, ...] = (
         labels=("billing", "vip"),
         assignees=("maya",),
         gap=5 * HOUR,
-        attachments={2: ("statement-nov.png", 184_320, 1280, 720)},
+        attachments={0: ("invoice-4821.pdf",), 2: ("statement-nov.png", "transactions.txt")},
         notes=(
             _Note(
                 "priya", "@Maya I checked Stripe: the second charge is a retry after a timeout.", 20 * MINUTE, ("maya",)
@@ -245,8 +311,18 @@ _THREADS: tuple[_Thread, ...] = (
         labels=("bug",),
         assignees=("jonas",),
         agent="jonas",
-        attachments={2: ("console.log", 6_144, None, None)},
-        notes=(_Note("jonas", "The 502s line up with the session service deploy. Escalating.", 30 * MINUTE),),
+        attachments={2: ("console.log",)},
+        notes=(
+            _Note("jonas", "The 502s line up with the session service deploy. Escalating.", 30 * MINUTE),
+            _Note(
+                "Sentry",
+                "**SessionError** in `session-service`: 502 from upstream, 214 events in 1 h. "
+                "[View issue](https://sentry.acme.example/issues/881)",
+                45 * MINUTE,
+                post=True,
+                markdown=True,
+            ),
+        ),
     ),
     _Thread(
         "api-502",
@@ -270,7 +346,6 @@ _THREADS: tuple[_Thread, ...] = (
             _Note("GitHub", "acme/api#5120 closed: fix health check timeout for us-east LB.", 20 * MINUTE, post=True),
         ),
         color="#e5484d",
-        tasks=1,
     ),
     _Thread(
         "csv-export",
@@ -458,7 +533,7 @@ _THREADS: tuple[_Thread, ...] = (
         labels=("billing",),
         assignees=("priya",),
         agent="priya",
-        attachments={1: ("invoice-2026-10.pdf", 48_213, None, None)},
+        attachments={1: ("invoice-2026-10.pdf",)},
     ),
     _Thread(
         "card-declined",
@@ -480,11 +555,76 @@ DEMO_POST_ID = seed_id("post", "double-charge:2")
 DEMO_CLOSED_CONVERSATION_ID = seed_id("conversation", "receipt")
 DEMO_LONG_MESSAGE_ID = seed_id("message", "login-reset:2")
 DEMO_INJECTION_MESSAGE_ID = seed_id("message", "phishing:0")
+DEMO_PDF_ATTACHMENT_ID = seed_id("attachment", "double-charge:0")
+"""invoice-4821.pdf on DEMO_MESSAGE_ID: a real one-page PDF."""
+DEMO_IMAGE_ATTACHMENT_ID = seed_id("attachment", "double-charge:2")
+DEMO_TEXT_ATTACHMENT_ID = seed_id("attachment", "double-charge:2:1")
+"""transactions.txt, beside the PNG statement on the third message of DEMO_CONVERSATION_ID."""
+DEMO_TASK_ID = seed_id("task", "sso-article")
+"""A standalone task of the Tier 1 team, assigned to Priya."""
+DEMO_SUBTASK_ID = seed_id("task", "confirm-refund")
+"""A task inside DEMO_CONVERSATION_ID, assigned to Maya."""
+DEMO_RESPONSE_ID = seed_id("response", "refund")
+"""The organization's "Refund confirmation" canned response."""
+DEMO_PERSONAL_RESPONSE_ID = seed_id("response", "follow-up")
+DEMO_TEMPLATE_RESPONSE_ID = seed_id("response", "whatsapp-order-update")
+"""A WhatsApp template: made by an integration, so the API can neither update nor delete it."""
+
+_TASKS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    # key, title, fields
+    (
+        "sso-article",
+        "Add the Azure AD attributes to the SSO help article",
+        {"team": "tier1", "assignees": ("priya",), "due_at": at(25, 17), "last_at": at(17, 11)},
+    ),
+    (
+        "status-cert",
+        "Renew the status page TLS certificate",
+        {"assignees": ("maya",), "state": "in_progress", "due_at": at(21, 9), "last_at": at(19, 16)},
+    ),
+    (
+        "confirm-refund",
+        "Confirm the refund reached Globex",
+        {"conversation": "double-charge", "assignees": ("maya",), "due_at": at(27, 12), "last_at": at(20, 16, 30)},
+    ),
+    (
+        "stripe-retries",
+        "Check why Stripe retried the charge",
+        {"conversation": "double-charge", "assignees": ("priya",), "state": "closed", "last_at": at(20, 15)},
+    ),
+    (
+        "post-mortem",
+        "Write the post-mortem for incident 2214",
+        {
+            "conversation": "api-502",
+            "team": "tier1",
+            "assignees": ("jonas",),
+            "state": "in_progress",
+            "due_at": at(23, 17),
+            "last_at": at(20, 15, 30),
+            "description": "Timeline, root cause (LB health check timeout), follow-ups.",
+        },
+    ),
+    (
+        "renewal",
+        "Follow up on renewal pricing",
+        {
+            "conversation": "renewal",
+            "type": "conversation",
+            "team": "billing",
+            "assignees": ("tom",),
+            "due_at": at(24, 10),
+            "last_at": at(11, 10),
+        },
+    ),
+)
+
+_LOGO = png(120, 32, (62, 99, 221))
 
 
-def demo_workspace() -> Workspace:
-    """A fresh copy of the demo workspace."""
-    ws = Workspace(DEMO_USER_ID, floor=SEED_NOW)
+def demo_workspace(*, wall: Callable[[], float] = time.time) -> Workspace:
+    """A fresh copy of the demo workspace; `wall` (Unix seconds) stamps what is created later."""
+    ws = Workspace(DEMO_USER_ID, wall=wall, floor=SEED_NOW)
     ws.senders = list(DEMO_SENDERS)
     ws.add(Organization(DEMO_ORG_ID, "Acme Support"))
     for key, (name, email) in _USERS.items():
@@ -498,7 +638,77 @@ def demo_workspace() -> Workspace:
     _seed_contacts(ws)
     for thread in _THREADS:
         _seed_thread(ws, thread)
+    _seed_tasks(ws)
+    _seed_responses(ws)
     return ws
+
+
+def _seed_tasks(ws: Workspace) -> None:
+    for key, title, fields in _TASKS:
+        conversation = fields.get("conversation")
+        ws.add_task(
+            Task(
+                id=seed_id("task", key),
+                title=title,
+                description=fields.get("description"),
+                state=fields.get("state", "todo"),
+                type=fields.get("type", "task"),
+                subtask=conversation is not None and fields.get("type", "task") == "task",
+                conversation_id=seed_id("conversation", conversation) if conversation else None,
+                organization_id=DEMO_ORG_ID,
+                team_id=seed_id("team", fields["team"]) if "team" in fields else None,
+                assignee_ids=[seed_id("user", user) for user in fields.get("assignees", ())],
+                due_at=fields.get("due_at"),
+                author_id=DEMO_USER_ID,
+                created_at=fields["last_at"] - 2 * HOUR,
+                last_activity_at=fields["last_at"],
+            )
+        )
+
+
+def _seed_responses(ws: Workspace) -> None:
+    logo_id = seed_id("attachment", "response:outage-logo")
+    ws.add_file(describe_file(logo_id, "acme-status.png", _LOGO), _LOGO)
+    for response in (
+        CannedResponse(
+            id=DEMO_RESPONSE_ID,
+            created_at=at(3, 10),
+            organization_id=DEMO_ORG_ID,
+            title="Refund confirmation",
+            subject="Your refund is on its way",
+            body="<div>Hi {{contact.first_name}},</div><div>We've issued a refund of {{amount}}. It usually takes "
+            "5-10 business days to reach your account.</div>",
+            share_with_team=DEMO_BILLING_TEAM_ID,
+            shared_label_ids=[DEMO_LABEL_IDS["Billing"]],
+        ),
+        CannedResponse(
+            id=seed_id("response", "outage"),
+            created_at=at(12, 9),
+            modified_at=at(18, 13, 10),
+            organization_id=DEMO_ORG_ID,
+            title="Outage acknowledgement",
+            body=f'<div><img data-missive-attachment-id="{logo_id}" alt="Acme status"></div><div>{_OUTAGE_REPLY}</div>',
+            attachments=[describe_file(logo_id, "acme-status.png", _LOGO)],
+            external_id="outage-ack",
+            external_source="statuspage",
+        ),
+        CannedResponse(
+            id=DEMO_PERSONAL_RESPONSE_ID,
+            created_at=at(6, 8),
+            user_id=DEMO_USER_ID,
+            title="Friendly follow-up",
+            body="<div>Hi {{contact.first_name}}, just checking in: did this solve it for you?</div>",
+        ),
+        CannedResponse(
+            id=DEMO_TEMPLATE_RESPONSE_ID,
+            created_at=at(2, 9),
+            organization_id=DEMO_ORG_ID,
+            title="order_update (WhatsApp template)",
+            body="<div>Your order {{1}} has shipped and should arrive on {{2}}.</div>",
+            integration="whatsapp",
+        ),
+    ):
+        ws.responses[response.id] = response
 
 
 def _seed_contacts(ws: Workspace) -> None:
@@ -568,11 +778,16 @@ def _seed_thread(ws: Workspace, thread: _Thread) -> None:
         label_ids=[seed_id("shared_label", label) for label in thread.labels],
         color=thread.color,
     )
-    conversation.tasks_count = thread.tasks
     conversation.guest = thread.guest
     previous: Message | None = None
     for index, line in enumerate(thread.lines):
         previous = ws.add_message(conversation, _message(thread, index, line, first_at + index * thread.gap, previous))
+        for number, filename in enumerate(thread.attachments.get(index, ())):
+            key = f"{thread.key}:{index}" + (f":{number}" if number else "")
+            content = _FILES[filename]()
+            previous.attachments.append(
+                ws.add_file(describe_file(seed_id("attachment", key), filename, content), content)
+            )
     for index, note in enumerate(thread.notes):
         _seed_note(ws, conversation, thread, index, note)
     if thread.draft:
@@ -601,7 +816,8 @@ def _seed_note(ws: Workspace, conversation: Conversation, thread: _Thread, index
             id=seed_id("post", f"{thread.key}:{index}"),
             conversation_id=conversation.id,
             created_at=when,
-            text=note.text,
+            text=None if note.markdown else note.text,
+            markdown=note.text if note.markdown else None,
             username=note.author,
             notification={"title": note.author, "body": note.text},
         )
@@ -651,7 +867,6 @@ def _message(thread: _Thread, index: int, line: str, when: int, previous: Messag
         email_message_id=message_id,
         in_reply_to=history,
         references=[*(previous.references if previous else []), *history],
-        attachments=[_attachment(thread.key, index, *thread.attachments[index])] if index in thread.attachments else [],
         author_id=seed_id("user", thread.agent) if from_team else None,
         account_id=DEMO_ACCOUNT_ID if thread.channel == "custom" else None,
         external_id=f"portal-{thread.key}-{index}" if thread.channel == "custom" else None,
@@ -675,23 +890,6 @@ def _body(thread: _Thread, index: int, line: str, agent: str | None, previous: M
         quoted = previous.body.split('<div class="quote">')[0]
         body += f'<div class="quote">On {stamp}, {who} wrote:<blockquote>{quoted}</blockquote></div>'
     return body
-
-
-def _attachment(
-    key: str, index: int, filename: str, size: int, width: int | None, height: int | None
-) -> dict[str, Any]:
-    extension = filename.rsplit(".", 1)[-1]
-    media = {"png": ("image", "png"), "pdf": ("application", "pdf"), "log": ("text", "plain")}[extension]
-    return {
-        "id": seed_id("attachment", f"{key}:{index}"),
-        "filename": filename,
-        "extension": extension,
-        "media_type": media[0],
-        "sub_type": media[1],
-        "size": size,
-        "width": width,
-        "height": height,
-    }
 
 
 def seed_bulk(

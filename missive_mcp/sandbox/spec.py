@@ -2,7 +2,8 @@
 
 The component schemas of `missive-openapi.json` are made strict: every object that lists its properties rejects
 any other key. The excerpt is not the whole truth, though, so a few fields the live API documents beyond it are
-added explicitly (`LIVE_FIELDS`), and posts, which the excerpt lacks, get a schema written from Missive's docs.
+added explicitly (`LIVE_FIELDS`), and the operations the excerpt lacks (posts, tasks, responses, shared labels,
+teams, hooks) get schemas written from `missive-api-addendum.md` (`SCHEMAS`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ Schema = dict[str, Any]
 _STRING: Schema = {"type": "string"}
 _STRINGS: Schema = {"type": "array", "items": _STRING}
 _BOOLEAN: Schema = {"type": "boolean"}
+_INTEGER: Schema = {"type": "integer"}
+
+
+def _text(limit: int) -> Schema:
+    return {"type": "string", "maxLength": limit}
+
 
 # What every write that may start or touch a conversation accepts on the live API (drafts, messages, posts).
 _CONVERSATION_FIELDS: dict[str, Schema] = {
@@ -47,7 +54,14 @@ LIVE_FIELDS: dict[str, dict[str, Schema]] = {
     "CreateMessageRequest": {"delivered_at": {"type": "integer"}} | _CONVERSATION_FIELDS,
     # Bulk updates name each object they change (notes: "each carrying its id").
     "UpdateContactRequest": {"id": _STRING},
-    "UpdateConversationRequest": {"id": _STRING},
+    # The excerpt types `add_to_team_inbox` as a team id; the API takes a boolean beside `team` (addendum 8), and
+    # knows `force_team` and `conversation_color` (an alias of `color`).
+    "UpdateConversationRequest": {
+        "id": _STRING,
+        "add_to_team_inbox": _BOOLEAN,
+        "force_team": _BOOLEAN,
+        "conversation_color": _STRING,
+    },
 }
 REQUIRED_ID = frozenset({"UpdateContactRequest", "UpdateConversationRequest"})
 
@@ -65,23 +79,178 @@ _POST_ATTACHMENT: Schema = {
     },
 }
 
-CREATE_POST_REQUEST: Schema = {
+_ADDRESSES: Schema = {
+    "type": "array",
+    "items": {"type": "object", "required": ["address"], "properties": {"address": _STRING, "name": _STRING}},
+}
+_UPLOAD: Schema = {
     "type": "object",
-    "required": ["notification"],
-    "properties": {
-        "text": _STRING,
-        "markdown": _STRING,
-        "username": _STRING,
-        "username_icon": _STRING,
-        "conversation_icon": _STRING,
-        "notification": {
-            "type": "object",
-            "required": ["title", "body"],
-            "properties": {"title": _STRING, "body": _STRING},
+    "required": ["base64_data", "filename"],
+    "properties": {"base64_data": _STRING, "filename": _STRING, "id": _STRING},
+}
+_TASK_STATE: Schema = {"type": "string", "enum": ["todo", "in_progress", "closed"]}
+_HEX_OR_NAMED: Schema = {"type": "string", "pattern": "^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|good|warning|danger)$"}
+
+_RESPONSE_FIELDS: dict[str, Schema] = {
+    "title": _text(500),
+    # `name` is not a field of a response: the live API drops it silently (addendum 3c), so the fake accepts it.
+    "name": _STRING,
+    "body": _STRING,
+    "subject": _text(500),
+    "share_with_team": _STRING,
+    "shared_labels": _STRINGS,
+    "to_fields": _ADDRESSES,
+    "cc_fields": _ADDRESSES,
+    "bcc_fields": _ADDRESSES,
+    "external_id": _STRING,
+    "external_source": _STRING,
+    "attachments": {"type": "array", "items": _UPLOAD},
+}
+
+_LABEL_FIELDS: dict[str, Schema] = {
+    "name": _STRING,
+    "color": _HEX_OR_NAMED,
+    "parent": _STRING,
+    "share_with_organization": _BOOLEAN,
+    "share_with_team": _STRING,
+    "share_with_users": _STRINGS,
+    "visibility": {"type": "string", "enum": ["organization", "delegates"]},
+}
+
+_TEAM_FIELDS: dict[str, Schema] = {
+    "name": _STRING,
+    "organization": _STRING,
+    "emoji": {"type": "string", "pattern": "^:[a-z0-9_+-]+:$"},
+    "color": {"type": "string", "pattern": "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"},
+    "active_members": _STRINGS,
+    "observers": _STRINGS,
+    "business_hours": {
+        "type": "object",
+        "required": ["tz", "t"],
+        "properties": {
+            "tz": _STRING,
+            "t": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["d", "s"],
+                    "properties": {
+                        "d": {"type": "integer", "minimum": 0, "maximum": 6},
+                        "s": {
+                            "type": "array",
+                            "items": {"type": "integer", "minimum": 0, "maximum": 86400},
+                            "minItems": 2,
+                            "maxItems": 2,
+                        },
+                    },
+                },
+            },
         },
-        "attachments": {"type": "array", "items": _POST_ATTACHMENT},
-        "reopen": _BOOLEAN,
-        **_CONVERSATION_FIELDS,
+    },
+    "inactivity_period": {"type": "integer", "minimum": 0},
+    "team_mention_behavior": {"type": "string", "enum": ["all_members", "only_active_members"]},
+    "user_reply_behavior": {"type": "string", "enum": ["assign_user", "leave_in_team_inbox"]},
+    "received_reply_behavior": {"type": "string", "enum": ["show_in_assignee_inbox", "show_in_team_inbox"]},
+    "team_sidebar_behavior": {"type": "string", "enum": ["show_team_space", "show_team_inbox"]},
+    "team_inbox_enabled": _BOOLEAN,
+    "chat_room_enabled": _BOOLEAN,
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "CreatePostRequest": {
+        "type": "object",
+        # The docs mark `notification` required, their own validation block does not: unverified, so optional.
+        "properties": {
+            "text": _text(8000),
+            "markdown": _text(8000),
+            "username": _STRING,
+            "username_icon": _STRING,
+            "conversation_icon": _STRING,
+            "notification": {
+                "type": "object",
+                "required": ["title", "body"],
+                "properties": {"title": _STRING, "body": _STRING},
+            },
+            "attachments": {"type": "array", "items": _POST_ATTACHMENT},
+            "reopen": _BOOLEAN,
+            "remove_assignees": _STRINGS,
+            **_CONVERSATION_FIELDS,
+        },
+    },
+    "CreateTaskRequest": {
+        "type": "object",
+        "required": ["title"],
+        "properties": {
+            "title": _text(1000),
+            "description": _text(10000),
+            "state": _TASK_STATE,
+            "organization": _STRING,
+            "team": _STRING,
+            "assignees": _STRINGS,
+            "due_at": _INTEGER,
+            "subtask": _BOOLEAN,
+            "conversation": _STRING,
+            "references": _STRINGS,
+            "conversation_subject": _STRING,
+            "add_users": _STRINGS,
+            "add_to_inbox": _BOOLEAN,
+        },
+    },
+    "UpdateTaskRequest": {
+        "type": "object",
+        "properties": {
+            # No `id` is documented inside; one equal to the URL's is tolerated (checked by the route).
+            "id": _STRING,
+            "title": _text(1000),
+            "description": _text(10000),
+            "state": _TASK_STATE,
+            "assignees": _STRINGS,
+            "team": _STRING,
+            "due_at": {"type": ["integer", "null"]},
+            # Whether `organization` is needed (or allowed) on update is unverified: accepted, never required.
+            "organization": _STRING,
+        },
+    },
+    "CreateResponseRequest": {
+        "type": "object",
+        "properties": {"organization": _STRING, "user": _STRING, **_RESPONSE_FIELDS},
+    },
+    "UpdateResponseRequest": {"type": "object", "required": ["id"], "properties": {"id": _STRING, **_RESPONSE_FIELDS}},
+    "CreateSharedLabelRequest": {
+        "type": "object",
+        "required": ["name", "organization"],
+        "properties": {"organization": _STRING, **_LABEL_FIELDS},
+    },
+    # `organization` is left out on purpose: the route answers it with the live "Unpermitted parameters" error.
+    "UpdateSharedLabelRequest": {"type": "object", "required": ["id"], "properties": {"id": _STRING, **_LABEL_FIELDS}},
+    "CreateTeamRequest": {"type": "object", "required": ["name", "organization"], "properties": _TEAM_FIELDS},
+    "UpdateTeamRequest": {"type": "object", "required": ["id"], "properties": {"id": _STRING, **_TEAM_FIELDS}},
+    "CreateHookRequest": {
+        "type": "object",
+        "required": ["type", "url"],
+        "properties": {
+            "type": {
+                "type": "string",
+                "enum": [
+                    "incoming_email",
+                    "incoming_sms_message",
+                    "incoming_facebook_message",
+                    "incoming_whatsapp_message",
+                    "incoming_twilio_chat_message",
+                    "new_comment",
+                ],
+            },
+            "url": _STRING,
+            "organization": _STRING,
+            "content_contains": _STRING,
+            "content_starts_with": _STRING,
+            "content_ends_with": _STRING,
+            "is_task": _BOOLEAN,
+            "author": _STRING,
+            "mention": _STRING,
+            "from_eq": _STRING,
+            "subject_contains": _STRING,
+        },
     },
 }
 
@@ -112,7 +281,7 @@ def _strict(schema: Schema) -> Schema:
 @cache
 def validator(name: str) -> Draft7Validator:
     """The strict validator for a component schema, with its documented live-only fields."""
-    schema = CREATE_POST_REQUEST if name == "CreatePostRequest" else dict(_components()[name])
+    schema = SCHEMAS[name] if name in SCHEMAS else dict(_components()[name])
     extra = LIVE_FIELDS.get(name, {})
     schema = schema | {"properties": schema.get("properties", {}) | extra}
     if name in REQUIRED_ID:
@@ -141,6 +310,16 @@ def _describe(error: ValidationError, where: str) -> str:
         return f"Missing field '{_join(path, missing)}'"
     if error.validator == "type":
         return f"'{path}' must be of type {error.validator_value}"
+    if error.validator == "maxLength":
+        return f"'{path}' is too long (maximum is {error.validator_value} characters)"
+    if error.validator == "pattern":
+        return f"'{path}' is not in the expected format"
+    if error.validator in ("minimum", "maximum"):
+        bound = "at least" if error.validator == "minimum" else "at most"
+        return f"'{path}' must be {bound} {error.validator_value}"
+    if error.validator in ("minItems", "maxItems"):
+        bound = "at least" if error.validator == "minItems" else "at most"
+        return f"'{path}' must hold {bound} {error.validator_value} items"
     if error.validator == "enum":
         allowed: Any = error.validator_value
         return f"'{path}' must be one of {', '.join(map(str, allowed))}"

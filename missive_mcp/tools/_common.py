@@ -32,10 +32,11 @@ Access = Literal["read", "write"]
 
 @dataclass(frozen=True)
 class ToolDef:
-    """One row of the registration table: the function, its toolset, and what it may change."""
+    """One row of the registration table: the function, its toolset, its title, and what it may change."""
 
     fn: Callable[..., Any]
     toolset: str
+    title: str
     access: Access
     annotations: ToolAnnotations
 
@@ -44,15 +45,19 @@ class ToolDef:
         return self.fn.__name__
 
 
-def read(fn: Callable[..., Any], toolset: str) -> ToolDef:
-    return ToolDef(fn, toolset, "read", ToolAnnotations(read_only_hint=True, open_world_hint=True))
+def read(fn: Callable[..., Any], toolset: str, title: str) -> ToolDef:
+    return ToolDef(fn, toolset, title, "read", ToolAnnotations(read_only_hint=True, open_world_hint=True))
 
 
-def write(fn: Callable[..., Any], toolset: str, *, idempotent: bool, destructive: bool = False) -> ToolDef:
+def write(
+    fn: Callable[..., Any], toolset: str, title: str, *, idempotent: bool = False, destructive: bool = False
+) -> ToolDef:
+    """A tool that changes the mailbox. `destructive`: it can remove or replace data (a delete, a merge, a
+    list replaced, assignees or labels removed); `idempotent`: repeating it does what doing it once does."""
     annotations = ToolAnnotations(
         read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=True
     )
-    return ToolDef(fn, toolset, "write", annotations)
+    return ToolDef(fn, toolset, title, "write", annotations)
 
 
 # Each id's form is checked where it enters a URL (client.path_ids), which names the field.
@@ -63,6 +68,10 @@ ReportId = Annotated[str, Field(description="Report id, from create_analytics_re
 ContactBookId = Annotated[str, Field(description="Contact book id, from list_contact_books.")]
 OrganizationId = Annotated[str, Field(description="Organization id, from list_organizations.")]
 IdList = list[str]
+UserIds = Annotated[list[str] | None, Field(max_length=100, description="User ids (list_users).")]
+LabelIds = Annotated[list[str] | None, Field(max_length=100, description="Label ids (list_shared_labels).")]
+TeamId = Annotated[str | None, Field(description="Team id (list_teams).")]
+OrgId = Annotated[str | None, Field(description="Organization id (list_organizations).")]
 
 Until = Annotated[int | None, Field(ge=0, description="Cursor: the previous page's next_until (Unix seconds).")]
 ItemLimit = Annotated[int, Field(ge=1, le=10, description="Items per page (Missive allows at most 10).")]

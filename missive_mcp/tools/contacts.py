@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidArgumentError
 from ..models import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership
-from ._common import ContactBookId, ContactId, IdList, Offset, OffsetLimit, drop_none, read, state, write
+from ._common import ContactBookId, ContactId, IdList, Offset, OffsetLimit, drop_none, state
 
 
 class ContactPage(BaseModel):
@@ -105,8 +105,7 @@ async def create_contact(
     )
     if not fields:
         raise InvalidArgumentError("first_name", "give at least a name, an info (email, phone...) or notes.")
-    check = f"Search list_contacts in contact book {contact_book!r} for the new contact"
-    created = await state(ctx).client.create_contacts([{"contact_book": contact_book, **fields}], check=check)
+    created = await state(ctx).client.create_contacts([{"contact_book": contact_book, **fields}])
     return Contacts(contacts=[c.concise() for c in created])
 
 
@@ -149,13 +148,3 @@ async def list_contact_groups(
     params = {"contact_book": contact_book, "kind": kind, "limit": limit, "offset": offset}
     groups = await state(ctx).client.list_contact_groups(params)
     return ContactGroupPage(**offset_page("contact_groups", groups, limit, offset))
-
-
-TOOLS = [
-    read(list_contacts, "contacts"),
-    read(get_contact, "contacts"),
-    write(create_contact, "contacts", idempotent=False),
-    write(update_contact, "contacts", idempotent=True),
-    read(list_contact_books, "contacts"),
-    read(list_contact_groups, "contacts"),
-]

@@ -16,10 +16,8 @@ from ._common import (
     ResponseFormat,
     Until,
     drop_none,
-    read,
     split_page,
     state,
-    write,
 )
 
 MAILBOXES = ("inbox", "all", "assigned", "closed", "snoozed", "flagged", "trashed", "junked", "drafts")
@@ -158,9 +156,11 @@ async def update_conversation(
     subject: str | None = None,
     color: Annotated[str | None, Field(description="Hex color such as #ff0000, or 'good'/'warning'/'danger'.")] = None,
     organization: Annotated[
-        OrganizationId | None, Field(description="Organization id (list_organizations); needed with labels.")
+        OrganizationId | None,
+        Field(description="Organization id (list_organizations); needed with add_users, assignees and labels."),
     ] = None,
-    team: Annotated[str | None, Field(description="Team id (list_teams) to move to.")] = None,
+    team: Annotated[str | None, Field(description="Team id (list_teams): links it to the team if it has none.")] = None,
+    force_team: Annotated[bool | None, Field(description="With team: move it even if it has a team.")] = None,
     add_users: Annotated[IdList | None, Field(description="User ids (list_users) to give access.")] = None,
     add_assignees: Annotated[IdList | None, Field(description="User ids (list_users) to assign.")] = None,
     remove_assignees: Annotated[IdList | None, Field(description="User ids (list_users).")] = None,
@@ -168,10 +168,10 @@ async def update_conversation(
         IdList | None, Field(description="Label ids (list_shared_labels); needs organization.")
     ] = None,
     remove_shared_labels: Annotated[IdList | None, Field(description="Label ids (list_shared_labels).")] = None,
-    add_to_inbox: bool | None = None,
-    add_to_team_inbox: Annotated[str | None, Field(description="Team id (list_teams) whose inbox gets it.")] = None,
-    close: bool | None = None,
-    reopen: bool | None = None,
+    add_to_inbox: Annotated[bool | None, Field(description="Back into everyone's Inbox (un-archive).")] = None,
+    add_to_team_inbox: Annotated[bool | None, Field(description="Into the inbox of `team` (give team).")] = None,
+    close: Annotated[bool | None, Field(description="Close for everyone.")] = None,
+    reopen: Annotated[bool | None, Field(description="Reopen for everyone.")] = None,
 ) -> UpdatedConversations:
     """Change one or more conversations at once: close or reopen, assign, label, move to a team or inbox,
     rename. Silent: it posts nothing in the thread. Returns the updated conversations."""
@@ -180,6 +180,7 @@ async def update_conversation(
         color=color,
         organization=organization,
         team=team,
+        force_team=force_team,
         add_users=add_users,
         add_assignees=add_assignees,
         remove_assignees=remove_assignees,
@@ -193,12 +194,6 @@ async def update_conversation(
     if not changes:
         raise InvalidArgumentError(
             "conversation_ids", "nothing to change: pass at least one change such as close=true."
-        )
-    if close and reopen:
-        raise InvalidArgumentError("close", "close and reopen exclude each other.")
-    if add_shared_labels and not organization:
-        raise InvalidArgumentError(
-            "organization", "labels need the organization they belong to: pass its id from list_organizations."
         )
     updated = await state(ctx).client.update_conversations(conversation_ids, changes)
     return UpdatedConversations(conversations=[c.concise() for c in updated])
@@ -222,11 +217,3 @@ async def merge_conversations(
     client = state(ctx).client
     merged = await client.merge_conversations(conversation_id, target, subject)
     return ConversationResult(conversation=(merged or await client.get_conversation(target)).concise())
-
-
-TOOLS = [
-    read(list_conversations, "conversations"),
-    read(get_conversation, "conversations"),
-    write(update_conversation, "conversations", idempotent=True),
-    write(merge_conversations, "conversations", idempotent=False, destructive=True),
-]

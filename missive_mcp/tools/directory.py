@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from ..models import Organization, SharedLabel, Team, User
-from ._common import Offset, OffsetLimit, drop_none, read, state
+from ._common import Offset, OffsetLimit, drop_none, state
 from .contacts import offset_page
 
 OrgFilter = Annotated[str | None, Field(description="Only this organization's (id from list_organizations).")]
@@ -66,11 +66,3 @@ async def list_shared_labels(
     """List shared labels; their ids serve add_shared_labels/remove_shared_labels and the shared_label filter."""
     found = await state(ctx).client.list_shared_labels(drop_none(organization=organization, limit=limit, offset=offset))
     return SharedLabelPage(**offset_page("shared_labels", found, limit, offset))
-
-
-TOOLS = [
-    read(list_organizations, "directory"),
-    read(list_users, "directory"),
-    read(list_teams, "directory"),
-    read(list_shared_labels, "directory"),
-]

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..client import encode_body
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
+from ..recipients import Recipient, check_allowed, check_format
 from ..settings import Settings
-from ._common import ConversationId, DraftId, IdList, drop_none, state, write
+from ._common import ConversationId, DraftId, IdList, drop_none, state
 from .threads import lean
 
 MAX_ATTACHMENTS = 25
@@ -70,8 +71,18 @@ def check_attachments(attachments: list[FileUpload] | None, body: dict[str, Any]
         )
 
 
-def check_sending(settings: Settings, send: bool | None, send_at: int | None, recipients: list[Party]) -> None:
+def recipients_of(**fields: list[Party] | None) -> list[Recipient]:
+    """Every recipient given, labelled with where it was given (`cc_fields[1]`)."""
+    return [
+        Recipient(where=f"{field}[{index}]", **party.model_dump(exclude_none=True))
+        for field, parties in fields.items()
+        for index, party in enumerate(parties or [])
+    ]
+
+
+def check_sending(settings: Settings, send: bool | None, send_at: int | None, recipients: list[Recipient]) -> None:
     """Sending is a permission of its own, checked in code before anything reaches Missive."""
+    check_format(recipients)
     if not send and send_at is None:
         return
     if not settings.allow_send:
@@ -84,22 +95,14 @@ def check_sending(settings: Settings, send: bool | None, send_at: int | None, re
         raise InvalidArgumentError("send_at", "give send=true to send now or send_at to schedule, not both.")
     if send_at is not None and send_at < time.time() - 60:
         raise InvalidArgumentError("send_at", "is in the past; give a future Unix timestamp in seconds.")
-    allowed = settings.send_allowed_domains
-    if not allowed:
+    if not settings.send_allowed_domains:
         return
     if not recipients:
         raise PermissionDeniedError(
             "This server only sends to approved domains, so it needs the recipients spelled out: pass to_fields "
             "(and cc_fields/bcc_fields) explicitly."
         )
-    for party in recipients:
-        domain = (party.address or "").rpartition("@")[2].lower()
-        if not domain or domain not in allowed:
-            who = party.address or party.phone_number or party.username or party.id
-            raise PermissionDeniedError(
-                f"Sending to {who} is not allowed: this server sends only to {', '.join(sorted(allowed))} "
-                "(MISSIVE_SEND_ALLOWED_DOMAINS). Nothing was created or sent."
-            )
+    check_allowed(recipients, settings.send_allowed_domains, settings.send_allowed_recipients)
 
 
 async def create_draft(
@@ -135,14 +138,10 @@ async def create_draft(
     review and send. With send or send_at it sends or schedules a real message, only if the operator enabled
     sending. Missive has no way to edit a draft: delete_draft and create a new one instead."""
     settings = state(ctx).settings
-    recipients = [*(to_fields or []), *(cc_fields or []), *(bcc_fields or [])]
+    recipients = recipients_of(to_fields=to_fields, cc_fields=cc_fields, bcc_fields=bcc_fields)
     check_sending(settings, send, send_at, recipients)
     if not (body or attachments or external_response_id):
         raise InvalidArgumentError("body", "a draft needs a body (or attachments, or a WhatsApp template).")
-    if add_shared_labels and not organization:
-        raise InvalidArgumentError(
-            "organization", "labels need their organization: pass its id from list_organizations."
-        )
     if references and any(not ref.strip() or any(c.isspace() for c in ref) for ref in references):
         raise InvalidArgumentError("references", "Message-IDs contain no whitespace (Missive ignores such entries).")
     draft = drop_none(
@@ -171,8 +170,7 @@ async def create_draft(
     )
     check_attachments(attachments, {"drafts": draft})
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
-    check = f"Look in list_conversation_drafts (and list_conversation_messages if it was sent) of {where}"
-    created = await state(ctx).client.create_draft(draft, check=check)
+    created = await state(ctx).client.create_draft(draft, where=where)
     return DraftResult(draft=await lean(created), sent=bool(send), scheduled_at=send_at)
 
 
@@ -180,9 +178,3 @@ async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:
     """Delete an unsent draft (ids from list_conversation_drafts). Cannot be undone."""
     await state(ctx).client.delete_draft(draft_id)
     return Deleted(deleted=True, id=draft_id)
-
-
-TOOLS = [
-    write(create_draft, "drafts", idempotent=False),
-    write(delete_draft, "drafts", idempotent=True, destructive=True),
-]

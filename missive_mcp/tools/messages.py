@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidArgumentError
 from ..models import Message
-from ._common import drop_none, state, write
+from ._common import drop_none, state
 from .drafts import Attachments, Party, check_attachments
 from .threads import lean
 
@@ -44,13 +44,5 @@ async def create_message(
         attachments=attachments and [a.model_dump() for a in attachments],
     )
     check_attachments(attachments, {"messages": message})
-    check = (
-        "Call create_message again with the same external_id (Missive recognises it), or look in list_conversations"
-        if external_id
-        else "Look for it in list_conversations of the custom channel"
-    )
-    created = await state(ctx).client.create_message(message, check=check)
+    created = await state(ctx).client.create_message(message)
     return CreatedMessage(message=await lean(created))
-
-
-TOOLS = [write(create_message, "messages", idempotent=False)]

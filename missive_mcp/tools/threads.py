@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from ..client import MissiveClient
 from ..models import Comment, Conversation, Message, MissiveModel, Post
 from ..text import MAX_SUBJECT_CHARS, one_line, to_text, truncate
-from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, read, split_page, state
+from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, split_page, state
 from .conversations import shape
 
 BodyBudget = Annotated[
@@ -157,6 +157,27 @@ async def get_messages(
     return Messages(messages=shape(models, response_format))
 
 
+async def find_message(
+    ctx: Context[Any, Any],
+    email_message_id: Annotated[
+        str,
+        Field(
+            min_length=3,
+            max_length=998,
+            pattern=r"^\S+$",
+            description="The Message-ID header, e.g. <abc@mail.example.com> (brackets optional).",
+        ),
+    ],
+    max_body_chars: BodyBudget = 20_000,
+) -> Messages:
+    """Find a message by its email Message-ID header (from a bounce, a forwarded mail or another system), with
+    its conversation id. Usually one; up to the latest 10 if a sender reused the id."""
+    wanted = email_message_id if email_message_id.startswith("<") else f"<{email_message_id}>"
+    found = await state(ctx).client.find_messages(wanted)
+    models = [Message.model_validate(m) for m in await readable([m.model_dump() for m in found], max_body_chars)]
+    return Messages(messages=[m.concise() for m in models])
+
+
 class Entry(BaseModel):
     """One message, comment or post of the thread."""
 
@@ -271,13 +292,3 @@ def _drop_repeated_subjects(entries: list[Entry], thread_subject: str | None) ->
         if current == last:
             entry.subject = None
         last = current
-
-
-TOOLS = [
-    read(read_conversation, "conversations"),
-    read(list_conversation_messages, "conversations"),
-    read(list_conversation_comments, "conversations"),
-    read(list_conversation_drafts, "drafts"),
-    read(list_conversation_posts, "conversations"),
-    read(get_messages, "conversations"),
-]

@@ -1,0 +1,115 @@
+"""Canned responses: the team's reusable replies (reading them, and administering them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import BaseModel, Field
+
+from ..errors import InvalidArgumentError
+from ..models import CannedResponse
+from ._common import LabelIds, Offset, OrgId, drop_none, state
+from .contacts import offset_page
+from .drafts import Party, Recipients
+
+ResponseId = Annotated[str, Field(description="Response id (list_responses).")]
+ResponseIds = Annotated[list[str], Field(min_length=1, max_length=50, description="Response ids (list_responses).")]
+
+
+class ResponsePage(BaseModel):
+    responses: list[CannedResponse]
+    has_more: bool
+    next_offset: int | None = None
+
+
+class ResponseResult(BaseModel):
+    response: CannedResponse | None = None
+
+
+class UpdatedResponses(BaseModel):
+    responses: list[CannedResponse]
+
+
+class DeletedResponses(BaseModel):
+    deleted: bool
+    ids: list[str]
+
+
+async def list_responses(
+    ctx: Context[Any, Any],
+    organization: OrgId = None,
+    limit: Annotated[int, Field(ge=1, le=200, description="Responses per page.")] = 50,
+    offset: Offset = 0,
+) -> ResponsePage:
+    """List canned responses (the team's saved replies): title, subject and body. Start a reply from one
+    with reply_to_conversation(response_id=...)."""
+    found = await state(ctx).client.list_responses(drop_none(organization=organization, limit=limit, offset=offset))
+    return ResponsePage(**offset_page("responses", found, limit, offset))
+
+
+async def get_response(ctx: Context[Any, Any], response_id: ResponseId) -> ResponseResult:
+    """Get one canned response in full: title, subject, body and default recipients."""
+    return ResponseResult(response=(await state(ctx).client.get_response(response_id)).concise())
+
+
+def _parties(parties: list[Party] | None) -> list[dict[str, Any]] | None:
+    return [p.model_dump(exclude_none=True) for p in parties] if parties else None
+
+
+async def create_response(
+    ctx: Context[Any, Any],
+    title: Annotated[str, Field(min_length=1, max_length=500, description="Name shown in the list.")],
+    body: Annotated[str, Field(min_length=1, description="HTML or plain text.")],
+    organization: Annotated[str | None, Field(description="Shared with this organization (or give user).")] = None,
+    user: Annotated[
+        str | None, Field(description="A personal response of this user id (or give organization).")
+    ] = None,
+    subject: Annotated[str | None, Field(max_length=500, description="Subject line.")] = None,
+    share_with_team: Annotated[str | None, Field(description="Team id to share with (organization responses).")] = None,
+    shared_labels: LabelIds = None,
+    to_fields: Recipients = None,
+    cc_fields: Recipients = None,
+) -> ResponseResult:
+    """Create a canned response, shared with an organization or personal to one user."""
+    if bool(organization) == bool(user):
+        raise InvalidArgumentError("organization", "give exactly one of organization (shared) or user (personal).")
+    response = drop_none(
+        title=title,
+        body=body,
+        organization=organization,
+        user=user,
+        subject=subject,
+        share_with_team=share_with_team,
+        shared_labels=shared_labels,
+        to_fields=_parties(to_fields),
+        cc_fields=_parties(cc_fields),
+    )
+    created = await state(ctx).client.create_response(response)
+    return ResponseResult(response=created.concise() if created else None)
+
+
+async def update_response(
+    ctx: Context[Any, Any],
+    response_ids: ResponseIds,
+    title: Annotated[str | None, Field(max_length=500, description="New title.")] = None,
+    body: Annotated[str | None, Field(description="New body (HTML or text).")] = None,
+    subject: Annotated[str | None, Field(max_length=500, description="New subject.")] = None,
+    share_with_team: Annotated[str | None, Field(description="Team id to share with.")] = None,
+    shared_labels: Annotated[list[str] | None, Field(description="Label ids: replaces the labels.")] = None,
+) -> UpdatedResponses:
+    """Change one or more canned responses; only the fields given change. Responses made by an integration
+    (WhatsApp templates) cannot be changed."""
+    changes = drop_none(
+        title=title, body=body, subject=subject, share_with_team=share_with_team, shared_labels=shared_labels
+    )
+    if not changes:
+        raise InvalidArgumentError("title", "nothing to change: pass at least one field.")
+    updated = await state(ctx).client.update_responses(response_ids, changes)
+    return UpdatedResponses(responses=[r.concise() for r in updated])
+
+
+async def delete_response(ctx: Context[Any, Any], response_ids: ResponseIds) -> DeletedResponses:
+    """Delete canned responses by id. Responses made by an integration cannot be deleted. Cannot be undone."""
+    await state(ctx).client.delete_responses(response_ids)
+    return DeletedResponses(deleted=True, ids=response_ids)

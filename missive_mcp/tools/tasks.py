@@ -1,0 +1,125 @@
+"""Tasks: standalone (for a team or people) or inside a conversation (subtasks)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from pydantic import BaseModel, Field
+
+from ..errors import InvalidArgumentError
+from ..models import Task
+from ._common import ConversationId, OrgId, TeamId, Until, UserIds, drop_none, split_page
+from ._common import state as app
+
+TaskId = Annotated[str, Field(description="Task id (list_tasks).")]
+State = Literal["todo", "in_progress", "closed"]
+Title = Annotated[str, Field(min_length=1, max_length=1000, description="What to do.")]
+Description = Annotated[str | None, Field(max_length=10000, description="Details, plain text.")]
+DueAt = Annotated[int | None, Field(ge=0, description="Due date, Unix seconds.")]
+
+
+class TaskPage(BaseModel):
+    tasks: list[Task]
+    has_more: bool
+    next_until: int | None = None
+    """Pass as `until` (with the same filters) for the next page."""
+
+
+class TaskResult(BaseModel):
+    task: Task | None = None
+
+
+async def list_tasks(
+    ctx: Context[Any, Any],
+    state: Annotated[State | None, Field(description="Only tasks in this state.")] = None,
+    type: Annotated[
+        Literal["task", "conversation", "all"], Field(description="task, conversation (tasked ones) or all.")
+    ] = "all",
+    organization: OrgId = None,
+    team: TeamId = None,
+    assignee: Annotated[str | None, Field(description="User id (list_users).")] = None,
+    conversation: Annotated[str | None, Field(description="Subtasks of this conversation.")] = None,
+    due_after: Annotated[int | None, Field(ge=0, description="Due at or after (Unix seconds).")] = None,
+    due_before: Annotated[int | None, Field(ge=0, description="Due at or before (Unix seconds).")] = None,
+    limit: Annotated[int, Field(ge=2, le=50, description="Tasks per page.")] = 25,
+    until: Until = None,
+) -> TaskPage:
+    """List tasks, most recent activity first, with filters; page with next_until."""
+    params = drop_none(
+        state=state,
+        type=type,
+        organization=organization,
+        team=team,
+        assignee=assignee,
+        conversation=conversation,
+        due_at_gteq=due_after,
+        due_at_lteq=due_before,
+        limit=limit,
+        until=until,
+    )
+    found = await app(ctx).client.list_tasks(params)
+    served, cursor = split_page(found, limit, lambda t: t.last_activity_at)
+    return TaskPage(tasks=[t.concise() for t in served], has_more=cursor is not None, next_until=cursor)
+
+
+async def get_task(ctx: Context[Any, Any], task_id: TaskId) -> TaskResult:
+    """Get one task, with its state, due date, assignees and team spelled out."""
+    return TaskResult(task=(await app(ctx).client.get_task(task_id)).concise())
+
+
+async def create_task(
+    ctx: Context[Any, Any],
+    title: Title,
+    description: Description = None,
+    conversation: Annotated[ConversationId | None, Field(description="Make it a subtask of this conversation.")] = None,
+    team: TeamId = None,
+    assignees: UserIds = None,
+    organization: Annotated[str | None, Field(description="Organization id; needed with team or assignees.")] = None,
+    due_at: DueAt = None,
+    state: Annotated[State | None, Field(description="Default todo.")] = None,
+) -> TaskResult:
+    """Create a task: a subtask of a conversation, or a standalone one for a team or assignees. Tasks made
+    here show in Missive's Tasks view, not in the Inbox."""
+    if not conversation and not (team or assignees):
+        raise InvalidArgumentError(
+            "conversation", "give a conversation (for a subtask), or a team or assignees (for a standalone task)."
+        )
+    task = drop_none(
+        title=title,
+        description=description,
+        subtask=True if conversation else None,
+        conversation=conversation,
+        team=team,
+        assignees=assignees,
+        organization=organization,
+        due_at=due_at,
+        state=state,
+    )
+    return TaskResult(task=_concise(await app(ctx).client.create_task(task)))
+
+
+async def update_task(
+    ctx: Context[Any, Any],
+    task_id: TaskId,
+    title: Annotated[str | None, Field(min_length=1, max_length=1000, description="New title.")] = None,
+    description: Description = None,
+    state: Annotated[State | None, Field(description="closed completes it.")] = None,
+    assignees: Annotated[
+        list[str] | None, Field(max_length=100, description="User ids: replaces all assignees.")
+    ] = None,
+    team: TeamId = None,
+    due_at: DueAt = None,
+) -> TaskResult:
+    """Change a task: complete it (state=closed), rename, reassign (assignees replaces the whole set), move to a
+    team or change its due date."""
+    changes = drop_none(
+        title=title, description=description, state=state, assignees=assignees, team=team, due_at=due_at
+    )
+    if not changes:
+        raise InvalidArgumentError("state", "nothing to change: pass at least one change, such as state='closed'.")
+    return TaskResult(task=_concise(await app(ctx).client.update_task(task_id, changes)))
+
+
+def _concise(task: Task | None) -> Task | None:
+    return task.concise() if task else None

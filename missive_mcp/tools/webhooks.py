@@ -1,0 +1,80 @@
+"""Webhooks: Missive rules that POST to a URL when something arrives."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from pydantic import BaseModel, Field
+
+from ..errors import InvalidArgumentError
+from ..models import Webhook
+from ._common import drop_none, state
+
+HookType = Literal[
+    "incoming_email",
+    "incoming_sms_message",
+    "incoming_facebook_message",
+    "incoming_whatsapp_message",
+    "incoming_twilio_chat_message",
+    "new_comment",
+]
+_EMAIL_ONLY = ("from_eq", "subject_contains")
+_COMMENT_ONLY = ("is_task", "author", "mention")
+
+
+class WebhookResult(BaseModel):
+    webhook: Webhook | None = None
+    """Keep its id: Missive cannot list webhooks, and delete_webhook needs it."""
+
+
+class DeletedWebhook(BaseModel):
+    deleted: bool
+    id: str
+
+
+async def create_webhook(
+    ctx: Context[Any, Any],
+    type: Annotated[HookType, Field(description="What triggers it.")],
+    url: Annotated[str, Field(pattern=r"^https://\S+$", max_length=2000, description="https URL Missive POSTs to.")],
+    organization: Annotated[str | None, Field(description="Organization id; omit for a personal hook.")] = None,
+    content_contains: Annotated[str | None, Field(description="Only when the content contains this.")] = None,
+    content_starts_with: Annotated[str | None, Field(description="Only when the content starts with this.")] = None,
+    content_ends_with: Annotated[str | None, Field(description="Only when the content ends with this.")] = None,
+    from_eq: Annotated[str | None, Field(description="incoming_email: only from this address.")] = None,
+    subject_contains: Annotated[str | None, Field(description="incoming_email: subject contains.")] = None,
+    is_task: Annotated[bool | None, Field(description="new_comment: only task comments.")] = None,
+    author: Annotated[str | None, Field(description="new_comment: only by this user id.")] = None,
+    mention: Annotated[str | None, Field(description="new_comment: only mentioning this user id.")] = None,
+) -> WebhookResult:
+    """Create a webhook (a Missive rule) that POSTs to `url` on new mail, SMS, chat messages or comments.
+    Missive checks the URL with a POST when saving. Keep the returned id: webhooks cannot be listed."""
+    hook = drop_none(
+        type=type,
+        url=url,
+        organization=organization,
+        content_contains=content_contains,
+        content_starts_with=content_starts_with,
+        content_ends_with=content_ends_with,
+        from_eq=from_eq,
+        subject_contains=subject_contains,
+        is_task=is_task,
+        author=author,
+        mention=mention,
+    )
+    for field in _EMAIL_ONLY if type != "incoming_email" else ():
+        if field in hook:
+            raise InvalidArgumentError(field, "only applies to type incoming_email.")
+    for field in _COMMENT_ONLY if type != "new_comment" else ():
+        if field in hook:
+            raise InvalidArgumentError(field, "only applies to type new_comment.")
+    created = await state(ctx).client.create_webhook(hook)
+    return WebhookResult(webhook=created.concise() if created else None)
+
+
+async def delete_webhook(
+    ctx: Context[Any, Any], webhook_id: Annotated[str, Field(description="The id create_webhook returned.")]
+) -> DeletedWebhook:
+    """Delete a webhook (its Missive rule) by the id create_webhook returned."""
+    await state(ctx).client.delete_webhook(webhook_id)
+    return DeletedWebhook(deleted=True, id=webhook_id)
