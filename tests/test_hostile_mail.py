@@ -147,12 +147,14 @@ def served(fake: FakeMissive) -> Iterator[tuple[str, str]]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    with httpx2.Client(timeout=10) as http:  # started: /health answers (bounded by the request timeout)
-        while not server.started:
+    deadline = time.monotonic() + 10
+    with httpx2.Client(timeout=10) as http:  # started when /health answers; each try bounded by its timeout
+        while not server.started and time.monotonic() < deadline:
             try:
                 http.get(f"http://127.0.0.1:{port}/health")
             except httpx2.TransportError:
                 continue
+    assert server.started
     yield f"http://127.0.0.1:{port}", key
     server.should_exit = True
     thread.join(5)
