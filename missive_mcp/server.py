@@ -6,11 +6,13 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 import anyio
 import httpx2
 import jsonschema
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver import server as sdk_server
@@ -22,17 +24,19 @@ from . import __version__, prompts, resources
 from .client import MissiveClient
 from .deadline import deadline
 from .errors import DeadlineError
-from .limits import RateLimiter
+from .limits import Limits, LocalLimits, RateLimiter, RedisLimits
 from .settings import Settings
 from .tools import (
     admin,
     analytics,
+    attachments,
     contacts,
     conversations,
     directory,
     drafts,
     messages,
     posts,
+    replies,
     responses,
     tasks,
     threads,
@@ -40,27 +44,32 @@ from .tools import (
 )
 from .tools._common import AppState, ToolDef, read, write
 
+if TYPE_CHECKING:
+    from .auth import TeamAuth
+
 logger = logging.getLogger(__name__)
+audit_log = logging.getLogger("missive_mcp.audit")
 
 TOOLS: list[ToolDef] = [
     # name is the function's; read_conversation first: the tool an agent should reach for
     read(threads.read_conversation, "conversations", "Read a whole conversation"),
     read(conversations.list_conversations, "conversations", "List conversations"),
-    read(conversations.get_conversation, "conversations", "Get a conversation"),
+    read(conversations.get_conversation, "history", "Get a conversation"),
     write(
         conversations.update_conversation, "conversations", "Update conversations", idempotent=True, destructive=True
     ),
     write(conversations.merge_conversations, "conversations", "Merge conversations", destructive=True),
     read(threads.list_conversation_messages, "conversations", "List a conversation's messages"),
-    read(threads.list_conversation_comments, "conversations", "List a conversation's comments"),
+    read(threads.list_conversation_comments, "history", "List a conversation's comments"),
     read(threads.list_conversation_drafts, "drafts", "List a conversation's drafts"),
-    read(threads.list_conversation_posts, "conversations", "List a conversation's posts"),
+    read(threads.list_conversation_posts, "history", "List a conversation's posts"),
     read(threads.get_messages, "conversations", "Get messages"),
-    read(threads.find_message, "conversations", "Find a message by Message-ID"),
+    read(threads.find_message, "history", "Find a message by Message-ID"),
+    write(replies.reply_to_conversation, "drafts", "Reply in a thread"),
     write(drafts.create_draft, "drafts", "Create a draft (or send it)"),
     write(drafts.delete_draft, "drafts", "Delete a draft", idempotent=True, destructive=True),
     read(responses.list_responses, "drafts", "List canned responses"),
-    read(responses.get_response, "drafts", "Get a canned response"),
+    read(responses.get_response, "responses", "Get a canned response"),
     write(posts.create_post, "posts", "Leave an internal note (post)"),
     write(posts.delete_post, "posts", "Delete a post", idempotent=True, destructive=True),
     read(tasks.list_tasks, "tasks", "List tasks"),
@@ -87,6 +96,7 @@ TOOLS: list[ToolDef] = [
     write(admin.update_shared_label, "admin", "Update shared labels", idempotent=True),
     write(admin.create_team, "admin", "Create a team"),
     write(admin.update_team, "admin", "Update teams", idempotent=True, destructive=True),
+    read(attachments.get_attachment, "attachments", "Open an attachment"),
     write(webhooks.create_webhook, "webhooks", "Create a webhook"),
     write(webhooks.delete_webhook, "webhooks", "Delete a webhook", idempotent=True, destructive=True),
 ]
@@ -120,29 +130,47 @@ def create_server(
     settings: Settings,
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
-    limiter: RateLimiter | None = None,
+    limiter: RateLimiter | Limits | None = None,
+    team: TeamAuth | None = None,
 ) -> MCPServer[AppState]:
-    """Build the server for `settings`; `transport` replaces the network (the demo and the tests use the fake)."""
-    limiter = limiter or RateLimiter()  # one per process: Missive's limits are per token, not per session
+    """Build the server for `settings`; `transport` replaces the network (the demo and the tests use the fake).
+
+    In oauth mode (`team`, built from the settings if not given) each call uses the signed-in person's token."""
+    limiter = limiter or limits_for(settings)  # one per process: Missive's limits are per token, not per session
+    if settings.auth == "oauth" and team is None:
+        from .auth import TeamAuth
+
+        team = TeamAuth(
+            settings, transport=transport, limits=LocalLimits(limiter) if isinstance(limiter, RateLimiter) else limiter
+        )
+    oauth: dict[str, Any] = (
+        {} if team is None else {"auth_server_provider": team.provider, "auth": team.auth_settings()}
+    )
     opened: list[AppState] = []
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        async with MissiveClient(settings, transport=transport, limiter=limiter) as client:
+        source = None if team is None else team.token_source
+        async with MissiveClient(settings, transport=transport, limiter=limiter, token_source=source) as client:
             app = AppState(client=client, settings=settings)
             opened.append(app)
             try:
                 yield app
             finally:
                 opened.remove(app)
+                if team is not None:
+                    await team.aclose()
+                if isinstance(limiter, RedisLimits):
+                    await limiter.aclose()
 
     def current() -> AppState:
         if not opened:
             raise ToolError("The server is not running yet; try again in a moment.")
         return opened[-1]
 
-    tools = [build_tool(tool) for tool in TOOLS if permitted(tool, settings)]
+    tools = [build_tool(tool, settings.output_schemas) for tool in TOOLS if permitted(tool, settings)]
     turned_off = {tool.name: unavailable(tool, settings) for tool in TOOLS if not permitted(tool, settings)}
+    writes = {tool.name for tool in TOOLS if tool.access != "read"}
     with plain_logging_setup():
         server = MCPServer[AppState](
             name="missive",
@@ -154,22 +182,37 @@ def create_server(
             lifespan=lifespan,
             tools=tools,
             log_level=settings.log_level,
-            middleware=[CallGuard(settings, tools, turned_off)],
+            middleware=[CallGuard(settings, tools, turned_off, writes)],
+            **oauth,
         )
+    if team is not None:
+        TEAMS[server] = team
     resources.register(server, settings, current)
     prompts.register(server, settings)
     return server
 
 
-_built: dict[str, Tool] = {}
+TEAMS: WeakKeyDictionary[MCPServer[Any], TeamAuth] = WeakKeyDictionary()
+"""The sign-in machinery of each server in oauth mode, for the HTTP transport to serve its pages."""
 
 
-def build_tool(spec: ToolDef) -> Tool:
+def limits_for(settings: Settings) -> RateLimiter | Limits:
+    """Redis-backed limits shared by replicas when MISSIVE_MCP_REDIS_URL is set, else in this process."""
+    if settings.redis_url is not None:
+        # A lease outlives the longest request (its timeout) with room to spare, then frees a dead replica's place.
+        return RedisLimits(settings.redis_url.get_secret_value(), lease=settings.timeout + 30.0)
+    return LocalLimits()
+
+
+_built: dict[tuple[str, str], Tool] = {}
+
+
+def build_tool(spec: ToolDef, output_schemas: str = "full") -> Tool:
     """The SDK tool for one table row: description from the docstring, schemas derived by the SDK from the
-    signature and the result model, then made lean. Built once per process: a tool's definition does not
-    depend on the settings, and every server (the tests make hundreds) shares it."""
-    if spec.name in _built:
-        return _built[spec.name]
+    signature and the result model, then made lean (and shallow, for MISSIVE_OUTPUT_SCHEMAS=compact). Built
+    once per process and form: every server (the tests make hundreds) shares it."""
+    if (spec.name, output_schemas) in _built:
+        return _built[spec.name, output_schemas]
     tool = Tool.from_function(
         spec.fn,
         name=spec.name,
@@ -179,9 +222,31 @@ def build_tool(spec: ToolDef) -> Tool:
         structured_output=True,
     )
     tool.parameters = lean_schema(tool.parameters)
-    tool.fn_metadata.output_schema = lean_schema(tool.fn_metadata.output_schema)
-    _built[spec.name] = tool
+    output = lean_schema(tool.fn_metadata.output_schema)
+    tool.fn_metadata.output_schema = shallow(output) if output_schemas == "compact" else output
+    _built[spec.name, output_schemas] = tool
     return tool
+
+
+def shallow(schema: Any) -> Any:
+    """An output schema cut to its top-level fields: nested objects become plain objects (results are still
+    checked against the full model before they are sent)."""
+    if not isinstance(schema, dict) or "properties" not in schema:
+        return schema
+    return {**schema, "properties": {name: _outline(sub) for name, sub in schema["properties"].items()}}
+
+
+def _outline(schema: Any) -> Any:
+    if not isinstance(schema, dict):
+        return schema
+    kept = {k: v for k, v in schema.items() if k in ("type", "description", "enum")}  # pyright: ignore[reportUnknownVariableType]
+    if "anyOf" in schema:
+        kept["anyOf"] = [_outline(branch) for branch in schema["anyOf"]]
+    if schema.get("type") == "array":
+        kept["items"] = _outline(schema.get("items", {}))
+    if schema.get("type") == "object" or "properties" in schema:
+        kept["type"] = "object"
+    return kept
 
 
 class CallGuard:
@@ -195,9 +260,12 @@ class CallGuard:
     - a result's text block is the compact JSON of its structured content (the SDK indents it; no hook for that).
     """
 
-    def __init__(self, settings: Settings, tools: list[Tool], turned_off: dict[str, str]) -> None:
+    def __init__(
+        self, settings: Settings, tools: list[Tool], turned_off: dict[str, str], writes: set[str] | None = None
+    ) -> None:
         self.settings = settings
         self.turned_off = turned_off
+        self.writes = writes or set()
         # Unknown arguments are refused here without publishing `additionalProperties: false` on every tool.
         self.validators = {
             tool.name: jsonschema.Draft202012Validator({**tool.parameters, "additionalProperties": False})
@@ -211,7 +279,13 @@ class CallGuard:
             refusal = self.refusal(name, arguments)
             if refusal:
                 return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
-            result = await self.timed(call_next, ctx, f"{name} ")
+            outcome = "error"
+            try:
+                result = await self.timed(call_next, ctx, f"{name} ")
+                outcome = write_outcome(result)
+            finally:
+                if name in self.writes:
+                    audit(name, arguments, outcome)
             return compact(result)
         if ctx.method == "resources/read":
             return await self.timed(call_next, ctx, "")
@@ -286,13 +360,49 @@ def _reason(error: jsonschema.ValidationError) -> str:
     return str(error.message)
 
 
+UNKNOWN_OUTCOME = ("may or may not have happened", "for a write, check its result")
+"""How the errors of a write whose outcome is unknown read (errors.outcome_unknown; the call deadline)."""
+
+
+def write_outcome(result: HandlerResult) -> str:
+    """ok, error, or unknown (the write may have happened: its answer was lost, or the call ran out of time)."""
+    data = result.model_dump(by_alias=True) if isinstance(result, CallToolResult) else result
+    if not isinstance(data, dict) or not data.get("isError"):
+        return "ok"
+    text = " ".join(str(block.get("text", "")) for block in data.get("content") or [] if isinstance(block, dict))
+    return "unknown" if any(mark in text for mark in UNKNOWN_OUTCOME) else "error"
+
+
+def audit(tool: str, arguments: Any, outcome: str) -> None:
+    """One JSON line per write, so an operator can answer "who closed this?"."""
+    access = get_access_token()
+    person = (
+        {"user_id": access.subject, "email": getattr(access, "email", None), "client_id": access.client_id}
+        if access is not None
+        else None  # one-key mode or stdio: the configured token's owner
+    )
+    objects = {
+        name: value
+        for name, value in (arguments.items() if isinstance(arguments, dict) else ())
+        if (name.endswith(("_id", "_ids")) or name in ("conversation", "target", "organization", "team"))
+        and value is not None
+    }
+    line = {"event": "write", "tool": tool, "person": person, "objects": objects, "outcome": outcome}
+    audit_log.info(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+
+
 def compact(result: HandlerResult) -> HandlerResult:
-    """A successful result's text block as compact JSON without nulls, the same data as its structured content."""
-    if isinstance(result, dict) and not result.get("isError") and isinstance(result.get("structuredContent"), dict):
-        data = without_nulls(result["structuredContent"])
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return {**result, "content": [{"type": "text", "text": text}], "structuredContent": data}
-    return result
+    """A successful result's one text block as compact JSON without nulls, the same data as its structured
+    content. A result with other blocks (an embedded file) keeps them."""
+    if not isinstance(result, dict) or result.get("isError"):
+        return result
+    data: Any = result.get("structuredContent")
+    content: Any = result.get("content")
+    if not isinstance(data, dict) or not isinstance(content, list) or len(content) != 1:  # pyright: ignore[reportUnknownArgumentType]
+        return result
+    data = without_nulls(data)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return {**result, "content": [{"type": "text", "text": text}], "structuredContent": data}
 
 
 def without_nulls(value: Any) -> Any:

@@ -61,25 +61,25 @@ def write(
 
 
 # Each id's form is checked where it enters a URL (client.path_ids), which names the field.
-ConversationId = Annotated[str, Field(description="Conversation id, from list_conversations.")]
-ContactId = Annotated[str, Field(description="Contact id, from list_contacts.")]
-DraftId = Annotated[str, Field(description="Draft id, from list_conversation_drafts or create_draft.")]
-ReportId = Annotated[str, Field(description="Report id, from create_analytics_report.")]
-ContactBookId = Annotated[str, Field(description="Contact book id, from list_contact_books.")]
-OrganizationId = Annotated[str, Field(description="Organization id, from list_organizations.")]
+ConversationId = Annotated[str, Field(description="From list_conversations.")]
+ContactId = Annotated[str, Field(description="From list_contacts.")]
+DraftId = Annotated[str, Field(description="From list_conversation_drafts or create_draft.")]
+ReportId = Annotated[str, Field(description="From create_analytics_report.")]
+ContactBookId = Annotated[str, Field(description="From list_contact_books.")]
+OrganizationId = Annotated[str, Field(description="From list_organizations.")]
 IdList = list[str]
-UserIds = Annotated[list[str] | None, Field(max_length=100, description="User ids (list_users).")]
-LabelIds = Annotated[list[str] | None, Field(max_length=100, description="Label ids (list_shared_labels).")]
-TeamId = Annotated[str | None, Field(description="Team id (list_teams).")]
-OrgId = Annotated[str | None, Field(description="Organization id (list_organizations).")]
+UserIds = Annotated[list[str] | None, Field(description="From list_users.")]
+LabelIds = Annotated[list[str] | None, Field(description="From list_shared_labels.")]
+TeamId = Annotated[str | None, Field(description="From list_teams.")]
+OrgId = Annotated[str | None, Field(description="From list_organizations.")]
 
-Until = Annotated[int | None, Field(ge=0, description="Cursor: the previous page's next_until (Unix seconds).")]
-ItemLimit = Annotated[int, Field(ge=1, le=10, description="Items per page (Missive allows at most 10).")]
-OffsetLimit = Annotated[int, Field(ge=1, le=200, description="Results per page (at most 200).")]
-Offset = Annotated[int, Field(ge=0, description="Skip this many results: the previous page's next_offset.")]
+Until = Annotated[int | None, Field(ge=0, description="Previous page's next_until.")]
+ItemLimit = Annotated[int, Field(ge=1, le=10, description="Per page.")]
+OffsetLimit = Annotated[int, Field(ge=1, le=200, description="Per page.")]
+Offset = Annotated[int, Field(ge=0, description="Previous page's next_offset.")]
 ResponseFormat = Annotated[
     Literal["concise", "detailed"],
-    Field(description="concise: the fields an agent acts on; detailed: all Missive sent."),
+    Field(description="detailed: all fields."),
 ]
 
 T = TypeVar("T")
