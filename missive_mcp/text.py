@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import html
+import math
 import re
 import time
 import unicodedata
@@ -632,6 +633,8 @@ def _number(value: str, default: float) -> float:
     if not match:
         return default
     number = float(match.group())
+    if not math.isfinite(number):  # "1e999" is a number to a regex, infinity to float(), and round() refuses it
+        return default
     return number / 100 if value.strip()[match.end() : match.end() + 1] == "%" else number
 
 
@@ -849,6 +852,9 @@ def _parse_rules(css: str, rules: dict[str, _Declarations], order: int, clock: _
         if not inside or not prelude:
             continue
         order += 1
+        declared = _declarations(chunk, (0, order))  # once per rule, however many selectors share it
+        if not declared:
+            continue
         for selector in prelude.split(","):
             match = _SELECTOR.fullmatch(selector.strip())
             if not match or not (match.group(1) or match.group(2)):
@@ -857,7 +863,8 @@ def _parse_rules(css: str, rules: dict[str, _Declarations], order: int, clock: _
             key = (tag or "") + (f"{kind}{name}" if kind else "")
             specificity = (1 if tag else 0) + (100 if kind == "#" else 10 if kind else 0)
             current = rules.setdefault(key, {})
-            for prop, entry in _declarations(chunk, (specificity, order)).items():
+            for prop, ((important, _, _), value) in declared.items():
+                entry = ((important, specificity, order), value)
                 if prop not in current or entry[0] >= current[prop][0]:
                     current[prop] = entry
     return order

@@ -132,6 +132,61 @@ def test_conversion_time_grows_linearly_on_adversarial_html(pieces: list[str]) -
     assert large_seconds < 24 * small_seconds + 0.01, (pieces, small_seconds, large_seconds)
 
 
+CSS_PIECES = [
+    "<p style='",
+    "<div class='a b'>",
+    "<style>",
+    ".a{",
+    "#b{",
+    "span.a{",
+    "@media screen{",
+    "@media print{",
+    "}",
+    "color:",
+    "background:",
+    "font-size:",
+    "opacity:",
+    "transform:scale(",
+    "clip-path:inset(",
+    "clip:rect(",
+    "1e999",
+    "-1e999px",
+    "nan",
+    "0",
+    "%",
+    "#fff",
+    "rgb(",
+    ")",
+    ",",
+    ";",
+    "!important",
+    "\\",
+    "/*",
+    "*/",
+    "&#99999999999;",
+    "'",
+    ">",
+    "x",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(CSS_PIECES) | st.text(max_size=3), max_size=40))
+@example(["<p style='", "color:", "rgb(", "1e999", ",", "0", ",", "0", ")", ";", "opacity:", "1e999", "'", ">", "x"])
+@example(["&#99999999999;", "<p style='", "font-size:", "-1e999px", "'>", "x"])
+def test_no_style_or_markup_makes_conversion_fail(pieces: list[str]) -> None:
+    text = html_to_text("<p>hello</p>" + "".join(pieces), seconds=None)
+    assert text.startswith("hello")
+
+
+def test_a_style_rule_with_many_selectors_costs_linear_time() -> None:
+    def body(n: int) -> str:
+        return "<style>" + ".a," * n + ".b{" + "color:red;opacity:1;" * n + "}</style><p class=b>hello</p>"
+
+    small, large = _seconds(body(2_000)), _seconds(body(16_000))
+    assert large < 24 * small + 0.01, (small, large)
+
+
 # A megabyte of it: deep lists (quadratic in html2text), deep blocks and unclosed tags (the old tag regex).
 MEGABYTE_OF_HOSTILE_HTML = (
     "<p>Please see below.</p>" + "<ul><li>" * 50_000 + "<div>" * 60_000 + "<a" * 150_000 + "<p>x</p>"

@@ -26,9 +26,9 @@ class Attachment(MissiveModel):
     """The file's name, as the sender gave it."""
     extension: str | None = None
     """Lower-case extension without the dot ("pdf"); empty when the name has none."""
-    media_type: str | None = None
+    media_type: Name | None = None
     """First half of the MIME type ("application" in application/pdf)."""
-    sub_type: str | None = None
+    sub_type: Name | None = None
     """Second half of the MIME type ("pdf" in application/pdf)."""
     size: int | None = None
     """Bytes."""

@@ -189,8 +189,7 @@ def file_refs(item: dict[str, Any]) -> list[FileRef]:
     for raw in item.get("attachments") or []:
         if isinstance(raw, dict):
             file = Attachment.model_validate(raw)
-            kind = one_line(file.mime_type)  # the sender's mail names it: one line, as the filename
-            refs.append(FileRef(id=file.id, name=file.filename or "attachment", type=kind, size=file.size))
+            refs.append(FileRef(id=file.id, name=file.filename or "attachment", type=file.mime_type, size=file.size))
     return refs
 
 
