@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pydantic import SecretStr
 
 from . import __version__
-from .settings import Settings, SettingsError, variable_of
+from .settings import TOOLSETS, Settings, SettingsError, variable_of
 
 logger = logging.getLogger("missive_mcp")
 
@@ -49,7 +49,7 @@ def configure_logging(settings: Settings) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     # The HTTP stack logs every request at INFO, URL included; keep that for DEBUG.
-    for noisy in ("httpx2", "httpcore", "httpx"):
+    for noisy in ("httpx2", "httpcore2", "httpcore", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
@@ -70,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"missive-mcp {__version__}")
-    switches = {"demo", "read_only", "allow_send"}
+    switches = {"demo", "read_only", "allow_send", "dynamic_toolsets"}
     for name, field in Settings.model_fields.items():
         if name in SECRET_FIELDS:
             continue  # a secret on the command line would show in `ps`: environment only
@@ -89,7 +89,11 @@ SECRET_FIELDS = frozenset({"api_token", "mcp_auth_token", "secret_key", "databas
 def load_settings(args: argparse.Namespace) -> Settings:
     """The settings: flags given on the command line, then the environment, validated once."""
     flags = {name: value for name, value in vars(args).items() if name in Settings.model_fields and value}
-    return Settings.from_env(os.environ, **flags)
+    settings = Settings.from_env(os.environ, **flags)
+    if settings.demo and "toolsets" not in flags and not os.environ.get("MISSIVE_TOOLSETS", "").strip():
+        # The demo shows everything the server can do, unless the toolsets were chosen.
+        settings = settings.model_copy(update={"toolsets": frozenset(TOOLSETS)})
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -321,6 +321,11 @@ def security_for(host: str, port: int, allowed_hosts: list[str]) -> TransportSec
 def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     """The ASGI app serving MCP at /mcp; refuses to exist without a bearer key to check."""
     team = TEAMS.get(server)
+    if settings.dynamic_toolsets:
+        raise ValueError(
+            "MISSIVE_DYNAMIC_TOOLSETS works over stdio only: its switch is server-wide, and over HTTP one person "
+            "would change every other person's tools. Choose the toolsets with MISSIVE_TOOLSETS instead."
+        )
     if settings.mcp_auth_token is None and team is None:
         raise ValueError(
             "The HTTP transport needs a bearer key: set MISSIVE_MCP_AUTH_TOKEN to a long random string "

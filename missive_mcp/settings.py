@@ -94,6 +94,8 @@ class Settings(BaseModel):
     the 60 s after which most clients give up."""
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
     """Level of the log written to stderr."""
+    dynamic_toolsets: Annotated[bool, env("MISSIVE_DYNAMIC_TOOLSETS")] = False
+    """stdio: start with MISSIVE_TOOLSETS and let the agent turn other toolsets on (enable_toolset)."""
     output_schemas: Annotated[Literal["full", "compact"], env("MISSIVE_OUTPUT_SCHEMAS")] = "full"
     """full: each tool's output schema in depth, with field descriptions; compact: top-level fields only, for
     clients that pass output schemas to the model (about 25 KB less in tools/list)."""
@@ -251,7 +253,7 @@ class Settings(BaseModel):
                 raise ValueError("must be printable ASCII (check for a pasted newline or quote)")
         return raw
 
-    @field_validator("allow_send", "read_only", "demo", mode="before")
+    @field_validator("allow_send", "read_only", "demo", "dynamic_toolsets", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> Any:
         if isinstance(value, str):

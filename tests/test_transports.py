@@ -167,3 +167,42 @@ def test_every_flag_mirrors_an_environment_variable() -> None:
         [sys.executable, "-m", "missive_mcp", "check"], capture_output=True, text=True, env={**env, "MISSIVE_DEMO": "1"}
     )
     assert demo_check.returncode == 0, demo_check.stdout + demo_check.stderr
+
+
+def test_debug_logging_leaves_the_http_stack_quiet() -> None:
+    import logging
+
+    from missive_mcp.__main__ import configure_logging
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging(Settings(log_level="DEBUG"))
+        assert logging.getLogger("missive_mcp").isEnabledFor(logging.DEBUG)
+        for noisy in ("httpcore2", "httpx2", "httpcore"):
+            assert not logging.getLogger(noisy).isEnabledFor(logging.DEBUG), noisy
+    finally:
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+
+
+@pytest.mark.anyio
+async def test_the_demo_lets_a_new_user_post_task_reply_with_a_canned_response_and_open_an_attachment() -> None:
+    from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_MESSAGE_ID, DEMO_PDF_ATTACHMENT_ID, DEMO_RESPONSE_ID
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE_")}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "missive_mcp", "--demo"], env=env)
+    with anyio.fail_after(60):
+        async with Client(params) as mcp:
+            conversation = {"conversation": DEMO_CONVERSATION_ID}
+            post = await mcp.call_tool("create_post", {**conversation, "text": "Refund approved."})
+            task = await mcp.call_tool("create_task", {**conversation, "title": "Check the refund landed"})
+            reply = await mcp.call_tool(
+                "reply_to_conversation", {"conversation_id": DEMO_CONVERSATION_ID, "response_id": DEMO_RESPONSE_ID}
+            )
+            opened = await mcp.call_tool(
+                "get_attachment", {"message_id": DEMO_MESSAGE_ID, "attachment_id": DEMO_PDF_ATTACHMENT_ID}
+            )
+    for result in (post, task, reply, opened):
+        assert not result.is_error, result.content
+    assert isinstance(reply.structured_content, dict) and "Hi Dana" in reply.structured_content["draft"]["body"]
+    assert isinstance(opened.structured_content, dict) and opened.structured_content["type"] == "application/pdf"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -12,6 +12,11 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..client import MissiveClient
+from ..endpoints import Endpoint
+from ..names import Directory, Names
+
+if TYPE_CHECKING:
+    from .toolsets import Switchboard
 from ..settings import Settings
 
 
@@ -21,6 +26,10 @@ class AppState:
 
     client: MissiveClient
     settings: Settings
+    directory: Directory
+    """Names of users, teams and labels, for arguments given by name and for completions."""
+    switchboard: Switchboard | None = None
+    """The toolsets turned on, in dynamic mode (MISSIVE_DYNAMIC_TOOLSETS)."""
 
 
 def state(ctx: Context[Any, Any]) -> AppState:
@@ -39,6 +48,8 @@ class ToolDef:
     title: str
     access: Access
     annotations: ToolAnnotations
+    checks: Endpoint | None = None
+    """The endpoint whose rules (`Endpoint.rules`) the arguments must meet, checked before anything is sent."""
 
     @property
     def name(self) -> str:
@@ -50,14 +61,20 @@ def read(fn: Callable[..., Any], toolset: str, title: str) -> ToolDef:
 
 
 def write(
-    fn: Callable[..., Any], toolset: str, title: str, *, idempotent: bool = False, destructive: bool = False
+    fn: Callable[..., Any],
+    toolset: str,
+    title: str,
+    *,
+    idempotent: bool = False,
+    destructive: bool = False,
+    checks: Endpoint | None = None,
 ) -> ToolDef:
     """A tool that changes the mailbox. `destructive`: it can remove or replace data (a delete, a merge, a
     list replaced, assignees or labels removed); `idempotent`: repeating it does what doing it once does."""
     annotations = ToolAnnotations(
         read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=True
     )
-    return ToolDef(fn, toolset, title, "write", annotations)
+    return ToolDef(fn, toolset, title, "write", annotations, checks)
 
 
 # Each id's form is checked where it enters a URL (client.path_ids), which names the field.
@@ -68,9 +85,12 @@ ReportId = Annotated[str, Field(description="From create_analytics_report.")]
 ContactBookId = Annotated[str, Field(description="From list_contact_books.")]
 OrganizationId = Annotated[str, Field(description="From list_organizations.")]
 IdList = list[str]
-UserIds = Annotated[list[str] | None, Field(description="From list_users.")]
-LabelIds = Annotated[list[str] | None, Field(description="From list_shared_labels.")]
-TeamId = Annotated[str | None, Field(description="From list_teams.")]
+# Ids of users, teams and labels: their names work too (names.py resolves them before the tool runs).
+UserIds = Annotated[list[str] | None, Field(description="From list_users."), Names("user")]
+LabelIds = Annotated[list[str] | None, Field(description="From list_shared_labels."), Names("label")]
+TeamId = Annotated[str | None, Field(description="From list_teams."), Names("team")]
+UserId = Annotated[str | None, Field(description="From list_users."), Names("user")]
+LabelId = Annotated[str | None, Field(description="From list_shared_labels."), Names("label")]
 OrgId = Annotated[str | None, Field(description="From list_organizations.")]
 
 Until = Annotated[int | None, Field(ge=0, description="Previous page's next_until.")]
@@ -118,9 +138,11 @@ async def gather(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
     return results
 
 
-def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
-    first = group.exceptions[0]
-    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+def _first_leaf(error: BaseException) -> BaseException:
+    """The first real failure inside (possibly nested) exception groups."""
+    while isinstance(error, BaseExceptionGroup):
+        error = cast(BaseExceptionGroup[BaseException], error).exceptions[0]
+    return error
 
 
 def drop_none(**values: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidArgumentError
 from ..models import Task
-from ._common import ConversationId, OrgId, TeamId, Until, UserIds, drop_none, split_page
+from ._common import ConversationId, OrgId, TeamId, Until, UserId, UserIds, drop_none, split_page
 from ._common import state as app
 
 TaskId = Annotated[str, Field(description="From list_tasks.")]
@@ -35,7 +35,7 @@ async def list_tasks(
     state: Annotated[State | None, Field(description="In this state.")] = None,
     organization: OrgId = None,
     team: TeamId = None,
-    assignee: Annotated[str | None, Field(description="User id (list_users).")] = None,
+    assignee: UserId = None,
     conversation: Annotated[str | None, Field(description="Subtasks of this conversation.")] = None,
     due_after: Annotated[int | None, Field(ge=0, description="Due from (Unix s).")] = None,
     due_before: Annotated[int | None, Field(ge=0, description="Due by (Unix s).")] = None,
@@ -101,7 +101,7 @@ async def update_task(
     title: Annotated[str | None, Field(min_length=1, max_length=1000, description="New title.")] = None,
     description: Description = None,
     state: Annotated[State | None, Field(description="closed completes it.")] = None,
-    assignees: Annotated[list[str] | None, Field(description="User ids; replaces them all.")] = None,
+    assignees: Annotated[UserIds, Field(description="User ids; replaces them all.")] = None,
     team: TeamId = None,
     due_at: DueAt = None,
 ) -> TaskResult:
