@@ -20,7 +20,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, TextContent
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextContent
 
 from . import __version__, completions, prompts, resources
 from . import endpoints as ep
@@ -350,7 +351,10 @@ class CallGuard:
             return await self.timed(call_next, ctx, "")
         if self.board is not None and ctx.method in ("tools/list", "initialize"):
             return self.switched(ctx.method, await call_next(ctx))
-        return await call_next(ctx)
+        try:
+            return await call_next(ctx)
+        except MCPError as refused:
+            raise before_initialize(ctx, refused) from None
 
     def switched(self, method: str, result: HandlerResult) -> HandlerResult:
         """Dynamic mode: tools/list shows the enabled toolsets' tools; initialize says the list can change
@@ -422,6 +426,19 @@ class CallGuard:
         if not problems:
             return None
         return f"Invalid arguments for {name}, so nothing was sent: {'; '.join(dict.fromkeys(problems))}."
+
+
+def before_initialize(ctx: ServerRequestContext[Any, Any], refused: MCPError) -> MCPError:
+    """The SDK refuses a request sent before the handshake with a bare "Invalid request parameters" (its
+    pinned compat shape): say what to do instead. Any other error passes unchanged."""
+    gate = (refused.code, refused.message, refused.data or "") == (INVALID_PARAMS, "Invalid request parameters", "")
+    if not gate or ctx.method == "initialize" or ctx.session.client_params is not None:
+        return refused
+    return MCPError(
+        INVALID_REQUEST,
+        f"{ctx.method} was sent before the handshake: send initialize, then notifications/initialized, then "
+        "requests (or speak protocol 2026-07-28, which has no handshake).",
+    )
 
 
 def _where(error: jsonschema.ValidationError) -> str:
