@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import HookBody, body
 from ..errors import InvalidArgumentError
 from ..models import Webhook
-from ._common import drop_none, state
+from ._common import state
 
 HookType = Literal[
     "incoming_email",
@@ -49,7 +50,8 @@ async def create_webhook(
 ) -> WebhookResult:
     """Create a webhook (a Missive rule) that POSTs to `url` on new mail, SMS, chat messages or comments.
     Missive checks the URL with a POST when saving. Keep the returned id: webhooks cannot be listed."""
-    hook = drop_none(
+    hook = body(
+        HookBody,
         type=type,
         url=url,
         organization=organization,
