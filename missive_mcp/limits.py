@@ -32,7 +32,7 @@ class _Window:
     period: float
     """The API's window, plus a margin: Missive stamps a request when it arrives, a little after we stamp it
     here, and one arriving late at the window's start must not make one arriving early at its end a 429."""
-    stamps: deque[float] = field(default_factory=deque)  # pyright: ignore[reportUnknownVariableType]
+    stamps: deque[float] = field(default_factory=deque[float])
 
     def wait(self, now: float) -> float:
         while self.stamps and self.stamps[0] <= now - self.period:
