@@ -192,7 +192,8 @@ class RedisLimits:
     ) -> None:
         import redis.asyncio
 
-        self.redis = redis.asyncio.Redis.from_url(url)
+        # redis-py leaves from_url's **kwargs unannotated, so strict mode calls the method partially unknown.
+        self.redis = redis.asyncio.Redis.from_url(url)  # pyright: ignore[reportUnknownMemberType]
         self.max_in_flight = max_in_flight
         # The same margin as the in-process limiter: 2% of the window, at most a second.
         self.windows = [(limit, period + min(1.0, period * 0.02)) for limit, period in windows]
