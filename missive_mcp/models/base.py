@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,7 +23,8 @@ def _concise(value: Any) -> Any:
     if isinstance(value, MissiveModel):
         return value.concise()
     if isinstance(value, list):
-        return [_concise(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+        items = cast(list[Any], value)  # checked just above; a model field's list holds what the field declares
+        return [_concise(item) for item in items]
     return value
 
 
