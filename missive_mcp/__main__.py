@@ -138,7 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = create_server(settings, transport=transport)
     if settings.transport == "stdio":
         announce(settings, where="over stdio")
-        server.run("stdio")
+        import anyio
+
+        from .stdio import serve_stdio
+
+        anyio.run(serve_stdio, server)
         return 0
     from .http import create_http_app, serve_http
 

@@ -206,3 +206,40 @@ async def test_the_demo_lets_a_new_user_post_task_reply_with_a_canned_response_a
         assert not result.is_error, result.content
     assert isinstance(reply.structured_content, dict) and "Hi Dana" in reply.structured_content["draft"]["body"]
     assert isinstance(opened.structured_content, dict) and opened.structured_content["type"] == "application/pdf"
+
+
+def test_over_stdio_every_protocol_mistake_gets_a_one_line_answer() -> None:
+    import json
+
+    init = {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    lines = [
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},  # before the handshake
+        [{"jsonrpc": "2.0", "id": 2, "method": "ping"}, {"jsonrpc": "2.0", "id": "b", "method": "ping"}],  # a batch
+        "{not json",
+        init,
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"id": 7, "method": "ping"},  # no jsonrpc member
+        {"jsonrpc": "2.0", "id": 8, "method": "ping"},
+    ]
+    sent = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "missive_mcp", "--demo"], input=sent, capture_output=True, text=True, env=env, timeout=30
+    )
+    answers = {json.dumps(a.get("id")): a for a in map(json.loads, done.stdout.splitlines())}
+    assert set(answers) == {"1", "2", '"b"', "null", "3", "7", "8"}
+    assert "sent before the handshake: send initialize" in answers["1"]["error"]["message"]
+    assert (
+        answers["2"]["error"]["message"]
+        == answers['"b"']["error"]["message"]
+        == ("JSON-RPC batches are not supported: send each request as its own line.")
+    )
+    assert answers["null"]["error"]["code"] == -32700
+    assert answers["7"]["error"]["message"] == "The line is not a JSON-RPC 2.0 message (jsonrpc, id, method)."
+    assert answers["8"]["result"] == {} and "result" in answers["3"]
+    assert all("\n" not in a["error"]["message"] for a in answers.values() if "error" in a)
