@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -228,10 +229,29 @@ def test_over_stdio_every_protocol_mistake_gets_a_one_line_answer() -> None:
     ]
     sent = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "missive_mcp", "--demo"], input=sent, capture_output=True, text=True, env=env, timeout=30
+    process = subprocess.Popen(
+        [sys.executable, "-m", "missive_mcp", "--demo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
-    answers = {json.dumps(a.get("id")): a for a in map(json.loads, done.stdout.splitlines())}
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(sent)
+    process.stdin.flush()
+    answers: dict[str, Any] = {}
+    reader = threading.Thread(
+        target=lambda: [answers.setdefault(json.dumps(a.get("id")), a) for a in map(json.loads, process.stdout)]  # type: ignore[union-attr]
+    )
+    reader.start()
+    deadline = time.monotonic() + 30
+    while len(answers) < 7 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.stdin.close()  # the end of input ends the server, once every line has had its answer
+    process.wait(timeout=10)
+    reader.join(10)
+    process.stdout.close()
     assert set(answers) == {"1", "2", '"b"', "null", "3", "7", "8"}
     assert "sent before the handshake: send initialize" in answers["1"]["error"]["message"]
     assert (

@@ -165,7 +165,7 @@ async def reply_to_conversation(
     draft = {key: value for key, value in draft.items() if value is not None}
     created = await client.create_draft(draft, where=f"conversation {conversation_id!r}")
     return ReplyResult(
-        draft=lean(created),
+        draft=await lean(created),
         sent=bool(send),
         scheduled_at=send_at,
         replying_to=answered.id,
