@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -10,16 +10,9 @@ from pydantic import BaseModel, Field
 from ..bodies import HookBody, body
 from ..errors import InvalidArgumentError
 from ..models import Webhook
+from ..models.hooks import HookType
 from ._common import state
 
-HookType = Literal[
-    "incoming_email",
-    "incoming_sms_message",
-    "incoming_facebook_message",
-    "incoming_whatsapp_message",
-    "incoming_twilio_chat_message",
-    "new_comment",
-]
 _EMAIL_ONLY = ("from_eq", "subject_contains")
 _COMMENT_ONLY = ("is_task", "author", "mention")
 
