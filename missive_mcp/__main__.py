@@ -11,25 +11,10 @@ from collections.abc import Sequence
 from pydantic import SecretStr
 
 from . import __version__
+from .redact import RedactingFilter, remember
 from .settings import TOOLSETS, Settings, SettingsError, variable_of
 
 logger = logging.getLogger("missive_mcp")
-
-
-class RedactingFilter(logging.Filter):
-    """Keeps secrets out of every log line, whatever logged it."""
-
-    def __init__(self, secrets: Sequence[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, None
-        return True
 
 
 def configure_logging(settings: Settings) -> None:
@@ -42,7 +27,9 @@ def configure_logging(settings: Settings) -> None:
         for s in (settings.database_url, settings.redis_url)
         if s and "@" in str(s.get_secret_value())
     ]
-    handler.addFilter(RedactingFilter(secrets))
+    for secret in secrets:
+        remember(secret)
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -78,6 +78,7 @@ from .models import (
     User,
     Webhook,
 )
+from .redact import remember
 from .settings import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP, Settings
 from .text import sanitize_tree
 
@@ -181,6 +182,7 @@ class MissiveClient:
         token = await self._token_source()
         if not token:
             raise ConfigurationError(f"No Missive API token is configured. {TOKEN_HELP}")
+        remember(token)  # in oauth mode, each person's token: kept out of the log from its first use
         limiter = self.limits.limiter_for(token)
         path = endpoint.path.format(id=path_ids(id_field, ids)) if "{id}" in endpoint.path else endpoint.path
         if body is not None and (problems := endpoint.problems(body)):
@@ -331,10 +333,10 @@ class MissiveClient:
         return status_error(
             endpoint,
             status,
-            None if html else _scrub(_error_message(data), token),
+            None if html else _error_message(data, token),
             ids=ids,
             retry_after=_retry_after(response) if status == 429 else 0.0,
-            location=_safe_location(response.headers.get("Location")),
+            location=_scrub(_safe_location(response.headers.get("Location")), token),
             gateway=html or (status in (502, 503, 504) and _error_message(data) is None),
         )
 
@@ -645,9 +647,10 @@ def _is_html(response: httpx2.Response, data: bytes) -> bool:
     return "html" in kind or data.lstrip()[:1] == b"<"
 
 
-def _error_message(data: bytes) -> str | None:
-    """The API's reason, from `{"error": "text"}`, `{"error": {"message": ...}}`, `{"message": ...}` or text."""
-    text = data.decode("utf-8", "replace").strip()
+def _error_message(data: bytes, token: str = "") -> str | None:
+    """The API's reason, from `{"error": "text"}`, `{"error": {"message": ...}}`, `{"message": ...}` or text;
+    the token is taken out before the reason is cut, so no part of it can survive the cut."""
+    text = (_scrub(data.decode("utf-8", "replace"), token) or "").strip()
     if not text:
         return None
     try:
