@@ -12,7 +12,8 @@ from mcp import Client
 from pydantic import SecretStr
 
 from missive_mcp import client
-from missive_mcp.sandbox import DEMO_TOKEN, FakeMissive
+from missive_mcp.sandbox import DEMO_TOKEN, FakeMissive, RecordedRequest
+from missive_mcp.sandbox.seed import at
 from missive_mcp.server import create_server
 from missive_mcp.settings import Settings
 
@@ -31,6 +32,29 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fake() -> FakeMissive:
     return FakeMissive(report_delay=0.0)
+
+
+NOW = at(21, 9)
+"""A fixed wall clock for the fake (the morning after the seeded data): new objects' timestamps are exact."""
+
+
+@pytest.fixture
+def still() -> FakeMissive:
+    """The fake with its wall clock stopped at NOW."""
+    return FakeMissive(report_delay=0.0, wall=lambda: float(NOW))
+
+
+@pytest.fixture
+async def agent(still: FakeMissive) -> AsyncIterator[Client]:
+    """An agent's session with every toolset, against `still`."""
+    async with Client(create_server(settings_for(still), transport=still.transport())) as client:
+        yield client
+
+
+def sent(fake: FakeMissive) -> tuple[str, str, Any]:
+    """The last request Missive received: method, path (from /v1) and JSON body, envelope included."""
+    last: RecordedRequest = fake.requests[-1]
+    return last.method, last.path, last.body
 
 
 def settings_for(fake: FakeMissive, **overrides: Any) -> Settings:
