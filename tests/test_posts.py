@@ -19,7 +19,9 @@ async def closed(agent: Client, conversation_id: str) -> bool:
 
 
 async def test_create_post_sends_one_enveloped_post_with_its_notification(agent: Client, still: FakeMissive) -> None:
-    result = await call(agent, "create_post", conversation=DEMO_CONVERSATION_ID, text="Checked with billing", close=True)
+    result = await call(
+        agent, "create_post", conversation=DEMO_CONVERSATION_ID, text="Checked with billing", close=True
+    )
     post_id = result["post"]["id"]
     assert sent(still) == (
         "POST",
