@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 from mcp import Client
+from mcp.types import CallToolResult, TextContent, TextResourceContents
 from pydantic import SecretStr
 
 from missive_mcp import client
@@ -96,3 +97,16 @@ async def fail(client: Client, tool: str, **arguments: Any) -> str:
     result = await client.call_tool(tool, arguments)
     assert result.is_error, result.structured_content
     return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+def structured(result: CallToolResult) -> dict[str, Any]:
+    """A tool result's structured content, which must be there."""
+    content = result.structured_content
+    assert isinstance(content, dict), result.content
+    return content
+
+
+def text_of(block: object) -> str:
+    """The text of a content block (a tool's or prompt's text, or a resource's text contents)."""
+    assert isinstance(block, TextContent | TextResourceContents), block
+    return block.text

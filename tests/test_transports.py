@@ -20,11 +20,11 @@ from pydantic import SecretStr
 
 from missive_mcp.doctor import run_check
 from missive_mcp.http import create_http_app
-from missive_mcp.sandbox import DEMO_TOKEN, FakeMissive
-from missive_mcp.server import create_server
-from missive_mcp.settings import Settings
+from missive_mcp.sandbox import DEMO_ORG_ID, DEMO_TOKEN, FakeMissive
+from missive_mcp.server import TOOLS, create_server
+from missive_mcp.settings import DEFAULT_TOOLSETS, Settings
 
-from .conftest import settings_for
+from .conftest import settings_for, structured
 
 ROOT = Path(__file__).parent.parent
 
@@ -44,8 +44,8 @@ async def test_stdio_process_serves_the_fake_on_loopback(fake: FakeMissive) -> N
             async with Client(params) as mcp:
                 tools = await mcp.list_tools()
                 result = await mcp.call_tool("list_conversations", {"inbox": True, "limit": 3})
-    assert len(tools.tools) >= 19
-    assert not result.is_error and result.structured_content["conversations"]  # type: ignore[index]
+    assert [tool.name for tool in tools.tools] == [t.name for t in TOOLS if t.toolset in DEFAULT_TOOLSETS]
+    assert not result.is_error and structured(result)["conversations"]
     assert any(r.path == "/v1/conversations" for r in fake.requests)
 
 
@@ -56,7 +56,7 @@ async def test_demo_mode_needs_no_token() -> None:
     with anyio.fail_after(30):
         async with Client(params) as mcp:
             result = await mcp.call_tool("list_organizations", {})
-    assert not result.is_error and result.structured_content["organizations"]  # type: ignore[index]
+    assert not result.is_error and [o["id"] for o in structured(result)["organizations"]] == [DEMO_ORG_ID]
 
 
 @pytest.fixture
