@@ -17,7 +17,7 @@ from missive_mcp.sandbox import (
     FakeMissive,
 )
 
-from .conftest import NOW, call, fail, sent
+from .conftest import NOW, call, fail, sent, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -100,7 +100,7 @@ async def test_comments_drafts_and_posts_each_have_their_list(mcp: Client, fake:
 async def test_the_thread_resource_serves_the_same_thread_as_text(mcp: Client) -> None:
     conversation_id = await busiest(mcp)
     result = await mcp.read_resource(f"missive://conversations/{conversation_id}")
-    text = result.contents[0].text  # type: ignore[union-attr]
+    text = text_of(result.contents[0])
     assert f"conversation: {conversation_id}" in text and "<<<third-party content" in text
 
 
