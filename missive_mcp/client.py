@@ -123,6 +123,14 @@ class MissiveClient:
             follow_redirects=False,
         )
 
+        # Attachments come from pre-signed URLs on a storage host: never send the API token there.
+        self._files = httpx2.AsyncClient(
+            transport=transport,
+            timeout=httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+            headers={"User-Agent": f"missive-mcp/{__version__}", "Accept-Encoding": "gzip"},
+            follow_redirects=False,
+        )
+
     async def __aenter__(self) -> MissiveClient:
         return self
 
@@ -131,6 +139,7 @@ class MissiveClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._files.aclose()
 
     # The chokepoint ------------------------------------------------------------------------------
 
@@ -510,6 +519,30 @@ class MissiveClient:
             return []  # unverified: Missive may answer 404 rather than an empty list
         return _many(body, "messages", Message)
 
+    async def download(self, url: str, *, max_bytes: int) -> bytes | None:
+        """An attachment's bytes from its pre-signed URL, at most `max_bytes`; None when the link has expired or
+        was refused (403), so the caller can read the message again for a fresh one."""
+        parts = urlsplit(url)
+        https_only = self.settings.base_url.startswith("https://")
+        if parts.scheme not in (("https",) if https_only else ("https", "http")) or not parts.netloc:
+            raise DecodingError(f"Missive gave an attachment link this server will not follow ({parts.scheme}://).")
+        try:
+            with anyio.fail_after(within(self.settings.timeout)):
+                request = self._files.build_request("GET", url)
+                response = await self._files.send(request, stream=True)
+                try:
+                    if response.status_code == 403:
+                        return None
+                    if not response.is_success:
+                        raise status_error(ep.download_attachment, response.status_code, None)
+                    return await _read_bounded(response, max_bytes)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise APITimeoutError("The attachment's download did not finish in time. Try again.") from None
+        except httpx2.TransportError as exc:
+            raise APIConnectionError(f"Could not download the attachment ({type(exc).__name__}). Try again.") from None
+
 
 ConversationChanges = Mapping[str, Any]
 
@@ -531,8 +564,8 @@ def _query_value(name: str, value: str | int | bool) -> str:
     return text
 
 
-async def _read_bounded(response: httpx2.Response) -> bytes:
-    """The body, decompressed, refusing to hold more than MAX_RESPONSE_BYTES (a gzip bomb included)."""
+async def _read_bounded(response: httpx2.Response, limit: int = MAX_RESPONSE_BYTES) -> bytes:
+    """The body, decompressed, refusing to hold more than `limit` bytes (a gzip bomb included)."""
     gzip = response.headers.get("Content-Encoding", "").strip().lower() in ("gzip", "x-gzip")
     inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
     parts: list[bytes] = []
@@ -542,13 +575,13 @@ async def _read_bounded(response: httpx2.Response) -> bytes:
             if inflate is None:
                 piece, chunk = chunk, b""
             else:
-                piece = inflate.decompress(chunk, MAX_RESPONSE_BYTES + 1 - size)
+                piece = inflate.decompress(chunk, limit + 1 - size)
                 chunk = inflate.unconsumed_tail
             size += len(piece)
-            if size > MAX_RESPONSE_BYTES:
+            if size > limit:
                 raise DecodingError(
-                    f"Missive's answer was larger than {MAX_RESPONSE_BYTES // 2**20} MiB, more than this server "
-                    "takes in; ask for less (a smaller limit, fewer ids)."
+                    f"Missive's answer was larger than {limit / 2**20:.3g} MiB, more than this server takes in; "
+                    "ask for less (a smaller limit, fewer ids)."
                 )
             parts.append(piece)
             if inflate is not None and not piece:

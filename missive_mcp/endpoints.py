@@ -297,3 +297,6 @@ delete_webhook = Endpoint("DELETE", "hooks/{id}", HOOK, None, retry=Retry.IDEMPO
 
 # A message by its RFC 5322 Message-ID (the `email_message_id` query of GET /messages)
 find_messages = _get("messages", MESSAGE, "messages")
+
+# An attachment's bytes, at the pre-signed URL its message carries (another host; no API token, no API limits)
+download_attachment = Endpoint("GET", "{url}", ATTACHMENT, None)

@@ -40,7 +40,11 @@ def render_thread(thread: threads.Thread) -> str:
     for e in thread.entries:
         line = f"## {e.kind} {e.id} by {e.author or 'unknown'}" + (f" to {e.to}" if e.to else "") + f" at {e.at}"
         if e.attachments:
-            line += f"\nattachments: {', '.join(e.attachments)}"
+            files = (
+                f"{f.name} ({', '.join(str(x) for x in (f.type, f.size and f'{f.size} bytes', f.id) if x)})"
+                for f in e.attachments
+            )
+            line += f"\nattachments: {'; '.join(files)}"
         blocks.append(f"{line}\n<<<third-party content\n{e.body}\n>>>")
     return "\n\n".join(blocks) + "\n"
 

@@ -27,12 +27,14 @@ from .settings import Settings
 from .tools import (
     admin,
     analytics,
+    attachments,
     contacts,
     conversations,
     directory,
     drafts,
     messages,
     posts,
+    replies,
     responses,
     tasks,
     threads,
@@ -57,6 +59,7 @@ TOOLS: list[ToolDef] = [
     read(threads.list_conversation_posts, "conversations", "List a conversation's posts"),
     read(threads.get_messages, "conversations", "Get messages"),
     read(threads.find_message, "conversations", "Find a message by Message-ID"),
+    write(replies.reply_to_conversation, "drafts", "Reply in a thread"),
     write(drafts.create_draft, "drafts", "Create a draft (or send it)", destructive=True),
     write(drafts.delete_draft, "drafts", "Delete a draft", idempotent=True, destructive=True),
     read(responses.list_responses, "drafts", "List canned responses"),
@@ -87,6 +90,7 @@ TOOLS: list[ToolDef] = [
     write(admin.update_shared_label, "admin", "Update shared labels", idempotent=True, destructive=True),
     write(admin.create_team, "admin", "Create a team"),
     write(admin.update_team, "admin", "Update teams", idempotent=True, destructive=True),
+    read(attachments.get_attachment, "attachments", "Open an attachment"),
     write(webhooks.create_webhook, "webhooks", "Create a webhook"),
     write(webhooks.delete_webhook, "webhooks", "Delete a webhook", idempotent=True, destructive=True),
 ]
@@ -287,12 +291,17 @@ def _reason(error: jsonschema.ValidationError) -> str:
 
 
 def compact(result: HandlerResult) -> HandlerResult:
-    """A successful result's text block as compact JSON without nulls, the same data as its structured content."""
-    if isinstance(result, dict) and not result.get("isError") and isinstance(result.get("structuredContent"), dict):
-        data = without_nulls(result["structuredContent"])
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return {**result, "content": [{"type": "text", "text": text}], "structuredContent": data}
-    return result
+    """A successful result's one text block as compact JSON without nulls, the same data as its structured
+    content. A result with other blocks (an embedded file) keeps them."""
+    if not isinstance(result, dict) or result.get("isError"):
+        return result
+    data: Any = result.get("structuredContent")
+    content: Any = result.get("content")
+    if not isinstance(data, dict) or not isinstance(content, list) or len(content) != 1:  # pyright: ignore[reportUnknownArgumentType]
+        return result
+    data = without_nulls(data)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return {**result, "content": [{"type": "text", "text": text}], "structuredContent": data}
 
 
 def without_nulls(value: Any) -> Any:

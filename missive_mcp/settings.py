@@ -84,6 +84,8 @@ class Settings(BaseModel):
     the 60 s after which most clients give up."""
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
     """Level of the log written to stderr."""
+    attachment_max_mb: Annotated[float, env("MISSIVE_ATTACHMENT_MAX_MB")] = 5.0
+    """The largest attachment get_attachment downloads and returns, in MB (up to 50)."""
     mcp_auth_token: Annotated[SecretStr | None, env("MISSIVE_MCP_AUTH_TOKEN")] = None
     """Bearer key HTTP clients must present."""
     demo: Annotated[bool, env("MISSIVE_DEMO")] = False
@@ -204,6 +206,11 @@ class Settings(BaseModel):
     @classmethod
     def _deadline(cls, value: Any) -> Any:
         return _number(value, 0.1, 3600, "a number of seconds")
+
+    @field_validator("attachment_max_mb", mode="before")
+    @classmethod
+    def _attachment_max(cls, value: Any) -> Any:
+        return _number(value, 0.0001, 50, "a number of MB")
 
     @field_validator("port", mode="before")
     @classmethod

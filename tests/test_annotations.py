@@ -31,6 +31,7 @@ from missive_mcp.sandbox import (
     DEMO_LABEL_IDS,
     DEMO_MESSAGE_ID,
     DEMO_ORG_ID,
+    DEMO_PDF_ATTACHMENT_ID,
     DEMO_POST_ID,
     DEMO_RESPONSE_ID,
     DEMO_TASK_ID,
@@ -65,6 +66,8 @@ ROWS: dict[str, dict[str, Any]] = {
     "list_conversation_posts": {"conversation_id": DEMO_CONVERSATION_ID},
     "get_messages": {"message_ids": [DEMO_MESSAGE_ID]},
     "find_message": {"email_message_id": "<double-charge.0@globex.example>"},
+    "reply_to_conversation": {"conversation_id": DEMO_CONVERSATION_ID, "body": "Thanks", "reply_all": True},
+    "get_attachment": {"message_id": DEMO_MESSAGE_ID, "attachment_id": DEMO_PDF_ATTACHMENT_ID},
     "create_draft": {
         "conversation": DEMO_CONVERSATION_ID,
         "body": "Hello",
@@ -144,6 +147,8 @@ async def prepare(client: Client, tool: str) -> dict[str, Any]:
 
 def route(request: RecordedRequest) -> Endpoint:
     """The endpoint-table row a request reached Missive through."""
+    if request.method == "GET" and request.path.startswith("/files/"):  # the pre-signed URL on the file host
+        return endpoints.download_attachment
     path = request.path.removeprefix("/v1/")
     for row in ROUTES:
         pattern = "^" + re.escape(row.path).replace(re.escape("{id}"), "[^/]+") + "$"

@@ -42,6 +42,7 @@ from missive_mcp.sandbox import (
     DEMO_ACCOUNT_ID,
     DEMO_INJECTION_MESSAGE_ID,
     DEMO_MESSAGE_ID,
+    DEMO_PDF_ATTACHMENT_ID,
     DEMO_RESPONSE_ID,
     DEMO_TASK_ID,
     FakeMissive,
@@ -258,6 +259,8 @@ async def test_the_token_never_appears_in_results_errors_or_logs(caplog: pytest.
         await use("delete_webhook", webhook_id=hook["webhook"]["id"])
         message = (await use("get_messages", message_ids=[DEMO_MESSAGE_ID]))["messages"][0]
         await use("find_message", email_message_id=message["email_message_id"])
+        await use("reply_to_conversation", conversation_id=first, body="Thanks", reply_all=True)
+        await use("get_attachment", message_id=DEMO_MESSAGE_ID, attachment_id=DEMO_PDF_ATTACHMENT_ID)
         assert failed == [], failed
         # Failures: a refused argument, an unknown id, a path injection, an API refusal, a 5xx, a dropped write.
         await use("list_conversations")

@@ -29,6 +29,9 @@ def test_every_row_is_called_by_the_client_and_no_other_table_exists() -> None:
 def test_each_row_is_well_formed(name: str) -> None:
     row = ROWS[name]
     assert row.method in ("GET", "POST", "PATCH", "DELETE")
+    if name == "download_attachment":  # a pre-signed URL on Missive's file host, used as the message gives it
+        assert (row.path, row.retry, row.answer) == ("{url}", Retry.SAFE, None)
+        return
     assert re.fullmatch(r"[a-z_]+(/[a-z_]+)?(/\{id\}(/[a-z_]+)?)?", row.path), row.path
     assert row.kind in KINDS.values()
     assert row.is_write is (row.method != "GET")

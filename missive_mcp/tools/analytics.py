@@ -9,6 +9,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..deadline import remaining
 from ..errors import InvalidArgumentError, MissiveError, NotFoundError
 from ..models import AnalyticsReport
 from ._common import OrganizationId, ReportId, drop_none, state
@@ -20,6 +21,8 @@ QUICK_FOR = 10.0
 """Seconds of quick polling. After that the report is a slow one and the waits grow by half each time up
 to SLOW_INTERVAL, the 5 s Missive suggests, so one long wait does not spend the shared rate budget."""
 SLOW_INTERVAL = 5.0
+ANSWER_MARGIN = 3.0
+"""Seconds of the call's deadline kept for the last poll and the answer after the wait gives up."""
 
 Ids = Annotated[list[str] | None, Field(max_length=100)]
 
@@ -75,11 +78,16 @@ def poll_interval(polls: int, waited: float, previous: float) -> float:
 async def get_analytics_report(
     ctx: Context[Any, Any],
     report_id: ReportId,
-    timeout: Annotated[float, Field(ge=0, le=300, description="Seconds to wait for the report to finish.")] = 60,
+    timeout: Annotated[
+        float, Field(ge=0, le=300, description="Seconds to wait; capped by the server's per-call deadline.")
+    ] = 45,
 ) -> ReportResult:
     """Wait for an analytics report to finish and return its figures, reporting progress while it waits. A
     report expires 60 s after it finishes: if it is gone, create it again."""
     client = state(ctx).client
+    # The wait ends before the call's deadline (and so before the client gives up), leaving room for the answer.
+    left = remaining()
+    timeout = timeout if left is None else max(0.0, min(timeout, left - ANSWER_MARGIN))
     started = time.monotonic()
     polls = 0
     interval = 0.0
@@ -95,8 +103,9 @@ async def get_analytics_report(
         if waited + interval > timeout:
             raise MissiveError(
                 f"Report {report_id!r} was not ready after {waited:.0f} s. It may still be computing: call "
-                "get_analytics_report again. If it keeps failing, it expired (reports last 60 s after they "
-                "finish) or the id is wrong: create it again with create_analytics_report."
+                f"get_analytics_report again with report_id={report_id!r}. If it keeps failing, it expired "
+                "(reports last 60 s after they finish) or the id is wrong: create it again with "
+                "create_analytics_report."
             )
         await ctx.report_progress(waited, timeout, f"Report not ready yet (waited {waited:.0f} s, poll {polls}).")
         await anyio.sleep(interval)

@@ -1,0 +1,176 @@
+"""Replying in a thread in one call: recipients worked out from the latest inbound message."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from ..client import MissiveClient
+from ..errors import InvalidArgumentError
+from ..models import Address, CannedResponse, Message, User
+from ._common import ConversationId, gather, state
+from .drafts import DraftResult, Party, check_sending, recipients_of
+from .threads import lean
+
+SCAN = 10
+"""Messages read (newest first) to find the latest inbound one: one page, Missive's maximum."""
+
+
+class ReplyResult(DraftResult):
+    replying_to: str
+    """Id of the message the reply answers (the latest one not sent by the team)."""
+    to_fields: list[Party]
+    cc_fields: list[Party] | None = None
+    unfilled_variables: list[str] | None = None
+    """Canned-response placeholders ({{amount}}) left in the draft for a person to fill."""
+
+
+_VARIABLE = re.compile(r"\{\{\s*([a-z0-9_.]+)\s*\}\}", re.IGNORECASE)
+
+
+def fill_variables(text: str, recipient: Party | None) -> tuple[str, list[str]]:
+    """A canned response's contact placeholders filled from the recipient's name; the others listed."""
+    name = (recipient.name or "").strip() if recipient else ""
+    first, _, last = name.partition(" ")
+    known = {"contact.first_name": first, "contact.last_name": last, "contact.name": name}
+    unfilled: list[str] = []
+
+    def fill(match: re.Match[str]) -> str:
+        value = known.get(match.group(1).lower())
+        if value:
+            return value
+        unfilled.append(match.group(0))
+        return match.group(0)
+
+    return _VARIABLE.sub(fill, text), list(dict.fromkeys(unfilled))
+
+
+def _key(party: Address) -> str | None:
+    value = party.address or party.phone_number or party.username or party.id
+    return value.strip().lower() if value else None
+
+
+def _party(address: Address) -> Party:
+    return Party.model_validate(address.model_dump(include={"name", "address", "phone_number", "id", "username"}))
+
+
+def own_addresses(messages: list[Message], users: list[User]) -> set[str]:
+    """The team's own addresses: its users' emails, and the senders of messages a teammate wrote."""
+    own = {user.email.strip().lower() for user in users if user.email}
+    for message in messages:
+        written_by_team = (message.model_extra or {}).get("author") is not None
+        if written_by_team and message.from_field and (key := _key(message.from_field)):
+            own.add(key)
+    return own
+
+
+def addressing(messages: list[Message], own: set[str], *, reply_all: bool) -> tuple[Message, list[Party], list[Party]]:
+    """The message to answer (the newest not sent by the team, else the newest) and its reply's to and cc."""
+    inbound = [m for m in messages if m.from_field and _key(m.from_field) not in own]
+    answered = inbound[0] if inbound else messages[0]
+    extra = answered.model_extra or {}
+    reply_to = [Address.model_validate(a) for a in extra.get("reply_to_fields") or [] if isinstance(a, dict)]
+    # When the team wrote last and nobody answered, the reply goes to the same people again.
+    sender = [answered.from_field] if answered.from_field else []
+    to = (reply_to or sender) if inbound else answered.to_fields
+    cc = [*answered.to_fields, *answered.cc_fields] if reply_all and inbound else []
+    seen = set(own)
+    chosen: list[list[Party]] = [[], []]
+    for slot, parties in enumerate((to, cc)):
+        for party in parties:
+            key = _key(party)
+            if key and key not in seen:
+                seen.add(key)
+                chosen[slot].append(_party(party))
+    return answered, chosen[0], chosen[1]
+
+
+def sender_for(answered: Message, messages: list[Message], own: set[str]) -> Party | None:
+    """Send from the team address the message was sent to, or the one the team last wrote from."""
+    for party in [*answered.to_fields, *answered.cc_fields]:
+        if _key(party) in own and party.address:
+            return _party(party)
+    for message in messages:
+        if message.from_field and _key(message.from_field) in own and message.from_field.address:
+            return _party(message.from_field)
+    return None
+
+
+def reply_subject(subject: str | None) -> str | None:
+    if not subject:
+        return None
+    return subject if subject[:3].lower() == "re:" else f"Re: {subject}"
+
+
+async def _thread(client: MissiveClient, conversation_id: str) -> list[Message]:
+    items = await client.list_conversation_items(conversation_id, "messages", SCAN, None)
+    return [Message.model_validate(item) for item in items]
+
+
+async def reply_to_conversation(
+    ctx: Context[Any, Any],
+    conversation_id: ConversationId,
+    body: Annotated[str | None, Field(description="Your reply, HTML or plain text.")] = None,
+    response_id: Annotated[
+        str | None, Field(description="Start from this canned response (list_responses); body goes above it.")
+    ] = None,
+    reply_all: Annotated[bool, Field(description="Also the other recipients of the message answered.")] = False,
+    send: Annotated[bool | None, Field(description="Send now (only if the server allows sending).")] = None,
+    send_at: Annotated[int | None, Field(ge=1, description="Schedule at this Unix time (seconds).")] = None,
+) -> ReplyResult:
+    """Draft a reply in the thread, addressed from the latest message the team did not send (reply-all
+    optional; the team's own addresses left out), with subject and threading set. Sends only with send or
+    send_at, if the operator allows sending and the recipients pass the domain allow-list."""
+    if not (body or response_id):
+        raise InvalidArgumentError("body", "give the reply's body, or a response_id to start from.")
+    app = state(ctx)
+    client = app.client
+
+    async def canned() -> CannedResponse | None:
+        return await client.get_response(response_id) if response_id else None
+
+    messages, users, response = await gather(
+        lambda: _thread(client, conversation_id), lambda: client.list_users({"limit": 200}), canned
+    )
+    if not messages:
+        raise InvalidArgumentError(
+            "conversation_id", "this conversation has no message to reply to; use create_draft to write one."
+        )
+    own = own_addresses(messages, users)
+    answered, to, cc = addressing(messages, own, reply_all=reply_all)
+    if not to:
+        raise InvalidArgumentError(
+            "conversation_id", "no recipient could be worked out from the thread; use create_draft with to_fields."
+        )
+    recipients = recipients_of(to_fields=to, cc_fields=cc)
+    check_sending(app.settings, send, send_at, recipients)
+    template, unfilled = fill_variables(response.body or "", to[0]) if response else ("", [])
+    parts = [part for part in (body, template) if part]
+    extra = answered.model_extra or {}
+    references = [ref for ref in [*(extra.get("references") or []), answered.email_message_id] if ref]
+    sender = sender_for(answered, messages, own)
+    draft: dict[str, Any] = {
+        "conversation": conversation_id,
+        "body": "<br><br>".join(parts),
+        "subject": reply_subject(answered.subject) or (response.subject if response else None),
+        "to_fields": [p.model_dump(exclude_none=True) for p in to],
+        "cc_fields": [p.model_dump(exclude_none=True) for p in cc] or None,
+        "from_field": sender.model_dump(exclude_none=True) if sender else None,
+        "references": references or None,
+        "send": send,
+        "send_at": send_at,
+    }
+    draft = {key: value for key, value in draft.items() if value is not None}
+    created = await client.create_draft(draft, where=f"conversation {conversation_id!r}")
+    return ReplyResult(
+        draft=lean(created),
+        sent=bool(send),
+        scheduled_at=send_at,
+        replying_to=answered.id,
+        to_fields=to,
+        cc_fields=cc or None,
+        unfilled_variables=unfilled or None,
+    )
