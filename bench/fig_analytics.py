@@ -56,7 +56,11 @@ async def run(report: Report, delays: list[float]) -> None:
     fake = FakeMissive()
     mine_s, base_s, created = [], [], []
     with loopback(fake) as (url, _):
-        async with started(ours(url)) as mine, started(baseline(url)) as base, bare_client(url) as http:
+        async with (
+            started(ours(url, MISSIVE_TOOLSETS="analytics")) as mine,
+            started(baseline(url)) as base,
+            bare_client(url) as http,
+        ):
             for delay in delays:
                 fake.report_delay = delay
                 mine_s.append(await analytics_ours(mine, fake))

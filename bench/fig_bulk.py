@@ -147,7 +147,9 @@ async def run(report: Report, threads: int, scale: float, runs: int) -> None:
         )
     )
     report.notes.append(
-        f"Bulk: the fake enforces 5 in flight, 300/min and 900/15 min with time scaled {scale:g}x (a minute lasts "
+        f"Bulk: the fake enforces {IN_FLIGHT} in flight, "
+        + ", ".join(f"{n} per {s / 60:g} min" for n, s in WINDOWS)
+        + f" (missive_mcp.sandbox.limits) with time scaled {scale:g}x (a minute lasts "
         f"{60 / scale:g} s); ours reads each thread with one read_conversation ({threads} concurrent calls, "
         f"in-process client, {4 * threads} API requests); the baseline is sent the same {4 * threads} reads "
         "(getConversation + the three list tools per thread) at once over stdio, since it has no limiter."
