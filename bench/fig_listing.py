@@ -112,7 +112,8 @@ async def run(report: Report, wanted: int, runs: int) -> None:
     report.add(Row("5. API requests per listing", count, Stat.of(mine_l.requests), Stat.of(base_l.requests)))
     report.notes.append(
         f"Listing: ours pages list_conversations with max_results=200 (its cap) and next_until; the baseline pages "
-        f"listConversations limit={PAGE} by until with the same cursor rule (tools._common.split_page); each collected {min(mine_l.listed)}/{min(base_l.listed)} distinct "
+        f"listConversations limit={PAGE} by until with the same cursor rule (tools._common.split_page); each "
+        f"collected {min(mine_l.listed)}/{min(base_l.listed)} distinct "
         "conversations. The fake's response times: the very requests each server made, sent again one at a time "
         "from a bare httpx2 client over the same loopback; the app line is the fake's ASGI app alone (request in, "
         "last body byte out). The gap between the two is the loopback HTTP stack: answers of ~100 KB often stall "
