@@ -16,15 +16,16 @@ import httpx2
 import pytest
 import uvicorn
 from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from pydantic import SecretStr
 
 from missive_mcp.doctor import run_check
 from missive_mcp.http import create_http_app
-from missive_mcp.sandbox import DEMO_ORG_ID, DEMO_TOKEN, FakeMissive
+from missive_mcp.sandbox import DEMO_MESSAGE_ID, DEMO_ORG_ID, DEMO_TOKEN, FakeMissive
 from missive_mcp.server import TOOLS, create_server
 from missive_mcp.settings import DEFAULT_TOOLSETS, Settings
 
-from .conftest import settings_for, structured
+from .conftest import settings_for, structured, text_of
 
 ROOT = Path(__file__).parent.parent
 
@@ -47,6 +48,29 @@ async def test_stdio_process_serves_the_fake_on_loopback(fake: FakeMissive) -> N
     assert [tool.name for tool in tools.tools] == [t.name for t in TOOLS if t.toolset in DEFAULT_TOOLSETS]
     assert not result.is_error and structured(result)["conversations"]
     assert any(r.path == "/v1/conversations" for r in fake.requests)
+
+
+@pytest.mark.anyio
+async def test_a_token_echoed_by_missive_reaches_neither_the_agent_nor_the_debug_log(tmp_path: Path) -> None:
+    """The stdio server at DEBUG, against a Missive that echoes the token in a header, error bodies and message
+    texts: the HTTP stack logs every header at DEBUG, so only the log's RedactingFilter keeps the token out of
+    stderr, and only the client's scrub keeps it out of results."""
+    fake = FakeMissive(report_delay=0.0, echo_token=True)
+    stderr = tmp_path / "stderr.log"
+    with fake.serve() as base_url, stderr.open("w") as errlog:
+        env = {**os.environ, "MISSIVE_API_TOKEN": DEMO_TOKEN, "MISSIVE_API_BASE_URL": base_url}
+        env["MISSIVE_LOG_LEVEL"] = "DEBUG"
+        params = StdioServerParameters(command=sys.executable, args=["-m", "missive_mcp"], env=env, cwd=str(ROOT))
+        with anyio.fail_after(30):
+            async with Client(stdio_client(params, errlog=errlog)) as mcp:
+                message = await mcp.call_tool("get_messages", {"message_ids": [DEMO_MESSAGE_ID]})
+                refused = await mcp.call_tool("list_conversations", {"inbox": True, "organization": "not-a-uuid"})
+    seen = message.model_dump_json() + refused.model_dump_json()
+    log = stderr.read_text()
+    assert DEMO_TOKEN not in seen and DEMO_TOKEN not in log
+    assert "Bearer [redacted]" in structured(message)["messages"][0]["body"]  # the fake did echo it
+    assert "(request had Authorization: Bearer [redacted])" in text_of(refused.content[0])
+    assert "x-debug-authorization', b'Bearer [redacted]" in log  # logged, redacted
 
 
 @pytest.mark.anyio
