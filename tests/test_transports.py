@@ -67,7 +67,8 @@ async def test_a_token_echoed_by_missive_reaches_neither_the_agent_nor_the_debug
                 refused = await mcp.call_tool("list_conversations", {"inbox": True, "organization": "not-a-uuid"})
     seen = message.model_dump_json() + refused.model_dump_json()
     log = stderr.read_text()
-    assert DEMO_TOKEN not in seen and DEMO_TOKEN not in log
+    assert DEMO_TOKEN not in seen
+    assert DEMO_TOKEN not in log
     assert "Bearer [redacted]" in structured(message)["messages"][0]["body"]  # the fake did echo it
     assert "(request had Authorization: Bearer [redacted])" in text_of(refused.content[0])
     assert "x-debug-authorization', b'Bearer [redacted]" in log  # logged, redacted
