@@ -55,7 +55,7 @@ def main() -> int:
         return 1
     from missive_mcp.sandbox import DEMO_CONVERSATION_ID
 
-    stdio = [SERVER, "--demo"]
+    stdio = [SERVER, "--demo", "--toolsets", "all"]
     inspect("stdio", stdio, DEMO_CONVERSATION_ID)
     with typescript_client() as typescript:
         typescript("stdio", stdio)
@@ -126,6 +126,10 @@ def tool_calls() -> list[tuple[str, dict[str, Any], bool]]:
         DEMO_DRAFT_ID,
         DEMO_MESSAGE_ID,
         DEMO_ORG_ID,
+        DEMO_PDF_ATTACHMENT_ID,
+        DEMO_RESPONSE_ID,
+        DEMO_TASK_ID,
+        DEMO_USER_ID,
     )
     from missive_mcp.sandbox.seed import TIED_CONVERSATION_IDS
 
@@ -166,6 +170,38 @@ def tool_calls() -> list[tuple[str, dict[str, Any], bool]]:
             False,
         ),
         ("update_conversation", {"conversation_ids": [DEMO_CLOSED_CONVERSATION_ID], "reopen": True}, False),
+        ("find_message", {"email_message_id": {"$from": ["get_messages", "messages.0.email_message_id"]}}, False),
+        ("reply_to_conversation", {"conversation_id": conversation, "body": "We are on it.", "reply_all": True}, False),
+        ("get_attachment", {"message_id": DEMO_MESSAGE_ID, "attachment_id": DEMO_PDF_ATTACHMENT_ID}, False),
+        ("create_post", {"conversation": conversation, "text": "Refund approved by billing.", "close": True}, False),
+        ("delete_post", {"post_id": {"$from": ["create_post", "post.id"]}}, False),
+        ("list_tasks", {"state": "todo"}, False),
+        ("get_task", {"task_id": DEMO_TASK_ID}, False),
+        ("create_task", {"title": "Call Dana back", "conversation": conversation}, False),
+        ("update_task", {"task_id": {"$from": ["create_task", "task.id"]}, "state": "closed"}, False),
+        ("list_responses", {"organization": DEMO_ORG_ID}, False),
+        ("get_response", {"response_id": DEMO_RESPONSE_ID}, False),
+        (
+            "create_response",
+            {"title": "Refund sent", "body": "Your refund is on its way.", "organization": DEMO_ORG_ID},
+            False,
+        ),
+        (
+            "update_response",
+            {"response_ids": [{"$from": ["create_response", "response.id"]}], "subject": "Refund"},
+            False,
+        ),
+        ("delete_response", {"response_ids": [DEMO_RESPONSE_ID]}, False),
+        ("create_shared_label", {"name": "Escalated", "organization": DEMO_ORG_ID, "color": "#d33"}, False),
+        (
+            "update_shared_label",
+            {"label_ids": [{"$from": ["create_shared_label", "shared_label.id"]}], "name": "Urgent"},
+            False,
+        ),
+        ("create_team", {"name": "Night shift", "organization": DEMO_ORG_ID, "active_members": [DEMO_USER_ID]}, False),
+        ("update_team", {"team_ids": [{"$from": ["create_team", "team.id"]}], "emoji": ":moon:"}, False),
+        ("create_webhook", {"type": "incoming_email", "url": "https://hooks.example.com/missive"}, False),
+        ("delete_webhook", {"webhook_id": {"$from": ["create_webhook", "webhook.id"]}}, False),
         (
             "merge_conversations",
             {"conversation_id": TIED_CONVERSATION_IDS[0], "target": TIED_CONVERSATION_IDS[1]},
@@ -222,7 +258,8 @@ def bundle() -> None:
         config = manifest["server"]["mcp_config"]
         args = [arg.replace("${__dirname}", str(unpacked)) for arg in config["args"]]
         command = [str(Path(work) / "uv" / "bin" / config["command"]), *args, "--demo"]
-        env = os.environ | {"UV_CACHE_DIR": str(Path(work) / "cache")}
+        # The manifest lists every tool the bundle can offer: all toolsets on.
+        env = os.environ | {"UV_CACHE_DIR": str(Path(work) / "cache"), "MISSIVE_TOOLSETS": "all"}
         listed = stdio_tools_list(command, env)
         expect(
             f"bundle starts with uv and lists {len(listed)} tools",
@@ -295,7 +332,7 @@ def http_server() -> Iterator[str]:
     port = free_port()
     env = os.environ | {"MISSIVE_MCP_AUTH_TOKEN": KEY}
     process = subprocess.Popen(
-        [SERVER, "--demo", "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
+        [SERVER, "--demo", "--toolsets", "all", "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
         env=env,
         stdout=subprocess.DEVNULL,
     )

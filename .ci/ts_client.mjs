@@ -6,7 +6,7 @@
 //   MCP_KEY=... node ts_client.mjs CALLS.json http URL
 //
 // CALLS.json: {"deadline_ms": N, "calls": [[tool, arguments, error_expected], ...]}; an argument value
-// {"$from": [tool, field]} is taken from that tool's earlier structured result. Fails (exit 1) on a listed tool
+// {"$from": [tool, "field.sub"]} is taken from that tool's earlier structured result. Fails (exit 1) on a listed tool
 // without a call, a call to an unlisted tool, a validation error, a call slower than the deadline, an error where
 // none is expected, or an expected error that is not a proper tool error (isError with one line of text).
 import { readFileSync } from "node:fs";
@@ -38,15 +38,18 @@ for (const name of called) if (!listed.has(name)) fail(`${name} is in the table 
 for (const tool of tools) if (!tool.outputSchema) fail(`${tool.name} has no output schema`);
 
 const results = {};
+// An argument, with each {"$from": [tool, "a.0.b"]} in it (at any depth) replaced by that earlier result's value.
+const resolve = (value) =>
+  Array.isArray(value)
+    ? value.map(resolve)
+    : value && typeof value === "object"
+      ? "$from" in value
+        ? value.$from[1].split(".").reduce((found, part) => found?.[part], results[value.$from[0]])
+        : Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolve(item)]))
+      : value;
 for (const [name, rawArguments, errorExpected] of calls) {
   if (!listed.has(name)) continue;
-  const args = Object.fromEntries(
-    Object.entries(rawArguments).map(([key, value]) =>
-      value && typeof value === "object" && "$from" in value
-        ? [key, results[value.$from[0]]?.[value.$from[1]]]
-        : [key, value],
-    ),
-  );
+  const args = resolve(rawArguments);
   let progress = 0;
   const started = performance.now();
   let result;

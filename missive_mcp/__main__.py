@@ -36,7 +36,12 @@ def configure_logging(settings: Settings) -> None:
     """Log to stderr only: stdout carries the MCP protocol on stdio."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    secrets = [s.get_secret_value() for s in (settings.api_token, settings.mcp_auth_token) if s]
+    secrets = [s.get_secret_value() for s in (settings.api_token, settings.mcp_auth_token, *settings.secret_key) if s]
+    secrets += [
+        s.get_secret_value()
+        for s in (settings.database_url, settings.redis_url)
+        if s and "@" in str(s.get_secret_value())
+    ]
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -44,7 +49,7 @@ def configure_logging(settings: Settings) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     # The HTTP stack logs every request at INFO, URL included; keep that for DEBUG.
-    for noisy in ("httpx2", "httpcore", "httpx"):
+    for noisy in ("httpx2", "httpcore2", "httpcore", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
@@ -58,12 +63,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "command",
         nargs="?",
-        choices=("serve", "check"),
+        choices=("serve", "check", "keys"),
         default="serve",
-        help="serve (default): run the MCP server; check: diagnose the token, the API and the settings",
+        help="serve (default): run the MCP server; check: diagnose the token, the API and the settings; "
+        "keys: server keys and sign-ins of the team server (keys create LABEL | list | revoke ID | reseal)",
     )
+    p.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"missive-mcp {__version__}")
-    switches = {"demo", "read_only", "allow_send"}
+    switches = {"demo", "read_only", "allow_send", "dynamic_toolsets"}
     for name, field in Settings.model_fields.items():
         if name in SECRET_FIELDS:
             continue  # a secret on the command line would show in `ps`: environment only
@@ -76,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-SECRET_FIELDS = frozenset({"api_token", "mcp_auth_token"})
+SECRET_FIELDS = frozenset({"api_token", "mcp_auth_token", "secret_key", "database_url", "redis_url"})
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
@@ -100,6 +107,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         fake = FakeMissive(report_delay=2.0)
         transport = fake.transport()
         settings = settings.model_copy(update={"api_token": SecretStr(DEMO_TOKEN), "base_url": fake.base_url})
+    if args.command == "keys":
+        import anyio
+
+        from .auth.keys import run_keys
+
+        return anyio.run(lambda: run_keys(settings, args.arguments, transport=transport))
+    if args.arguments:
+        print(f"missive-mcp: unexpected argument(s) {' '.join(args.arguments)}", file=sys.stderr)
+        return 2
     if args.command == "check":
         import anyio
 
@@ -107,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return anyio.run(lambda: run_check(settings, transport=transport))
 
+    if settings.auth == "oauth" and settings.transport != "http":
+        print(
+            "missive-mcp: MISSIVE_MCP_AUTH=oauth signs people in over HTTP: set MISSIVE_MCP_TRANSPORT=http.",
+            file=sys.stderr,
+        )
+        return 2
     from .server import create_server
 
     server = create_server(settings, transport=transport)
@@ -142,6 +164,8 @@ def announce(settings: Settings, *, where: str) -> None:
     else:
         url = where.removeprefix("at ")
         how = f"Point an MCP client at {url} with the header Authorization: Bearer <MISSIVE_MCP_AUTH_TOKEN>."
+        if settings.auth == "oauth":
+            how = f"Add {settings.public_url}/mcp to an MCP client; each person signs in with their own Missive token."
     print(f"missive-mcp {__version__}: serving {source} {where}.\n{how}\nStop with Ctrl+C.", file=sys.stderr)
 
 

@@ -8,13 +8,14 @@ row and the ids, and unwrap the answers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
 import re
 import time
 import zlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -47,7 +48,7 @@ from .errors import (
     status_error,
     with_advice,
 )
-from .limits import RateLimiter
+from .limits import Limits, LocalLimits, RateLimiter, TokenLimiter
 from .models import (
     AnalyticsReport,
     CannedResponse,
@@ -70,6 +71,8 @@ from .text import sanitize_tree
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+TokenSource = Callable[[], Awaitable[str]]
+"""The Missive token of the current call: the configured one, or (team server) the signed-in person's."""
 Params = Mapping[str, str | int | bool | None]
 Context = Mapping[str, object]
 
@@ -100,26 +103,25 @@ class MissiveClient:
         settings: Settings,
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | Limits | None = None,
         max_attempts: int = 4,
         backoff: float | None = None,
+        token_source: TokenSource | None = None,
     ) -> None:
         self.settings = settings
-        self.limiter = limiter or RateLimiter()
+        # A RateLimiter given as such serves every token (the one-token server, tests); Limits give one per token.
+        self.limits: Limits = LocalLimits(limiter) if isinstance(limiter, RateLimiter) else limiter or LocalLimits()
         self.max_attempts = max_attempts
         self.backoff = BACKOFF if backoff is None else backoff
-        token = settings.api_token.get_secret_value() if settings.api_token else ""
-        self._token = token
+        self._token = settings.api_token.get_secret_value() if settings.api_token else ""
+        self._token_source = token_source or self._configured_token
+        # No Authorization here: each request carries the token of the person it is made for (_send).
         self._http = httpx2.AsyncClient(
             base_url=settings.base_url.rstrip("/") + "/",
             transport=transport,
             timeout=httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
             # gzip only: its decompression is bounded below; other encodings could not be.
-            headers={
-                "Authorization": f"Bearer {token}",
-                "User-Agent": f"missive-mcp/{__version__}",
-                "Accept-Encoding": "gzip",
-            },
+            headers={"User-Agent": f"missive-mcp/{__version__}", "Accept-Encoding": "gzip"},
             follow_redirects=False,
         )
 
@@ -130,6 +132,13 @@ class MissiveClient:
             headers={"User-Agent": f"missive-mcp/{__version__}", "Accept-Encoding": "gzip"},
             follow_redirects=False,
         )
+
+    async def _configured_token(self) -> str:
+        return self._token
+
+    async def caller(self) -> str:
+        """Who the current call acts for, as a stable key that is not the token (for per-person caches)."""
+        return hashlib.sha256((await self._token_source()).encode()).hexdigest()[:32]
 
     async def __aenter__(self) -> MissiveClient:
         return self
@@ -156,11 +165,13 @@ class MissiveClient:
         """Send one API call as its endpoint row says, and return its decoded body (None when empty).
 
         `ids` fill the path's `{id}`; `context` fills the row's `verify` sentence."""
-        if not self._token:
+        token = await self._token_source()
+        if not token:
             raise ConfigurationError(f"No Missive API token is configured. {TOKEN_HELP}")
+        limiter = self.limits.limiter_for(token)
         path = endpoint.path.format(id=path_ids(id_field, ids)) if "{id}" in endpoint.path else endpoint.path
         if body is not None and (problems := endpoint.problems(body)):
-            raise InvalidArgumentError(problems[0].split("`")[1], " ".join(problems) + " Nothing was sent.")
+            raise InvalidArgumentError(problems[0].split("`")[1], "; ".join(problems) + ". Nothing was sent.")
         query = {k: _query_value(k, v) for k, v in (params or {}).items() if v is not None}
         payload = body if endpoint.envelope is None or body is None else {endpoint.envelope: body}
         content = None if payload is None else encode_body(payload)
@@ -172,7 +183,7 @@ class MissiveClient:
         while True:
             attempt += 1
             try:
-                response, data = await self._send(endpoint, path, query, content)
+                response, data = await self._send(endpoint, path, query, content, token, limiter)
             except DeadlineError as late:
                 failure: MissiveError = late
                 sent = late.waiting_for == "answer"
@@ -194,7 +205,7 @@ class MissiveClient:
             else:
                 if response.is_success:
                     return self._decoded(endpoint, response, data, context)
-                failure = self._status_error(endpoint, response, data, ids)
+                failure = self._status_error(endpoint, response, data, ids, token)
                 if isinstance(failure, NotFoundError) and endpoint.method == "DELETE" and attempt > 1:
                     if unanswered:
                         return None  # an earlier attempt deleted it; its answer was lost on the way
@@ -212,7 +223,7 @@ class MissiveClient:
                 if sent and isinstance(failure, ServerError | TransportError | DeadlineError):
                     raise outcome_unknown(endpoint, failure, context) from None
                 raise failure
-            delay = self._retry_delay(failure, attempt, timeouts)
+            delay = self._retry_delay(failure, attempt, timeouts, limiter)
             if delay is None or isinstance(failure, DeadlineError):
                 raise with_advice(failure, endpoint)
             left = remaining()
@@ -224,12 +235,20 @@ class MissiveClient:
             await anyio.sleep(delay)
 
     async def _send(
-        self, endpoint: Endpoint, path: str, query: dict[str, str], content: bytes | None
+        self,
+        endpoint: Endpoint,
+        path: str,
+        query: dict[str, str],
+        content: bytes | None,
+        token: str,
+        limiter: TokenLimiter,
     ) -> tuple[httpx2.Response, bytes]:
         """One attempt: a place under the limits, the request, and its body read within MAX_RESPONSE_BYTES."""
-        headers = {"Content-Type": "application/json"} if content is not None else None
+        headers = {"Authorization": f"Bearer {token}"}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         where = f"{endpoint.method} /{path}"
-        async with self._turn(where):
+        async with self._turn(where, limiter):
             started = time.perf_counter()
             # httpx's own timeouts do not bound every transport (an in-process one never times out).
             limit = within(self.settings.timeout)
@@ -252,13 +271,13 @@ class MissiveClient:
                 ) from None
             logger.debug("%s -> %d in %.0f ms", where, response.status_code, (time.perf_counter() - started) * 1e3)
             if response.status_code == 429:
-                self.limiter.pause(_retry_after(response))
+                await limiter.pause(_retry_after(response))
             return response, data
 
     @asynccontextmanager
-    async def _turn(self, where: str) -> AsyncIterator[None]:
+    async def _turn(self, where: str, limiter: TokenLimiter) -> AsyncIterator[None]:
         """One of the limiter's places, waited for no longer than the call's deadline allows."""
-        slot = self.limiter.slot(max_wait=within(self.limiter.max_wait))
+        slot = limiter.slot(max_wait=within(limiter.max_wait))
         try:
             with anyio.fail_after(remaining()):
                 await slot.__aenter__()
@@ -281,31 +300,30 @@ class MissiveClient:
                 raise accepted_but_unreadable(endpoint, str(unreadable), context) from None
             raise DecodingError(f"{unreadable} Try again; if it persists, report it.") from None
 
-    def _retry_delay(self, failure: MissiveError, attempt: int, timeouts: int) -> float | None:
+    def _retry_delay(self, failure: MissiveError, attempt: int, timeouts: int, limiter: TokenLimiter) -> float | None:
         # A hung upstream is retried once, not max_attempts times: the call ends after two timeouts.
         if attempt >= self.max_attempts or timeouts > 1:
             return None
         if isinstance(failure, RateLimitError):
-            return failure.retry_after if failure.retry_after <= self.limiter.max_wait else None
+            return failure.retry_after if failure.retry_after <= limiter.max_wait else None
         if isinstance(failure, ServerError | APITimeoutError | APIConnectionError):
             return min(8.0, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
         return None
 
-    def _status_error(self, endpoint: Endpoint, response: httpx2.Response, data: bytes, ids: Sequence[str]) -> APIError:
+    def _status_error(
+        self, endpoint: Endpoint, response: httpx2.Response, data: bytes, ids: Sequence[str], token: str
+    ) -> APIError:
         status = response.status_code
         html = _is_html(response, data)
         return status_error(
             endpoint,
             status,
-            None if html else self._scrub(_error_message(data)),
+            None if html else _scrub(_error_message(data), token),
             ids=ids,
             retry_after=_retry_after(response) if status == 429 else 0.0,
             location=_safe_location(response.headers.get("Location")),
             gateway=html or (status in (502, 503, 504) and _error_message(data) is None),
         )
-
-    def _scrub(self, text: str | None) -> str | None:
-        return text.replace(self._token, "[redacted]") if text and self._token else text
 
     # Conversations -------------------------------------------------------------------------------
 
@@ -555,6 +573,10 @@ _CONVERSATION_ITEMS = {
 
 
 # Reading answers --------------------------------------------------------------------------------
+
+
+def _scrub(text: str | None, token: str) -> str | None:
+    return text.replace(token, "[redacted]") if text and token else text
 
 
 def _query_value(name: str, value: str | int | bool) -> str:

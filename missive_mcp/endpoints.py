@@ -68,7 +68,7 @@ class RequiredWith:
 
     def problem(self, body: Mapping[str, Any]) -> str | None:
         if body.get(self.field) not in (None, [], False) and body.get(self.needs) in (None, "", []):
-            return f"`{self.field}` needs `{self.needs}` beside it{self.why}."
+            return f"`{self.field}` needs `{self.needs}` beside it{self.why}"
         return None
 
 
@@ -81,7 +81,7 @@ class Excludes:
 
     def problem(self, body: Mapping[str, Any]) -> str | None:
         if body.get(self.field) and body.get(self.other):
-            return f"`{self.field}` and `{self.other}` exclude each other: give one."
+            return f"`{self.field}` and `{self.other}` exclude each other: give one"
         return None
 
 

@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from . import __version__
+from .server import TEAMS
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -319,7 +320,13 @@ def security_for(host: str, port: int, allowed_hosts: list[str]) -> TransportSec
 
 def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     """The ASGI app serving MCP at /mcp; refuses to exist without a bearer key to check."""
-    if settings.mcp_auth_token is None:
+    team = TEAMS.get(server)
+    if settings.dynamic_toolsets:
+        raise ValueError(
+            "MISSIVE_DYNAMIC_TOOLSETS works over stdio only: its switch is server-wide, and over HTTP one person "
+            "would change every other person's tools. Choose the toolsets with MISSIVE_TOOLSETS instead."
+        )
+    if settings.mcp_auth_token is None and team is None:
         raise ValueError(
             "The HTTP transport needs a bearer key: set MISSIVE_MCP_AUTH_TOKEN to a long random string "
             "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) and give it to your clients."
@@ -329,16 +336,23 @@ def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     async def health(_: Request) -> Response:  # pyright: ignore[reportUnusedFunction]
         return JSONResponse({"status": "ok", "version": __version__})
 
+    hosts = list(settings.allowed_hosts)
+    if team is not None and settings.public_url:  # also the name clients reach through the proxy in front
+        bound = [settings.host] if settings.host not in ("0.0.0.0", "::") else []
+        hosts = [*(hosts or [*bound, *LOOPBACK]), settings.public_url.partition("://")[2]]
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,
         json_response=True,
         max_request_body_size=settings.http_max_body_bytes + 1,  # ours answers first, in words
-        transport_security=security_for(settings.host, settings.port, list(settings.allowed_hosts)),
+        transport_security=security_for(settings.host, settings.port, hosts),
         host=settings.host,
     )
     server.session_manager.__class__ = _ResponseModePerRequest
     exchange = Exchange(app, settings.http_max_body_bytes)
+    if team is not None:  # oauth: the SDK checks each person's bearer token; the sign-in pages sit in front
+        return team.wrap(exchange)
+    assert settings.mcp_auth_token is not None
     return BearerKey(exchange, settings.mcp_auth_token.get_secret_value())
 
 

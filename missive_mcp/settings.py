@@ -21,6 +21,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 DEFAULT_BASE_URL = "https://public.missiveapp.com/v1"
@@ -37,11 +38,20 @@ MAX_RETRY_AFTER = 120.0
 
 DEFAULT_TOOLSETS = ("conversations", "drafts", "posts", "tasks", "directory")
 """The toolsets served by default: what triaging an inbox needs."""
-TOOLSETS = (*DEFAULT_TOOLSETS, "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages")
+TOOLSETS = (
+    *DEFAULT_TOOLSETS,
+    *("history", "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages"),
+)
 """Groups of tools an operator can enable with MISSIVE_TOOLSETS (`all` for every one)."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Transport = Literal["stdio", "http"]
+AuthMode = Literal["key", "oauth"]
+
+DEFAULT_DATABASE = "missive-mcp.sqlite3"
+SECRET_KEY_HELP = (
+    'make one with `python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`'
+)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -84,6 +94,11 @@ class Settings(BaseModel):
     the 60 s after which most clients give up."""
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
     """Level of the log written to stderr."""
+    dynamic_toolsets: Annotated[bool, env("MISSIVE_DYNAMIC_TOOLSETS")] = False
+    """stdio: start with MISSIVE_TOOLSETS and let the agent turn other toolsets on (enable_toolset)."""
+    output_schemas: Annotated[Literal["full", "compact"], env("MISSIVE_OUTPUT_SCHEMAS")] = "full"
+    """full: each tool's output schema in depth, with field descriptions; compact: top-level fields only, for
+    clients that pass output schemas to the model (about 25 KB less in tools/list)."""
     attachment_max_mb: Annotated[float, env("MISSIVE_ATTACHMENT_MAX_MB")] = 5.0
     """The largest attachment get_attachment downloads and returns, in MB (up to 50)."""
     mcp_auth_token: Annotated[SecretStr | None, env("MISSIVE_MCP_AUTH_TOKEN")] = None
@@ -110,6 +125,102 @@ class Settings(BaseModel):
     """HTTP: seconds an idle kept-alive connection stays open."""
     http_max_connections: Annotated[int, env("MISSIVE_MCP_MAX_CONNECTIONS")] = 500
     """HTTP: connections served at once; past this, requests are answered 503 (keep it under the file limit)."""
+
+    # The team server (issue 12). -----------------------------------------------------------------------
+    auth: Annotated[AuthMode, env("MISSIVE_MCP_AUTH")] = "key"
+    """HTTP: key (one shared MISSIVE_MCP_AUTH_TOKEN) or oauth (each person signs in with their own token)."""
+    public_url: Annotated[str | None, env("MISSIVE_MCP_PUBLIC_URL")] = None
+    """OAuth: the origin clients use, without /mcp (https://mcp.example.com); the issuer and resource URL."""
+    secret_key: Annotated[tuple[SecretStr, ...], env("MISSIVE_MCP_SECRET_KEY")] = ()
+    """OAuth: key(s) encrypting stored Missive tokens, comma-separated; the first encrypts, all decrypt."""
+    database_url: Annotated[SecretStr, env("MISSIVE_MCP_DATABASE_URL")] = SecretStr(DEFAULT_DATABASE)
+    """OAuth: a SQLite file path (default missive-mcp.sqlite3), or postgresql://... shared by replicas."""
+    redis_url: Annotated[SecretStr | None, env("MISSIVE_MCP_REDIS_URL")] = None
+    """redis://host:port/db: keep Missive's per-token limits in Redis, shared by every replica."""
+    allowed_organizations: Annotated[frozenset[str], env("MISSIVE_MCP_ALLOWED_ORGANIZATIONS")] = frozenset()
+    """OAuth: Missive organization ids whose members may sign in (comma-separated); anyone's token if empty."""
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _auth(cls, value: Any) -> Any:
+        word = str(value).strip().lower()
+        if word not in ("key", "oauth"):
+            raise ValueError(f"must be key or oauth, not {value!r}")
+        return word
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        url = str(value).strip().rstrip("/")
+        if not url:
+            return None
+        scheme, _, rest = url.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest or "?" in rest or "#" in rest:
+            raise ValueError(f"must be an origin like https://mcp.example.com (no path, not even /mcp), not {url!r}")
+        host = rest.rsplit("@", 1)[-1].split(":")[0].strip("[]")
+        if scheme == "http" and host not in ("localhost", "127.0.0.1", "::1"):
+            raise ValueError("must use https (terminate TLS in front of the server); http only for localhost")
+        return url
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _secret_key(cls, value: Any) -> Any:
+        import base64
+        import binascii
+
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        parts = [p.get_secret_value() if isinstance(p, SecretStr) else str(p) for p in _parts(raw)]
+        for number, part in enumerate((p.strip() for p in parts), start=1):
+            try:
+                decoded = base64.urlsafe_b64decode(part.encode("ascii"))
+            except (binascii.Error, UnicodeEncodeError, ValueError):
+                decoded = b""
+            if len(decoded) != 32 or len(part) != 44:
+                raise ValueError(f"key {number} is not 32 bytes in URL-safe base64 (44 characters); {SECRET_KEY_HELP}")
+        return tuple(SecretStr(p.strip()) for p in parts)
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: Any) -> Any:
+        raw = (value.get_secret_value() if isinstance(value, SecretStr) else str(value)).strip()
+        if not raw:
+            return SecretStr(DEFAULT_DATABASE)
+        scheme = raw.partition("://")[0] if "://" in raw else ""
+        if scheme not in ("", "sqlite", "postgresql", "postgres"):
+            raise ValueError("must be a SQLite file path, sqlite:///path or postgresql://user:pass@host:port/db")
+        return SecretStr(raw)
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: Any) -> Any:
+        raw = (value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")).strip()
+        if not raw:
+            return None
+        if not raw.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a Redis URL like redis://host:6379/0")
+        return SecretStr(raw)
+
+    @field_validator("allowed_organizations", mode="before")
+    @classmethod
+    def _organizations(cls, value: Any) -> Any:
+        ids = {part.strip() for part in _parts(value)}
+        bad = sorted(i for i in ids if not i.replace("-", "").isalnum())
+        if bad:
+            raise ValueError(f"has invalid organization id(s) {', '.join(bad)[:120]}; use ids from list_organizations")
+        return frozenset(ids)
+
+    @model_validator(mode="after")
+    def _oauth_needs(self) -> Settings:
+        if self.auth == "oauth":
+            missing = [variable_of(name) for name in ("secret_key", "public_url") if not getattr(self, name)]
+            if missing:
+                raise ValueError(
+                    f"MISSIVE_MCP_AUTH=oauth needs {' and '.join(missing)}: "
+                    + "; ".join(_OAUTH_HELP[name] for name in missing)
+                )
+        return self
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -142,7 +253,7 @@ class Settings(BaseModel):
                 raise ValueError("must be printable ASCII (check for a pasted newline or quote)")
         return raw
 
-    @field_validator("allow_send", "read_only", "demo", mode="before")
+    @field_validator("allow_send", "read_only", "demo", "dynamic_toolsets", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -202,6 +313,14 @@ class Settings(BaseModel):
     def _timeout(cls, value: Any) -> Any:
         return _number(value, 0.1, 600, "a number of seconds")
 
+    @field_validator("output_schemas", mode="before")
+    @classmethod
+    def _schemas(cls, value: Any) -> Any:
+        word = str(value).strip().lower()
+        if word not in ("full", "compact"):
+            raise ValueError(f"must be full or compact, not {value!r}")
+        return word
+
     @field_validator("deadline", mode="before")
     @classmethod
     def _deadline(cls, value: Any) -> Any:
@@ -258,6 +377,15 @@ class Settings(BaseModel):
         return word
 
 
+ENVIRONMENT_ONLY = frozenset({"secret_key", "database_url", "redis_url"})
+"""Secrets (or URLs that may hold a password) with no command-line flag: a flag would show in `ps`."""
+
+_OAUTH_HELP = {
+    "MISSIVE_MCP_SECRET_KEY": f"MISSIVE_MCP_SECRET_KEY encrypts the Missive tokens people paste ({SECRET_KEY_HELP})",
+    "MISSIVE_MCP_PUBLIC_URL": "MISSIVE_MCP_PUBLIC_URL is the https origin clients reach (https://mcp.example.com)",
+}
+
+
 def variable_of(field: str) -> str:
     """The environment variable of a settings field."""
     extra = Settings.model_fields[field].json_schema_extra
@@ -287,9 +415,10 @@ def describe(error: ValidationError) -> str:
     for item in error.errors(include_url=False):
         field = str(item["loc"][0]) if item["loc"] else ""
         name = variable_of(field) if field in Settings.model_fields else field
-        flag = f" (flag --{field.replace('_', '-')})" if field in Settings.model_fields and "token" not in field else ""
+        flagged = field in Settings.model_fields and "token" not in field and field not in ENVIRONMENT_ONLY
+        flag = f" (flag --{field.replace('_', '-')})" if flagged else ""
         message = str(item["msg"]).removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "is not a setting"
-        problems.append(f"{name} {message}{flag}.")
+        problems.append(f"{name} {message}{flag}." if name else f"{message}.")
     return " ".join(problems)

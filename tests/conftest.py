@@ -110,3 +110,6 @@ def text_of(block: object) -> str:
     """The text of a content block (a tool's or prompt's text, or a resource's text contents)."""
     assert isinstance(block, TextContent | TextResourceContents), block
     return block.text
+
+
+pytest_plugins = ["tests.services"]

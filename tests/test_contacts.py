@@ -54,7 +54,7 @@ async def test_create_contact_sends_a_list_envelope(mcp: Client, fake: FakeMissi
     }
     contact_id = created["contacts"][0]["id"]
     got = await call(mcp, "get_contact", contact_id=contact_id)
-    assert got["contacts"][0]["first_name"] == "Grace"
+    assert got["contact"]["first_name"] == "Grace" and got["contact"]["id"] == contact_id
 
 
 async def test_update_contact_sends_one_item_per_id(mcp: Client, fake: FakeMissive) -> None:

@@ -75,7 +75,7 @@ def test_where_ids_come_from_names_tools_that_exist(kind: str) -> None:
 def test_required_with_names_both_fields_and_where_the_id_comes_from() -> None:
     rule = RequiredWith("add_assignees", "organization", " (an id from list_organizations)")
     assert rule.problem({"add_assignees": ["u"]}) == (
-        "`add_assignees` needs `organization` beside it (an id from list_organizations)."
+        "`add_assignees` needs `organization` beside it (an id from list_organizations)"
     )
     assert rule.problem({"add_assignees": ["u"], "organization": "o"}) is None
     for absent in ({}, {"add_assignees": []}, {"add_assignees": None}, {"add_assignees": False}):
@@ -85,7 +85,7 @@ def test_required_with_names_both_fields_and_where_the_id_comes_from() -> None:
 
 def test_excludes_refuses_both_together_only() -> None:
     rule = Excludes("close", "reopen")
-    assert rule.problem({"close": True, "reopen": True}) == "`close` and `reopen` exclude each other: give one."
+    assert rule.problem({"close": True, "reopen": True}) == "`close` and `reopen` exclude each other: give one"
     assert rule.problem({"close": True, "reopen": False}) is None
     assert rule.problem({"reopen": True}) is None
 
@@ -97,8 +97,8 @@ def test_problems_checks_each_item_of_a_list_body_once() -> None:
         {"id": "b", "add_shared_labels": ["l"], "close": True, "reopen": True},
     ]
     assert row.problems(body) == [
-        "`add_shared_labels` needs `organization` beside it (an id from list_organizations).",
-        "`close` and `reopen` exclude each other: give one.",
+        "`add_shared_labels` needs `organization` beside it (an id from list_organizations)",
+        "`close` and `reopen` exclude each other: give one",
     ]
     assert row.problems({"id": "a", "organization": "o", "add_users": ["u"]}) == []
     assert row.problems("not an object") == []

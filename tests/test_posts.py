@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
-from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_ORG_ID, DEMO_USER_ID, FakeMissive
+from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_LABEL_IDS, DEMO_ORG_ID, DEMO_USER_ID, FakeMissive
 
 from .conftest import NOW, call, fail, sent
 
@@ -91,22 +91,29 @@ async def test_a_markdown_post_starting_a_conversation_carries_its_state_changes
     [
         (
             {"text": "x", "add_assignees": [DEMO_USER_ID]},
-            "Invalid `add_assignees`: `add_assignees` needs `organization` beside it (an id from list_organizations). "
-            "Nothing was sent.",
+            "Invalid arguments for create_post, so nothing was sent: `add_assignees` needs `organization` beside it "
+            "(an id from list_organizations).",
         ),
         (
-            {"text": "x", "add_to_team_inbox": True},
-            "Invalid `add_to_team_inbox`: `add_to_team_inbox` needs `team` beside it (the team whose inbox gets "
-            "it, from list_teams). Nothing was sent.",
+            {
+                "text": "x",
+                "remove_shared_labels": [DEMO_LABEL_IDS["Bug"]],
+                "add_shared_labels": [DEMO_LABEL_IDS["VIP"]],
+            },
+            "Invalid arguments for create_post, so nothing was sent: `add_shared_labels` needs `organization` beside "
+            "it (an id from list_organizations).",
         ),
-        ({"close": True}, "Invalid `text`: a post needs text or markdown (Missive refuses an empty post)."),
+        (
+            {"close": True},
+            "Error executing tool create_post: Invalid `text`: a post needs text or markdown (Missive refuses an "
+            "empty post).",
+        ),
     ],
 )
 async def test_create_post_refuses_what_missive_would_before_sending(
     agent: Client, still: FakeMissive, arguments: dict[str, object], error: str
 ) -> None:
-    text = await fail(agent, "create_post", conversation=DEMO_CONVERSATION_ID, **arguments)
-    assert text == f"Error executing tool create_post: {error}"
+    assert await fail(agent, "create_post", conversation=DEMO_CONVERSATION_ID, **arguments) == error
     assert still.requests == []
 
 

@@ -91,12 +91,25 @@ async def test_create_response_sends_a_list_envelope(agent: Client, still: FakeM
     }
 
 
-@pytest.mark.parametrize("owner", [{}, {"organization": DEMO_ORG_ID, "user": DEMO_USER_ID}])
-async def test_a_response_needs_exactly_one_owner(agent: Client, still: FakeMissive, owner: dict[str, str]) -> None:
-    assert await fail(agent, "create_response", title="t", body="b", **owner) == (
-        "Error executing tool create_response: Invalid `organization`: give exactly one of organization (shared) "
-        "or user (personal)."
-    )
+@pytest.mark.parametrize(
+    ("owner", "error"),
+    [
+        (
+            {},
+            "Error executing tool create_response: Invalid `organization`: give exactly one of organization (shared) "
+            "or user (personal).",
+        ),
+        (
+            {"organization": DEMO_ORG_ID, "user": DEMO_USER_ID},
+            "Invalid arguments for create_response, so nothing was sent: `organization` and `user` exclude each "
+            "other: give one.",
+        ),
+    ],
+)
+async def test_a_response_needs_exactly_one_owner(
+    agent: Client, still: FakeMissive, owner: dict[str, str], error: str
+) -> None:
+    assert await fail(agent, "create_response", title="t", body="b", **owner) == error
     assert still.requests == []
 
 

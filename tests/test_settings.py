@@ -90,3 +90,62 @@ def test_a_token_with_a_newline_or_non_ascii_is_refused_without_showing_it() -> 
         with pytest.raises(SettingsError, match="MISSIVE_API_TOKEN must be printable ASCII") as refused:
             Settings.from_env({"MISSIVE_API_TOKEN": token})
         assert token not in str(refused.value)
+
+
+# The team server ------------------------------------------------------------------------------------
+
+KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # 32 bytes, URL-safe base64
+TEAM = {"MISSIVE_MCP_AUTH": "oauth", "MISSIVE_MCP_PUBLIC_URL": "https://mcp.example.com", "MISSIVE_MCP_SECRET_KEY": KEY}
+
+
+def test_the_team_servers_settings_are_read() -> None:
+    settings = Settings.from_env(
+        TEAM
+        | {
+            "MISSIVE_MCP_SECRET_KEY": f"{KEY}, {KEY.replace('A', 'B', 1)}",
+            "MISSIVE_MCP_DATABASE_URL": "postgresql://missive:pw@db:5432/mcp",
+            "MISSIVE_MCP_REDIS_URL": "redis://cache:6379/0",
+            "MISSIVE_MCP_ALLOWED_ORGANIZATIONS": "org-1, org-2",
+        }
+    )
+    assert settings.auth == "oauth" and settings.public_url == "https://mcp.example.com"
+    assert [k.get_secret_value() for k in settings.secret_key] == [KEY, KEY.replace("A", "B", 1)]
+    assert settings.database_url.get_secret_value() == "postgresql://missive:pw@db:5432/mcp"
+    assert settings.redis_url is not None and settings.redis_url.get_secret_value() == "redis://cache:6379/0"
+    assert settings.allowed_organizations == {"org-1", "org-2"}
+    assert "pw@db" not in repr(settings) and KEY not in repr(settings)
+    plain = Settings.from_env({})
+    assert plain.auth == "key" and plain.database_url.get_secret_value() == "missive-mcp.sqlite3"
+    assert plain.redis_url is None and plain.secret_key == ()
+
+
+def test_oauth_mode_refuses_to_start_without_its_secret_key_or_public_url_and_says_which() -> None:
+    with pytest.raises(SettingsError) as both:
+        Settings.from_env({"MISSIVE_MCP_AUTH": "oauth"})
+    assert str(both.value).startswith("MISSIVE_MCP_AUTH=oauth needs MISSIVE_MCP_SECRET_KEY and MISSIVE_MCP_PUBLIC_URL")
+    for missing in ("MISSIVE_MCP_SECRET_KEY", "MISSIVE_MCP_PUBLIC_URL"):
+        with pytest.raises(SettingsError) as one:
+            Settings.from_env({k: v for k, v in TEAM.items() if k != missing})
+        assert str(one.value).startswith(f"MISSIVE_MCP_AUTH=oauth needs {missing}:")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("MISSIVE_MCP_AUTH", "password", "MISSIVE_MCP_AUTH must be key or oauth, not 'password'"),
+        ("MISSIVE_MCP_SECRET_KEY", "short", "MISSIVE_MCP_SECRET_KEY key 1 is not 32 bytes in URL-safe base64"),
+        ("MISSIVE_MCP_SECRET_KEY", f"{KEY},nope", "MISSIVE_MCP_SECRET_KEY key 2 is not 32 bytes"),
+        ("MISSIVE_MCP_PUBLIC_URL", "https://mcp.example.com/mcp", "no path, not even /mcp"),
+        ("MISSIVE_MCP_PUBLIC_URL", "http://mcp.example.com", "must use https"),
+        ("MISSIVE_MCP_DATABASE_URL", "mysql://db/x", "MISSIVE_MCP_DATABASE_URL must be a SQLite file path"),
+        ("MISSIVE_MCP_REDIS_URL", "cache:6379", "MISSIVE_MCP_REDIS_URL must be a Redis URL"),
+        ("MISSIVE_MCP_ALLOWED_ORGANIZATIONS", "acme support", "invalid organization id(s) acme support"),
+    ],
+)
+def test_a_bad_team_setting_is_refused_naming_its_variable(variable: str, value: str, named: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(TEAM | {variable: value})
+    assert named in str(refused.value)
+    if variable in ("MISSIVE_MCP_SECRET_KEY", "MISSIVE_MCP_DATABASE_URL", "MISSIVE_MCP_REDIS_URL"):
+        assert "(flag --" not in str(refused.value)  # environment only: a flag would show in `ps`
+        assert value not in str(refused.value)  # a secret (or a URL with a password) is never echoed

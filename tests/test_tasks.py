@@ -30,7 +30,7 @@ async def test_list_tasks_sends_the_filters_and_holds_back_a_tied_boundary(agent
     assert (method, path, still.requests[-1].query) == (
         "GET",
         "/v1/tasks",
-        {"state": "todo", "type": "all", "limit": "2"},
+        {"state": "todo", "limit": "2"},
     )
     assert page == {
         "tasks": [
@@ -54,9 +54,8 @@ async def test_list_tasks_sends_the_filters_and_holds_back_a_tied_boundary(agent
 
 
 async def test_list_tasks_maps_due_dates_to_missives_query_names(agent: Client, still: FakeMissive) -> None:
-    await call(agent, "list_tasks", due_after=1, due_before=2, team=DEMO_TEAM_ID, type="task")
+    await call(agent, "list_tasks", due_after=1, due_before=2, team=DEMO_TEAM_ID)
     assert still.requests[-1].query == {
-        "type": "task",
         "team": DEMO_TEAM_ID,
         "due_at_gteq": "1",
         "due_at_lteq": "2",
@@ -136,24 +135,25 @@ async def test_create_a_standalone_task_for_a_team(agent: Client, still: FakeMis
     [
         (
             {},
-            "Invalid `conversation`: give a conversation (for a subtask), or a team or assignees (for a standalone "
-            "task).",
+            "Error executing tool create_task: Invalid `conversation`: give a conversation (for a subtask), or a team "
+            "or assignees (for a standalone task).",
         ),
         (
             {"team": DEMO_TEAM_ID},
-            "Invalid `team`: `team` needs `organization` beside it (an id from list_organizations). Nothing was sent.",
+            "Invalid arguments for create_task, so nothing was sent: `team` needs `organization` beside it (an id "
+            "from list_organizations).",
         ),
         (
             {"assignees": [DEMO_USER_ID]},
-            "Invalid `assignees`: `assignees` needs `organization` beside it (an id from list_organizations). "
-            "Nothing was sent.",
+            "Invalid arguments for create_task, so nothing was sent: `assignees` needs `organization` beside it (an "
+            "id from list_organizations).",
         ),
     ],
 )
 async def test_create_task_refuses_before_sending(
     agent: Client, still: FakeMissive, arguments: dict[str, object], error: str
 ) -> None:
-    assert await fail(agent, "create_task", title="x", **arguments) == f"Error executing tool create_task: {error}"
+    assert await fail(agent, "create_task", title="x", **arguments) == error
     assert still.requests == []
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import socket
 import subprocess
@@ -19,6 +21,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from pydantic import SecretStr
 
+from missive_mcp.__main__ import configure_logging
 from missive_mcp.doctor import run_check
 from missive_mcp.http import create_http_app
 from missive_mcp.sandbox import DEMO_MESSAGE_ID, DEMO_ORG_ID, DEMO_TOKEN, FakeMissive
@@ -53,8 +56,7 @@ async def test_stdio_process_serves_the_fake_on_loopback(fake: FakeMissive) -> N
 @pytest.mark.anyio
 async def test_a_token_echoed_by_missive_reaches_neither_the_agent_nor_the_debug_log(tmp_path: Path) -> None:
     """The stdio server at DEBUG, against a Missive that echoes the token in a header, error bodies and message
-    texts: the HTTP stack logs every header at DEBUG, so only the log's RedactingFilter keeps the token out of
-    stderr, and only the client's scrub keeps it out of results."""
+    texts: the client's scrub keeps it out of results, and nothing the server logs carries it."""
     fake = FakeMissive(report_delay=0.0, echo_token=True)
     stderr = tmp_path / "stderr.log"
     with fake.serve() as base_url, stderr.open("w") as errlog:
@@ -71,7 +73,29 @@ async def test_a_token_echoed_by_missive_reaches_neither_the_agent_nor_the_debug
     assert DEMO_TOKEN not in log
     assert "Bearer [redacted]" in structured(message)["messages"][0]["body"]  # the fake did echo it
     assert "(request had Authorization: Bearer [redacted])" in text_of(refused.content[0])
-    assert "x-debug-authorization', b'Bearer [redacted]" in log  # logged, redacted
+    assert "DEBUG" in log  # the log was at DEBUG
+
+
+def test_the_log_redacts_every_secret_whatever_logged_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library logging a header or a URL with a secret in it (the HTTP stack does at DEBUG) still writes none."""
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    settings = Settings(
+        api_token=SecretStr("tok-secret-1"), mcp_auth_token=SecretStr("key-secret-2"), log_level="DEBUG"
+    )
+    try:
+        configure_logging(settings)
+        logging.getLogger("some.library").debug("headers=%s", [(b"authorization", b"Bearer tok-secret-1")])
+        logging.getLogger("some.library").info("key key-secret-2 and tok-secret-1 again")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    written = stream.getvalue()
+    assert "secret" not in written
+    assert "headers=[(b'authorization', b'Bearer [redacted]')]" in written
+    assert "key [redacted] and [redacted] again" in written
 
 
 @pytest.mark.anyio
@@ -192,3 +216,19 @@ def test_every_flag_mirrors_an_environment_variable() -> None:
         [sys.executable, "-m", "missive_mcp", "check"], capture_output=True, text=True, env={**env, "MISSIVE_DEMO": "1"}
     )
     assert demo_check.returncode == 0, demo_check.stdout + demo_check.stderr
+
+
+def test_debug_logging_leaves_the_http_stack_quiet() -> None:
+    import logging
+
+    from missive_mcp.__main__ import configure_logging
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging(Settings(log_level="DEBUG"))
+        assert logging.getLogger("missive_mcp").isEnabledFor(logging.DEBUG)
+        for noisy in ("httpcore2", "httpx2", "httpcore"):
+            assert not logging.getLogger(noisy).isEnabledFor(logging.DEBUG), noisy
+    finally:
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])

@@ -945,7 +945,7 @@ class Api:
     # Directory ---------------------------------------------------------------------------------
 
     async def list_organizations(self, request: Request) -> Response:
-        mine = [self.ws.organizations[org_id] for org_id in self.ws.owner.organization_ids]
+        mine = [self.ws.organizations[org_id] for org_id in self._me(request).organization_ids]
         return JSONResponse(
             {"organizations": [render.organization(o) for o in _offset_page(request.query_params, mine)]}
         )
@@ -953,7 +953,11 @@ class Api:
     async def list_users(self, request: Request) -> Response:
         orgs = self._organizations(request)
         users = [u for u in self.ws.users.values() if orgs & set(u.organization_ids)]
-        return JSONResponse({"users": [render.user(self.ws, u) for u in _offset_page(request.query_params, users)]})
+        page = [
+            render.user(self.ws, u) | {"me": u.id == self._me(request).id}
+            for u in _offset_page(request.query_params, users)
+        ]
+        return JSONResponse({"users": page})
 
     async def list_teams(self, request: Request) -> Response:
         orgs = self._organizations(request)
@@ -971,8 +975,12 @@ class Api:
         wanted = request.query_params.get("organization")
         if wanted and not is_uuid(wanted):
             raise Refused("'organization' must be a UUID")
-        mine = set(self.ws.owner.organization_ids)
+        mine = set(self._me(request).organization_ids)
         return mine & {wanted} if wanted else mine
+
+    def _me(self, request: Request) -> Any:
+        """The user whose token made the request (the fake's extra tokens); the owner by default."""
+        return self.ws.users[request.scope.get("state", {}).get("missive_user", self.ws.owner_id)]
 
     # Analytics ---------------------------------------------------------------------------------
 

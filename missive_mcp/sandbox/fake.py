@@ -126,6 +126,9 @@ class FakeMissive:
         """Echo the caller's token in every answer's headers, error bodies and message texts (off by default)."""
         self.workspace = demo_workspace(wall=wall)
         """The state; `wall` is its clock (Unix seconds): new objects' timestamps and attachment link expiry."""
+        self.tokens: dict[str, str] = {token: self.workspace.owner_id}
+        """Accepted tokens and whose each is (a user id); add one to act as another person of the workspace.
+        Only the directory (`me` in /users, /organizations) follows the token's user; the rest is the owner's view."""
         self.limiter = RateLimiter(time_scale=time_scale, clock=clock)
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
@@ -242,10 +245,11 @@ class FakeMissive:
             await inner(scope, receive, send)
             return
         token = _bearer(scope)
-        if token != self.token:
+        if token is None or token not in self.tokens:
             await self._refuse(JSONResponse({"error": {"message": AUTH_FAILED}}, status_code=401), scope, receive, send)
             return
-        if not self.enforce_limits or token is None:
+        scope.setdefault("state", {})["missive_user"] = self.tokens[token]
+        if not self.enforce_limits:
             await self._delay()
             await inner(scope, receive, send)
             return

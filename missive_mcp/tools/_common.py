@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -12,6 +12,11 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..client import MissiveClient
+from ..endpoints import Endpoint
+from ..names import Directory, Names
+
+if TYPE_CHECKING:
+    from .toolsets import Switchboard
 from ..settings import Settings
 
 
@@ -21,6 +26,10 @@ class AppState:
 
     client: MissiveClient
     settings: Settings
+    directory: Directory
+    """Names of users, teams and labels, for arguments given by name and for completions."""
+    switchboard: Switchboard | None = None
+    """The toolsets turned on, in dynamic mode (MISSIVE_DYNAMIC_TOOLSETS)."""
 
 
 def state(ctx: Context[Any, Any]) -> AppState:
@@ -39,6 +48,8 @@ class ToolDef:
     title: str
     access: Access
     annotations: ToolAnnotations
+    checks: Endpoint | None = None
+    """The endpoint whose rules (`Endpoint.rules`) the arguments must meet, checked before anything is sent."""
 
     @property
     def name(self) -> str:
@@ -50,36 +61,45 @@ def read(fn: Callable[..., Any], toolset: str, title: str) -> ToolDef:
 
 
 def write(
-    fn: Callable[..., Any], toolset: str, title: str, *, idempotent: bool = False, destructive: bool = False
+    fn: Callable[..., Any],
+    toolset: str,
+    title: str,
+    *,
+    idempotent: bool = False,
+    destructive: bool = False,
+    checks: Endpoint | None = None,
 ) -> ToolDef:
     """A tool that changes the mailbox. `destructive`: it can remove or replace data (a delete, a merge, a
     list replaced, assignees or labels removed); `idempotent`: repeating it does what doing it once does."""
     annotations = ToolAnnotations(
         read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=True
     )
-    return ToolDef(fn, toolset, title, "write", annotations)
+    return ToolDef(fn, toolset, title, "write", annotations, checks)
 
 
 # Each id's form is checked where it enters a URL (client.path_ids), which names the field.
-ConversationId = Annotated[str, Field(description="Conversation id, from list_conversations.")]
-ContactId = Annotated[str, Field(description="Contact id, from list_contacts.")]
-DraftId = Annotated[str, Field(description="Draft id, from list_conversation_drafts or create_draft.")]
-ReportId = Annotated[str, Field(description="Report id, from create_analytics_report.")]
-ContactBookId = Annotated[str, Field(description="Contact book id, from list_contact_books.")]
-OrganizationId = Annotated[str, Field(description="Organization id, from list_organizations.")]
+ConversationId = Annotated[str, Field(description="From list_conversations.")]
+ContactId = Annotated[str, Field(description="From list_contacts.")]
+DraftId = Annotated[str, Field(description="From list_conversation_drafts or create_draft.")]
+ReportId = Annotated[str, Field(description="From create_analytics_report.")]
+ContactBookId = Annotated[str, Field(description="From list_contact_books.")]
+OrganizationId = Annotated[str, Field(description="From list_organizations.")]
 IdList = list[str]
-UserIds = Annotated[list[str] | None, Field(max_length=100, description="User ids (list_users).")]
-LabelIds = Annotated[list[str] | None, Field(max_length=100, description="Label ids (list_shared_labels).")]
-TeamId = Annotated[str | None, Field(description="Team id (list_teams).")]
-OrgId = Annotated[str | None, Field(description="Organization id (list_organizations).")]
+# Ids of users, teams and labels: their names work too (names.py resolves them before the tool runs).
+UserIds = Annotated[list[str] | None, Field(description="From list_users."), Names("user")]
+LabelIds = Annotated[list[str] | None, Field(description="From list_shared_labels."), Names("label")]
+TeamId = Annotated[str | None, Field(description="From list_teams."), Names("team")]
+UserId = Annotated[str | None, Field(description="From list_users."), Names("user")]
+LabelId = Annotated[str | None, Field(description="From list_shared_labels."), Names("label")]
+OrgId = Annotated[str | None, Field(description="From list_organizations.")]
 
-Until = Annotated[int | None, Field(ge=0, description="Cursor: the previous page's next_until (Unix seconds).")]
-ItemLimit = Annotated[int, Field(ge=1, le=10, description="Items per page (Missive allows at most 10).")]
-OffsetLimit = Annotated[int, Field(ge=1, le=200, description="Results per page (at most 200).")]
-Offset = Annotated[int, Field(ge=0, description="Skip this many results: the previous page's next_offset.")]
+Until = Annotated[int | None, Field(ge=0, description="Previous page's next_until.")]
+ItemLimit = Annotated[int, Field(ge=1, le=10, description="Per page.")]
+OffsetLimit = Annotated[int, Field(ge=1, le=200, description="Per page.")]
+Offset = Annotated[int, Field(ge=0, description="Previous page's next_offset.")]
 ResponseFormat = Annotated[
     Literal["concise", "detailed"],
-    Field(description="concise: the fields an agent acts on; detailed: all Missive sent."),
+    Field(description="detailed: all fields."),
 ]
 
 T = TypeVar("T")

@@ -83,9 +83,13 @@ async def list_contacts(
     return ContactPage(**offset_page("contacts", contacts, limit, offset))
 
 
-async def get_contact(ctx: Context[Any, Any], contact_id: ContactId) -> Contacts:
+class ContactResult(BaseModel):
+    contact: Contact
+
+
+async def get_contact(ctx: Context[Any, Any], contact_id: ContactId) -> ContactResult:
     """Get one contact with all its details: infos (emails, phones), memberships, notes."""
-    return Contacts(contacts=[(await state(ctx).client.get_contact(contact_id)).concise()])
+    return ContactResult(contact=(await state(ctx).client.get_contact(contact_id)).concise())
 
 
 async def create_contact(

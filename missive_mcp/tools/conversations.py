@@ -12,9 +12,13 @@ from ..models import Conversation
 from ._common import (
     ConversationId,
     IdList,
-    OrganizationId,
+    LabelId,
+    LabelIds,
+    OrgId,
     ResponseFormat,
+    TeamId,
     Until,
+    UserIds,
     drop_none,
     split_page,
     state,
@@ -64,34 +68,30 @@ def shape(items: list[Any], response_format: str) -> list[Any]:
 
 async def list_conversations(
     ctx: Context[Any, Any],
-    inbox: Flag = None,
-    all: Flag = None,
-    assigned: Flag = None,
-    closed: Flag = None,
-    snoozed: Flag = None,
-    flagged: Flag = None,
-    trashed: Flag = None,
-    junked: Flag = None,
-    drafts: Flag = None,
-    shared_label: Annotated[str | None, Field(description="Shared label id (list_shared_labels).")] = None,
-    team_inbox: Annotated[str | None, Field(description="Team id (list_teams): its inbox.")] = None,
-    team_closed: Annotated[str | None, Field(description="Team id (list_teams): its closed conversations.")] = None,
-    team_all: Annotated[str | None, Field(description="Team id (list_teams): all its conversations.")] = None,
-    limit: Annotated[int, Field(ge=2, le=50, description="Conversations per API page.")] = 25,
+    inbox: Annotated[Flag, Field(description="Your Inbox.")] = None,
+    all: Annotated[Flag, Field(description="All but trash/spam.")] = None,
+    assigned: Annotated[Flag, Field(description="Assigned to you.")] = None,
+    closed: Annotated[Flag, Field(description="Closed.")] = None,
+    snoozed: Annotated[Flag, Field(description="Snoozed.")] = None,
+    flagged: Annotated[Flag, Field(description="Starred.")] = None,
+    trashed: Annotated[Flag, Field(description="Trash.")] = None,
+    junked: Annotated[Flag, Field(description="Spam.")] = None,
+    drafts: Annotated[Flag, Field(description="With your drafts.")] = None,
+    shared_label: LabelId = None,
+    team_inbox: Annotated[TeamId, Field(description="Team: its inbox.")] = None,
+    team_closed: Annotated[TeamId, Field(description="Team: its closed.")] = None,
+    team_all: Annotated[TeamId, Field(description="Team: all of it.")] = None,
+    limit: Annotated[int, Field(ge=2, le=50, description="Per API page.")] = 25,
     until: Until = None,
-    organization: Annotated[str | None, Field(description="Organization id (list_organizations).")] = None,
-    email: Annotated[str | None, Field(description="Only with this contact address.")] = None,
-    domain: Annotated[str | None, Field(description="Only with contacts of this domain.")] = None,
-    contact_organization: Annotated[str | None, Field(description="Contact group id (list_contact_groups).")] = None,
-    max_results: Annotated[
-        int | None, Field(ge=2, le=200, description="Collect several pages in one call, up to about this many.")
-    ] = None,
+    organization: OrgId = None,
+    email: Annotated[str | None, Field(description="With this contact address.")] = None,
+    domain: Annotated[str | None, Field(description="With contacts of this domain.")] = None,
+    contact_organization: Annotated[str | None, Field(description="Contact group id.")] = None,
+    max_results: Annotated[int | None, Field(ge=2, le=200, description="Collect up to ~this many.")] = None,
     response_format: ResponseFormat = "concise",
 ) -> ConversationPage:
-    """List conversations, newest activity first. Give at least one mailbox filter: a flag such as inbox=true
-    or closed=true, or shared_label / team_inbox / team_closed / team_all with an id. email, domain and
-    contact_organization narrow further (one of them at most). Page with next_until; nothing repeats or is
-    skipped. Read a whole thread with read_conversation."""
+    """List conversations, newest first. Give one mailbox: a flag (inbox=true...) or a label/team id; email, domain or
+    contact_organization narrow it. Page with next_until."""
     flags = dict(
         inbox=inbox,
         all=all,
@@ -144,37 +144,32 @@ async def list_conversations(
 async def get_conversation(
     ctx: Context[Any, Any], conversation_id: ConversationId, response_format: ResponseFormat = "concise"
 ) -> ConversationResult:
-    """Get one conversation's metadata: subject, assignees, labels, team, per-user state and counts. A merged
-    id answers the surviving conversation (its id may differ). For its messages use read_conversation."""
+    """Get one conversation's metadata: subject, assignees, labels, team, state, counts (a merged id answers the
+    survivor). read_conversation gives its messages."""
     conversation = await state(ctx).client.get_conversation(conversation_id)
     return ConversationResult(conversation=shape([conversation], response_format)[0])
 
 
 async def update_conversation(
     ctx: Context[Any, Any],
-    conversation_ids: Annotated[IdList, Field(min_length=1, max_length=25, description="Ids from list_conversations.")],
-    subject: str | None = None,
-    color: Annotated[str | None, Field(description="Hex color such as #ff0000, or 'good'/'warning'/'danger'.")] = None,
-    organization: Annotated[
-        OrganizationId | None,
-        Field(description="Organization id (list_organizations); needed with add_users, assignees and labels."),
-    ] = None,
-    team: Annotated[str | None, Field(description="Team id (list_teams): links it to the team if it has none.")] = None,
-    force_team: Annotated[bool | None, Field(description="With team: move it even if it has a team.")] = None,
-    add_users: Annotated[IdList | None, Field(description="User ids (list_users) to give access.")] = None,
-    add_assignees: Annotated[IdList | None, Field(description="User ids (list_users) to assign.")] = None,
-    remove_assignees: Annotated[IdList | None, Field(description="User ids (list_users).")] = None,
-    add_shared_labels: Annotated[
-        IdList | None, Field(description="Label ids (list_shared_labels); needs organization.")
-    ] = None,
-    remove_shared_labels: Annotated[IdList | None, Field(description="Label ids (list_shared_labels).")] = None,
-    add_to_inbox: Annotated[bool | None, Field(description="Back into everyone's Inbox (un-archive).")] = None,
-    add_to_team_inbox: Annotated[bool | None, Field(description="Into the inbox of `team` (give team).")] = None,
-    close: Annotated[bool | None, Field(description="Close for everyone.")] = None,
-    reopen: Annotated[bool | None, Field(description="Reopen for everyone.")] = None,
+    conversation_ids: Annotated[IdList, Field(min_length=1, max_length=25, description="From list_conversations.")],
+    subject: Annotated[str | None, Field(description="New subject.")] = None,
+    color: Annotated[str | None, Field(description="#ff0000, or good/warning/danger.")] = None,
+    organization: Annotated[OrgId, Field(description="Needed with users, assignees, labels.")] = None,
+    team: Annotated[TeamId, Field(description="Team id: set if it has none.")] = None,
+    force_team: Annotated[bool | None, Field(description="Replace its team.")] = None,
+    add_users: UserIds = None,
+    add_assignees: UserIds = None,
+    remove_assignees: UserIds = None,
+    add_shared_labels: LabelIds = None,
+    remove_shared_labels: LabelIds = None,
+    add_to_inbox: Annotated[bool | None, Field(description="Back to the Inbox.")] = None,
+    add_to_team_inbox: Annotated[bool | None, Field(description="Into team's inbox.")] = None,
+    close: Annotated[bool | None, Field(description="Close.")] = None,
+    reopen: Annotated[bool | None, Field(description="Reopen.")] = None,
 ) -> UpdatedConversations:
-    """Change one or more conversations at once: close or reopen, assign, label, move to a team or inbox,
-    rename. Silent: it posts nothing in the thread. Returns the updated conversations."""
+    """Change conversations: close, reopen, assign, label, move to a team or inbox, rename. Posts nothing in the
+    thread."""
     changes = drop_none(
         subject=subject,
         color=color,
@@ -201,17 +196,11 @@ async def update_conversation(
 
 async def merge_conversations(
     ctx: Context[Any, Any],
-    conversation_id: Annotated[
-        ConversationId, Field(description="The conversation to merge away (list_conversations).")
-    ],
-    target: Annotated[
-        ConversationId,
-        Field(description="The conversation that receives everything and survives (list_conversations)."),
-    ],
-    subject: Annotated[str | None, Field(description="Subject for the merged conversation.")] = None,
+    conversation_id: Annotated[ConversationId, Field(description="The one merged away.")],
+    target: Annotated[ConversationId, Field(description="The one that survives.")],
+    subject: Annotated[str | None, Field(description="Subject after the merge.")] = None,
 ) -> ConversationResult:
-    """Merge a conversation into `target`: its messages, comments and posts move there and conversation_id
-    then resolves to the target. Cannot be undone."""
+    """Merge a conversation into `target`: its messages, comments and posts move there. Cannot be undone."""
     if conversation_id == target:
         raise InvalidArgumentError("target", "a conversation cannot be merged into itself.")
     client = state(ctx).client

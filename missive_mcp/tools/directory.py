@@ -11,7 +11,7 @@ from ..models import Organization, SharedLabel, Team, User
 from ._common import Offset, OffsetLimit, drop_none, state
 from .contacts import offset_page
 
-OrgFilter = Annotated[str | None, Field(description="Only this organization's (id from list_organizations).")]
+OrgFilter = Annotated[str | None, Field(description="Only this organization's.")]
 
 
 class OrganizationPage(BaseModel):
@@ -39,7 +39,7 @@ class SharedLabelPage(BaseModel):
 
 
 async def list_organizations(ctx: Context[Any, Any], limit: OffsetLimit = 50, offset: Offset = 0) -> OrganizationPage:
-    """List the organizations the token's owner belongs to; their ids serve analytics, labels and filters."""
+    """List the organizations the token's owner is in; their ids serve writes and filters."""
     found = await state(ctx).client.list_organizations({"limit": limit, "offset": offset})
     return OrganizationPage(**offset_page("organizations", found, limit, offset))
 
@@ -47,7 +47,7 @@ async def list_organizations(ctx: Context[Any, Any], limit: OffsetLimit = 50, of
 async def list_users(
     ctx: Context[Any, Any], organization: OrgFilter = None, limit: OffsetLimit = 50, offset: Offset = 0
 ) -> UserPage:
-    """List users (teammates); their ids serve add_assignees and add_users. `me` marks the token's owner."""
+    """List users (teammates); their ids serve assignees. `me` marks the token's owner."""
     found = await state(ctx).client.list_users(drop_none(organization=organization, limit=limit, offset=offset))
     return UserPage(**offset_page("users", found, limit, offset))
 
@@ -55,7 +55,7 @@ async def list_users(
 async def list_teams(
     ctx: Context[Any, Any], organization: OrgFilter = None, limit: OffsetLimit = 50, offset: Offset = 0
 ) -> TeamPage:
-    """List teams; their ids serve the team_inbox/team_closed/team_all filters and the team of a conversation."""
+    """List teams; their ids serve team filters and a conversation's team."""
     found = await state(ctx).client.list_teams(drop_none(organization=organization, limit=limit, offset=offset))
     return TeamPage(**offset_page("teams", found, limit, offset))
 
@@ -63,6 +63,6 @@ async def list_teams(
 async def list_shared_labels(
     ctx: Context[Any, Any], organization: OrgFilter = None, limit: OffsetLimit = 50, offset: Offset = 0
 ) -> SharedLabelPage:
-    """List shared labels; their ids serve add_shared_labels/remove_shared_labels and the shared_label filter."""
+    """List shared labels; their ids serve labelling and the shared_label filter."""
     found = await state(ctx).client.list_shared_labels(drop_none(organization=organization, limit=limit, offset=offset))
     return SharedLabelPage(**offset_page("shared_labels", found, limit, offset))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -15,16 +16,17 @@ from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..recipients import Recipient, check_allowed, check_format
 from ..settings import Settings
-from ._common import ConversationId, DraftId, IdList, drop_none, state
+from ._common import ConversationId, DraftId, LabelIds, OrgId, TeamId, UserIds, drop_none, state
 from .threads import lean
 
 MAX_ATTACHMENTS = 25
+MAX_RECIPIENTS = 100
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 
 class Party(BaseModel):
-    """Sender or recipient: email address, phone number, or channel user id/username."""
-
+    # Sender or recipient: email address, phone number, or channel user id/username. (A comment, not a
+    # docstring: the docstring would be repeated in every schema that lists recipients.)
     model_config = ConfigDict(extra="forbid")
     name: str | None = None
     address: str | None = None
@@ -39,10 +41,17 @@ class FileUpload(BaseModel):
     base64_data: Annotated[str, Field(min_length=1)]
 
 
-Recipients = Annotated[list[Party] | None, Field(max_length=100)]
-Attachments = Annotated[
-    list[FileUpload] | None, Field(max_length=MAX_ATTACHMENTS, description="At most 25 files, 10 MB in all.")
-]
+Recipients = Annotated[list[Party] | None, Field(description="address, or phone_number.")]
+
+
+class EmailParty(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    address: str
+
+
+Copies = Annotated[list[EmailParty] | None, Field(description="Email addresses.")]
+Attachments = Annotated[list[FileUpload] | None, Field(max_length=MAX_ATTACHMENTS, description="10 MB in all.")]
 
 
 class DraftResult(BaseModel):
@@ -71,7 +80,7 @@ def check_attachments(attachments: list[FileUpload] | None, body: dict[str, Any]
         )
 
 
-def recipients_of(**fields: list[Party] | None) -> list[Recipient]:
+def recipients_of(**fields: Sequence[Party | EmailParty] | None) -> list[Recipient]:
     """Every recipient given, labelled with where it was given (`cc_fields[1]`)."""
     return [
         Recipient(where=f"{field}[{index}]", **party.model_dump(exclude_none=True))
@@ -82,6 +91,10 @@ def recipients_of(**fields: list[Party] | None) -> list[Recipient]:
 
 def check_sending(settings: Settings, send: bool | None, send_at: int | None, recipients: list[Recipient]) -> None:
     """Sending is a permission of its own, checked in code before anything reaches Missive."""
+    if len(recipients) > MAX_RECIPIENTS:
+        raise InvalidArgumentError(
+            "to_fields", f"{len(recipients)} recipients; Missive takes at most {MAX_RECIPIENTS}."
+        )
     check_format(recipients)
     if not send and send_at is None:
         return
@@ -108,35 +121,25 @@ def check_sending(settings: Settings, send: bool | None, send_at: int | None, re
 async def create_draft(
     ctx: Context[Any, Any],
     body: Annotated[str | None, Field(description="HTML or plain text.")] = None,
-    subject: str | None = None,
-    conversation: Annotated[
-        ConversationId | None, Field(description="Reply inside this conversation (list_conversations); omit for new.")
-    ] = None,
-    from_field: Annotated[Party | None, Field(description="Sender; must be one the token's owner may send as.")] = None,
+    subject: Annotated[str | None, Field(description="Subject line.")] = None,
+    conversation: Annotated[ConversationId | None, Field(description="Reply inside it; omit for new.")] = None,
+    from_field: Annotated[Party | None, Field(description="One of your senders.")] = None,
     to_fields: Recipients = None,
-    cc_fields: Recipients = None,
-    bcc_fields: Recipients = None,
+    cc_fields: Copies = None,
+    bcc_fields: Copies = None,
     attachments: Attachments = None,
     references: Annotated[list[str] | None, Field(description="Message-IDs to thread with.")] = None,
-    team: Annotated[str | None, Field(description="Team id (list_teams).")] = None,
-    force_team: bool | None = None,
-    organization: Annotated[str | None, Field(description="Organization id (list_organizations).")] = None,
-    add_users: Annotated[IdList | None, Field(description="User ids (list_users) to give access.")] = None,
-    add_assignees: Annotated[IdList | None, Field(description="User ids (list_users).")] = None,
-    remove_assignees: Annotated[IdList | None, Field(description="User ids (list_users).")] = None,
-    add_shared_labels: Annotated[
-        IdList | None, Field(description="Label ids (list_shared_labels); needs organization.")
-    ] = None,
-    remove_shared_labels: Annotated[IdList | None, Field(description="Label ids (list_shared_labels).")] = None,
-    send: Annotated[bool | None, Field(description="Send now (only if the server allows sending).")] = None,
-    send_at: Annotated[int | None, Field(ge=1, description="Schedule sending at this Unix time (seconds).")] = None,
-    auto_followup: bool | None = None,
+    team: TeamId = None,
+    organization: Annotated[OrgId, Field(description="Needed with assignees and labels.")] = None,
+    add_assignees: UserIds = None,
+    add_shared_labels: LabelIds = None,
+    send: Annotated[bool | None, Field(description="Send now (if allowed).")] = None,
+    send_at: Annotated[int | None, Field(ge=1, description="Send at (Unix s; if allowed).")] = None,
     external_response_id: Annotated[str | None, Field(description="WhatsApp template id.")] = None,
-    external_response_variables: dict[str, str] | None = None,
+    external_response_variables: Annotated[dict[str, str] | None, Field(description="Its variables.")] = None,
 ) -> DraftResult:
-    """Create a draft (email, SMS or WhatsApp), optionally inside an existing conversation, for a person to
-    review and send. With send or send_at it sends or schedules a real message, only if the operator enabled
-    sending. Missive has no way to edit a draft: delete_draft and create a new one instead."""
+    """Create a draft (email, SMS, WhatsApp), new or in a conversation, for a person to send (reply_to_conversation
+    addresses replies for you). send/send_at need permission. Drafts cannot be edited."""
     settings = state(ctx).settings
     recipients = recipients_of(to_fields=to_fields, cc_fields=cc_fields, bcc_fields=bcc_fields)
     check_sending(settings, send, send_at, recipients)
@@ -149,16 +152,11 @@ async def create_draft(
         subject=subject,
         conversation=conversation,
         team=team,
-        force_team=force_team,
         organization=organization,
-        add_users=add_users,
         add_assignees=add_assignees,
-        remove_assignees=remove_assignees,
         add_shared_labels=add_shared_labels,
-        remove_shared_labels=remove_shared_labels,
         send=send,
         send_at=send_at,
-        auto_followup=auto_followup,
         references=references,
         external_response_id=external_response_id,
         external_response_variables=external_response_variables,

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidArgumentError
 from ..models import Post
-from ._common import ConversationId, LabelIds, OrgId, TeamId, UserIds, drop_none, state
+from ._common import ConversationId, LabelIds, OrgId, UserIds, drop_none, state
 
-PostText = Annotated[str | None, Field(max_length=8000, description="Plain text (at most 8000 characters).")]
+PostText = Annotated[str | None, Field(max_length=8000, description="Plain text.")]
 
 
 class PostResult(BaseModel):
@@ -26,31 +26,22 @@ class DeletedPost(BaseModel):
 
 async def create_post(
     ctx: Context[Any, Any],
-    conversation: Annotated[
-        ConversationId | None, Field(description="Add to this conversation; omit to start a new one.")
-    ] = None,
+    conversation: Annotated[ConversationId | None, Field(description="Omit to start a new conversation.")] = None,
     text: PostText = None,
     markdown: Annotated[str | None, Field(max_length=8000, description="Markdown instead of text.")] = None,
-    conversation_subject: Annotated[str | None, Field(description="Subject of a new conversation.")] = None,
+    conversation_subject: Annotated[str | None, Field(description="For a new conversation.")] = None,
     username: Annotated[str | None, Field(description="Name shown as the author.")] = None,
-    organization: OrgId = None,
-    team: TeamId = None,
-    force_team: Annotated[bool | None, Field(description="Move it even if it has a team.")] = None,
-    add_users: UserIds = None,
+    organization: Annotated[OrgId, Field(description="Needed with assignees and labels.")] = None,
     add_assignees: UserIds = None,
     remove_assignees: UserIds = None,
     add_shared_labels: LabelIds = None,
     remove_shared_labels: LabelIds = None,
-    add_to_inbox: Annotated[bool | None, Field(description="Back into everyone's Inbox.")] = None,
-    add_to_team_inbox: Annotated[bool | None, Field(description="Into `team`'s inbox.")] = None,
-    close: Annotated[bool | None, Field(description="Close the conversation.")] = None,
-    reopen: Annotated[
-        bool | None, Field(description="false keeps a closed conversation closed (a post reopens it).")
-    ] = None,
+    add_to_inbox: Annotated[bool | None, Field(description="Back to the Inbox.")] = None,
+    close: Annotated[bool | None, Field(description="Close it.")] = None,
+    reopen: Annotated[bool | None, Field(description="false: stay closed (a post reopens).")] = None,
 ) -> PostResult:
-    """Leave an internal note (a post) in a conversation: the team sees it, nobody outside does. It can also
-    close, label, assign or move the conversation in the same call. A post reopens a closed conversation
-    unless reopen=false or close=true."""
+    """Leave an internal note (post) in a conversation, seen only by the team; it can also close, label or assign. It
+    reopens a closed one unless close or reopen=false."""
     if not (text or markdown):
         raise InvalidArgumentError("text", "a post needs text or markdown (Missive refuses an empty post).")
     post = drop_none(
@@ -60,15 +51,11 @@ async def create_post(
         conversation_subject=conversation_subject,
         username=username,
         organization=organization,
-        team=team,
-        force_team=force_team,
-        add_users=add_users,
         add_assignees=add_assignees,
         remove_assignees=remove_assignees,
         add_shared_labels=add_shared_labels,
         remove_shared_labels=remove_shared_labels,
         add_to_inbox=add_to_inbox,
-        add_to_team_inbox=add_to_team_inbox,
         close=close,
         reopen=False if close else reopen,
     )
@@ -82,6 +69,6 @@ async def create_post(
 async def delete_post(
     ctx: Context[Any, Any], post_id: Annotated[str, Field(description="Post id (list_conversation_posts).")]
 ) -> DeletedPost:
-    """Delete a post. What it changed (closed, labels) stays changed. Cannot be undone."""
+    """Delete a post; what it changed (closed, labels) stays. Cannot be undone."""
     await state(ctx).client.delete_post(post_id)
     return DeletedPost(deleted=True, id=post_id)

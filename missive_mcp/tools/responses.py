@@ -39,11 +39,10 @@ class DeletedResponses(BaseModel):
 async def list_responses(
     ctx: Context[Any, Any],
     organization: OrgId = None,
-    limit: Annotated[int, Field(ge=1, le=200, description="Responses per page.")] = 50,
+    limit: Annotated[int, Field(ge=1, le=200, description="Per page.")] = 50,
     offset: Offset = 0,
 ) -> ResponsePage:
-    """List canned responses (the team's saved replies): title, subject and body. Start a reply from one
-    with reply_to_conversation(response_id=...)."""
+    """List canned responses (saved replies) with bodies; reply_to_conversation(response_id=) starts from one."""
     found = await state(ctx).client.list_responses(drop_none(organization=organization, limit=limit, offset=offset))
     return ResponsePage(**offset_page("responses", found, limit, offset))
 

@@ -9,14 +9,14 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidArgumentError
 from ..models import Task
-from ._common import ConversationId, OrgId, TeamId, Until, UserIds, drop_none, split_page
+from ._common import ConversationId, OrgId, TeamId, Until, UserId, UserIds, drop_none, split_page
 from ._common import state as app
 
-TaskId = Annotated[str, Field(description="Task id (list_tasks).")]
+TaskId = Annotated[str, Field(description="From list_tasks.")]
 State = Literal["todo", "in_progress", "closed"]
 Title = Annotated[str, Field(min_length=1, max_length=1000, description="What to do.")]
 Description = Annotated[str | None, Field(max_length=10000, description="Details, plain text.")]
-DueAt = Annotated[int | None, Field(ge=0, description="Due date, Unix seconds.")]
+DueAt = Annotated[int | None, Field(ge=0, description="Unix seconds.")]
 
 
 class TaskPage(BaseModel):
@@ -32,23 +32,19 @@ class TaskResult(BaseModel):
 
 async def list_tasks(
     ctx: Context[Any, Any],
-    state: Annotated[State | None, Field(description="Only tasks in this state.")] = None,
-    type: Annotated[
-        Literal["task", "conversation", "all"], Field(description="task, conversation (tasked ones) or all.")
-    ] = "all",
+    state: Annotated[State | None, Field(description="In this state.")] = None,
     organization: OrgId = None,
     team: TeamId = None,
-    assignee: Annotated[str | None, Field(description="User id (list_users).")] = None,
+    assignee: UserId = None,
     conversation: Annotated[str | None, Field(description="Subtasks of this conversation.")] = None,
-    due_after: Annotated[int | None, Field(ge=0, description="Due at or after (Unix seconds).")] = None,
-    due_before: Annotated[int | None, Field(ge=0, description="Due at or before (Unix seconds).")] = None,
-    limit: Annotated[int, Field(ge=2, le=50, description="Tasks per page.")] = 25,
+    due_after: Annotated[int | None, Field(ge=0, description="Due from (Unix s).")] = None,
+    due_before: Annotated[int | None, Field(ge=0, description="Due by (Unix s).")] = None,
+    limit: Annotated[int, Field(ge=2, le=50, description="Per page.")] = 25,
     until: Until = None,
 ) -> TaskPage:
-    """List tasks, most recent activity first, with filters; page with next_until."""
+    """List tasks by state, team, assignee, conversation or due date, latest first; page with next_until."""
     params = drop_none(
         state=state,
-        type=type,
         organization=organization,
         team=team,
         assignee=assignee,
@@ -64,7 +60,7 @@ async def list_tasks(
 
 
 async def get_task(ctx: Context[Any, Any], task_id: TaskId) -> TaskResult:
-    """Get one task, with its state, due date, assignees and team spelled out."""
+    """Get one task: state, due date, assignees and team spelled out."""
     return TaskResult(task=(await app(ctx).client.get_task(task_id)).concise())
 
 
@@ -72,15 +68,15 @@ async def create_task(
     ctx: Context[Any, Any],
     title: Title,
     description: Description = None,
-    conversation: Annotated[ConversationId | None, Field(description="Make it a subtask of this conversation.")] = None,
+    conversation: Annotated[ConversationId | None, Field(description="Parent, for a subtask.")] = None,
     team: TeamId = None,
     assignees: UserIds = None,
-    organization: Annotated[str | None, Field(description="Organization id; needed with team or assignees.")] = None,
+    organization: Annotated[str | None, Field(description="Needed with team or assignees.")] = None,
     due_at: DueAt = None,
     state: Annotated[State | None, Field(description="Default todo.")] = None,
 ) -> TaskResult:
-    """Create a task: a subtask of a conversation, or a standalone one for a team or assignees. Tasks made
-    here show in Missive's Tasks view, not in the Inbox."""
+    """Create a task: a subtask of a conversation, or standalone for a team or assignees (shown in Tasks, not the
+    Inbox)."""
     if not conversation and not (team or assignees):
         raise InvalidArgumentError(
             "conversation", "give a conversation (for a subtask), or a team or assignees (for a standalone task)."
@@ -105,14 +101,12 @@ async def update_task(
     title: Annotated[str | None, Field(min_length=1, max_length=1000, description="New title.")] = None,
     description: Description = None,
     state: Annotated[State | None, Field(description="closed completes it.")] = None,
-    assignees: Annotated[
-        list[str] | None, Field(max_length=100, description="User ids: replaces all assignees.")
-    ] = None,
+    assignees: Annotated[UserIds, Field(description="User ids; replaces them all.")] = None,
     team: TeamId = None,
     due_at: DueAt = None,
 ) -> TaskResult:
-    """Change a task: complete it (state=closed), rename, reassign (assignees replaces the whole set), move to a
-    team or change its due date."""
+    """Change a task: complete it (state=closed), rename, reassign (replaces assignees), move, or change its
+    due date."""
     changes = drop_none(
         title=title, description=description, state=state, assignees=assignees, team=team, due_at=due_at
     )

@@ -16,9 +16,7 @@ from ..text import html_to_text, truncate
 from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, split_page, state
 from .conversations import shape
 
-BodyBudget = Annotated[
-    int, Field(ge=0, le=100_000, description="Cut each body to about this many characters; 0 for no limit.")
-]
+BodyBudget = Annotated[int, Field(ge=0, le=100_000, description="Cap per body; 0: none.")]
 _STAMP: dict[str, str] = {
     "messages": "delivered_at",
     "drafts": "delivered_at",
@@ -103,8 +101,8 @@ async def list_conversation_messages(
     max_body_chars: BodyBudget = 2000,
     response_format: ResponseFormat = "concise",
 ) -> MessagePage:
-    """List a conversation's messages (emails, SMS, chats), newest first, bodies as plain text. Drafts are
-    not included (list_conversation_drafts). To read the whole thread at once use read_conversation."""
+    """List a conversation's messages, newest first, bodies as plain text (no drafts). read_conversation reads a whole
+    thread at once."""
     return MessagePage(**await _list(ctx, conversation_id, "messages", limit, until, response_format, max_body_chars))
 
 
@@ -118,7 +116,7 @@ async def list_conversation_comments(
 async def list_conversation_drafts(
     ctx: Context[Any, Any], conversation_id: ConversationId, limit: ItemLimit = 10, until: Until = None
 ) -> DraftPage:
-    """List a conversation's unsent drafts, newest first; draft ids serve delete_draft."""
+    """A conversation's unsent drafts, newest first (ids for delete_draft)."""
     return DraftPage(**await _list(ctx, conversation_id, "drafts", limit, until, "concise", 0))
 
 
@@ -135,14 +133,11 @@ class Messages(BaseModel):
 
 async def get_messages(
     ctx: Context[Any, Any],
-    message_ids: Annotated[
-        IdList, Field(min_length=1, max_length=50, description="Message ids, e.g. from read_conversation.")
-    ],
+    message_ids: Annotated[IdList, Field(min_length=1, max_length=50, description="From read_conversation.")],
     max_body_chars: BodyBudget = 20_000,
     response_format: ResponseFormat = "concise",
 ) -> Messages:
-    """Get one or more messages by id in one call, with their full plain-text bodies (use after a body was
-    cut in read_conversation or list_conversation_messages)."""
+    """Get messages by id with full plain-text bodies (when one was cut)."""
     found = await state(ctx).client.get_messages(message_ids)
     models = [Message.model_validate(readable(m.model_dump(), max_body_chars)) for m in found]
     return Messages(messages=shape(models, response_format))
@@ -244,11 +239,10 @@ async def read_conversation(
     ctx: Context[Any, Any],
     conversation_id: ConversationId,
     max_body_chars: BodyBudget = 2000,
-    max_items: Annotated[int, Field(ge=1, le=200, description="Newest messages, comments and posts to read.")] = 50,
+    max_items: Annotated[int, Field(ge=1, le=200, description="Newest items to read.")] = 50,
 ) -> Thread:
-    """Read a whole conversation in one call: its subject, state, assignees, labels and team, then every
-    message, comment and post in time order as plain text (quoted history collapsed, long bodies cut with a
-    marker). The best first step before replying to, triaging or summarising a thread."""
+    """Read a whole conversation in one call: metadata, then every message, comment and post in time order as plain
+    text (quotes collapsed, long bodies cut). Start here."""
     client = state(ctx).client
 
     async def collect(kind: str) -> tuple[list[dict[str, Any]], bool]:

@@ -1,0 +1,72 @@
+"""Missive tokens at rest: AES-256-GCM under MISSIVE_MCP_SECRET_KEY, with key rotation.
+
+A sealed value is URL-safe base64 of `version (1 byte) | key id (4 bytes) | nonce (12) | ciphertext+tag`. The key
+id is the first 4 bytes of SHA-256 of the key, so a value names the key that sealed it: after a rotation
+(`MISSIVE_MCP_SECRET_KEY=new,old`) old values still open, and new ones are sealed with the first key. Each value
+is bound to its row (the associated data), so a token copied onto another person's row does not open.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from collections.abc import Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+VERSION = b"\x01"
+
+
+class SealError(ValueError):
+    """A stored value could not be opened: a key is missing from MISSIVE_MCP_SECRET_KEY, or the value was altered."""
+
+
+class Sealer:
+    """Seals and opens secrets with the operator's keys; the first key seals."""
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        if not keys or any(len(key) != 32 for key in keys):
+            raise ValueError("Sealer needs one or more 32-byte keys")
+        self._keys = [(key_id(key), AESGCM(key)) for key in keys]
+
+    @classmethod
+    def from_text(cls, keys: Sequence[str]) -> Sealer:
+        return cls([base64.urlsafe_b64decode(key.encode("ascii")) for key in keys])
+
+    def seal(self, secret: str, *, bound_to: str) -> str:
+        kid, aead = self._keys[0]
+        nonce = os.urandom(12)
+        sealed = aead.encrypt(nonce, secret.encode(), bound_to.encode())
+        return base64.urlsafe_b64encode(VERSION + kid + nonce + sealed).decode("ascii")
+
+    def open(self, value: str, *, bound_to: str) -> str:
+        raw = base64.urlsafe_b64decode(value.encode("ascii"))
+        if raw[:1] != VERSION or len(raw) < 1 + 4 + 12 + 16:
+            raise SealError("A stored Missive token is not in a format this server knows.")
+        kid, nonce, sealed = raw[1:5], raw[5:17], raw[17:]
+        for candidate, aead in self._keys:
+            if hmac.compare_digest(candidate, kid):
+                try:
+                    return aead.decrypt(nonce, sealed, bound_to.encode()).decode()
+                except InvalidTag:
+                    break
+        raise SealError(
+            "A stored Missive token cannot be opened with MISSIVE_MCP_SECRET_KEY: the key that sealed it is not in "
+            "the list (after a rotation keep the old key after the new one), or the database was altered."
+        )
+
+    def needs_reseal(self, value: str) -> bool:
+        """Whether a value was sealed with a key other than the first (a rotation is under way)."""
+        return base64.urlsafe_b64decode(value.encode("ascii"))[1:5] != self._keys[0][0]
+
+
+def key_id(key: bytes) -> bytes:
+    return hashlib.sha256(key).digest()[:4]
+
+
+def digest(secret: str) -> str:
+    """How tokens and keys are stored: SHA-256, hex (long random strings need no salt or stretching)."""
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,220 @@
+"""The server as its own OAuth authorization server, through the SDK's `OAuthAuthorizationServerProvider`.
+
+The SDK's handlers do the protocol (metadata, registration, PKCE checks, token requests); this provider keeps
+their state in the `Store`, so any replica can serve any step. Access tokens last an hour and refresh tokens
+rotate on every use (a replayed one finds nothing). Access tokens are opaque and looked up on every request, so
+a revoked grant stops at once on every replica. Revoking any token of a grant revokes the whole grant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from typing import Any
+
+from mcp.server.auth.provider import (
+    AccessToken,
+    AuthorizationCode,
+    AuthorizationParams,
+    AuthorizeError,
+    OAuthAuthorizationServerProvider,
+    RefreshToken,
+    TokenError,
+    construct_redirect_uri,
+)
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from pydantic import PrivateAttr
+
+from .crypto import Sealer, SealError, digest
+from .store import Grant, Person, Store
+
+logger = logging.getLogger(__name__)
+
+ACCESS_TTL = 3600
+REFRESH_TTL = 30 * 24 * 3600
+CODE_TTL = 300
+SIGN_IN_TTL = 900
+"""Seconds a pending sign-in waits for the person to paste their token."""
+
+ACCESS_PREFIX, REFRESH_PREFIX, CODE_PREFIX, KEY_PREFIX = "mma_", "mmr_", "mmc_", "mmk_"
+"""Prefixes make a leaked secret recognisable (and scannable) as ours, and say which kind it is."""
+
+
+class Code(AuthorizationCode):
+    grant_id: str
+
+
+class Refresh(RefreshToken):
+    grant_id: str
+
+
+class Access(AccessToken):
+    """A verified bearer token (OAuth access token or server key) and the grant behind it."""
+
+    grant_id: str
+    email: str | None = None
+    _missive_token: str = PrivateAttr(default="")
+
+    def missive_token(self) -> str:
+        """The person's Missive token, opened when the bearer token was verified; never serialized."""
+        return self._missive_token
+
+
+def new_secret(prefix: str) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
+    """The SDK's provider protocol over a `Store` (the identity-assertion grant keeps the SDK's refusal)."""
+
+    def __init__(self, store: Store, sealer: Sealer, *, public_url: str, resource: str) -> None:
+        self.store = store
+        self.sealer = sealer
+        self.public_url = public_url
+        self.resource = resource
+
+    # Clients -----------------------------------------------------------------------------------
+
+    async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        info = await self.store.get_client(client_id)
+        return OAuthClientInformationFull.model_validate_json(info) if info else None
+
+    async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        assert client_info.client_id is not None
+        await self.store.put_client(client_info.client_id, client_info.model_dump_json())
+
+    # Authorization -----------------------------------------------------------------------------
+
+    async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+        if params.resource is not None and params.resource.rstrip("/") != self.resource:
+            raise AuthorizeError("invalid_target", f"This server is the resource {self.resource}.")
+        request_id = secrets.token_urlsafe(32)
+        assert client.client_id is not None
+        await self.store.put_request(
+            digest(request_id), client.client_id, params.model_dump_json(), int(time.time()) + SIGN_IN_TTL
+        )
+        return f"{self.public_url}/signin?request={request_id}"
+
+    async def complete(
+        self, request_id: str, person: Person, sealed_token: str, params_json: str, client_id: str
+    ) -> str:
+        """A person allowed the client: the grant, its code, and where to send the browser back."""
+        params = AuthorizationParams.model_validate_json(params_json)
+        grant_id = secrets.token_hex(16)
+        token = self.sealer.open(sealed_token, bound_to=f"request:{digest(request_id)}")
+        grant = Grant(
+            id=grant_id,
+            kind="oauth",
+            client_id=client_id,
+            label=None,
+            person=person,
+            sealed_token=self.sealer.seal(token, bound_to=f"grant:{grant_id}"),
+            scopes=params.scopes or [],
+            resource=self.resource,
+            created_at=int(time.time()),
+        )
+        code = new_secret(CODE_PREFIX)
+        data = {
+            "code_challenge": params.code_challenge,
+            "redirect_uri": str(params.redirect_uri),
+            "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
+        }
+        await self.store.add_grant(grant, [(digest(code), "code", int(time.time()) + CODE_TTL, json.dumps(data))])
+        return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state)
+
+    async def load_authorization_code(self, client: OAuthClientInformationFull, authorization_code: str) -> Code | None:
+        found = await self.store.find(digest(authorization_code), "code")
+        if found is None:
+            return None
+        grant, expires_at, data = found
+        extra: dict[str, Any] = json.loads(data or "{}")
+        return Code(
+            code=authorization_code,
+            scopes=grant.scopes,
+            expires_at=float(expires_at or 0),
+            client_id=grant.client_id,
+            code_challenge=extra["code_challenge"],
+            redirect_uri=extra["redirect_uri"],
+            redirect_uri_provided_explicitly=extra["redirect_uri_provided_explicitly"],
+            resource=grant.resource,
+            subject=grant.person.user_id,
+            grant_id=grant.id,
+        )
+
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: Code
+    ) -> OAuthToken:
+        if not await self.store.take(digest(authorization_code.code), "code"):
+            raise TokenError("invalid_grant", "authorization code was already used")
+        return await self._issue(authorization_code.grant_id, authorization_code.scopes)
+
+    async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> Refresh | None:
+        found = await self.store.find(digest(refresh_token), "refresh")
+        if found is None or found[0].client_id != client.client_id:
+            return None
+        grant, expires_at, _ = found
+        return Refresh(
+            token=refresh_token,
+            client_id=grant.client_id,
+            scopes=grant.scopes,
+            expires_at=expires_at,
+            resource=grant.resource,
+            subject=grant.person.user_id,
+            grant_id=grant.id,
+        )
+
+    async def exchange_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: Refresh, scopes: list[str]
+    ) -> OAuthToken:
+        if not await self.store.take(digest(refresh_token.token), "refresh"):
+            raise TokenError("invalid_grant", "refresh token was already used or revoked")
+        return await self._issue(refresh_token.grant_id, scopes)
+
+    async def _issue(self, grant_id: str, scopes: list[str]) -> OAuthToken:
+        access, refresh = new_secret(ACCESS_PREFIX), new_secret(REFRESH_PREFIX)
+        now = int(time.time())
+        await self.store.add_secrets(
+            grant_id,
+            [
+                (digest(access), "access", now + ACCESS_TTL, None),
+                (digest(refresh), "refresh", now + REFRESH_TTL, None),
+            ],
+        )
+        return OAuthToken(
+            access_token=access,
+            token_type="Bearer",
+            expires_in=ACCESS_TTL,
+            scope=" ".join(scopes) if scopes else None,
+            refresh_token=refresh,
+        )
+
+    # Bearer tokens -----------------------------------------------------------------------------
+
+    async def load_access_token(self, token: str) -> Access | None:
+        kind = "key" if token.startswith(KEY_PREFIX) else "access"
+        found = await self.store.find(digest(token), kind)
+        if found is None:
+            return None
+        grant, expires_at, _ = found
+        access = Access(
+            token=token,
+            client_id=grant.client_id,
+            scopes=grant.scopes,
+            expires_at=expires_at,
+            resource=self.resource,
+            subject=grant.person.user_id,
+            grant_id=grant.id,
+            email=grant.person.email,
+        )
+        try:
+            opened = self.sealer.open(grant.sealed_token, bound_to=f"grant:{grant.id}")
+        except SealError as exc:
+            logger.error("Refusing grant %s of %s: %s", grant.id, grant.person.email, exc)
+            return None
+        access._missive_token = opened  # pyright: ignore[reportPrivateUsage]
+        return access
+
+    async def revoke_token(self, token: Access | Refresh) -> None:
+        await self.store.revoke(token.grant_id)

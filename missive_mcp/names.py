@@ -1,0 +1,149 @@
+"""Names where people use names: a label, user or team given by its name wherever an id is expected.
+
+The directory (users, teams, shared labels, organizations) is read once per person and kept a few minutes
+(NAMES_TTL). An argument that already looks like a Missive id is passed through untouched; anything else is
+matched case-insensitively against names (and users' emails, labels' full paths). No match, or more than one,
+is refused before anything is sent, with the candidates listed. Prompts and resource templates complete their
+arguments from the same directory.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anyio
+
+from .client import MissiveClient
+from .errors import InvalidArgumentError
+
+Kind = Literal["user", "team", "label", "organization"]
+NAMES_TTL = 300.0
+"""Seconds a person's directory is kept before it is read again."""
+PAGE = 200
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_PLURAL = {"user": "users", "team": "teams", "label": "shared labels", "organization": "organizations"}
+_LISTED_BY = {
+    "user": "list_users",
+    "team": "list_teams",
+    "label": "list_shared_labels",
+    "organization": "list_organizations",
+}
+
+
+@dataclass(frozen=True)
+class Named:
+    """Something an agent may name: its id, the names that find it, and how to show it."""
+
+    id: str
+    names: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return self.names[0] if self.names else self.id
+
+
+@dataclass(frozen=True)
+class Names:
+    """Marks a tool argument whose values may be names of this kind (`Annotated[list[str], Names("user")]`)."""
+
+    kind: Kind
+
+
+def looks_like_id(value: str) -> bool:
+    return bool(_UUID.fullmatch(value))
+
+
+class Directory:
+    """Each person's directory, cached NAMES_TTL seconds, loaded once however many calls ask at the same time."""
+
+    def __init__(self, client: MissiveClient, *, ttl: float = NAMES_TTL, clock: Callable[[], float] = time.monotonic):
+        self.client = client
+        self.ttl = ttl
+        self._clock = clock
+        self._cache: dict[tuple[str, Kind], tuple[float, list[Named]]] = {}
+        self._locks: dict[tuple[str, Kind], anyio.Lock] = {}
+
+    async def entries(self, kind: Kind) -> list[Named]:
+        key = (await self.client.caller(), kind)
+        lock = self._locks.setdefault(key, anyio.Lock())
+        async with lock:
+            cached = self._cache.get(key)
+            if cached and self._clock() - cached[0] < self.ttl:
+                return cached[1]
+            found = await _LOADERS[kind](self.client)
+            self._cache[key] = (self._clock(), found)
+            return found
+
+    async def resolve(self, kind: Kind, field: str, value: str) -> str:
+        """The id for `value`: itself when it is an id, else the one entry whose name matches it."""
+        if looks_like_id(value):
+            return value
+        wanted = " ".join(value.split()).casefold()
+        known = await self.entries(kind)
+        matches = [entry for entry in known if wanted in (name.casefold() for name in entry.names)]
+        if len(matches) == 1:
+            return matches[0].id
+        if matches:
+            options = "; ".join(f"{entry.label} ({entry.id})" for entry in matches[:10])
+            raise InvalidArgumentError(
+                field, f"{value!r} names {len(matches)} {_PLURAL[kind]}: {options}. Give the id."
+            )
+        close = [entry for entry in known if any(wanted[:3] in name.casefold() for name in entry.names)][:10]
+        hint = f" Close: {'; '.join(f'{e.label} ({e.id})' for e in close)}." if close else ""
+        raise InvalidArgumentError(
+            field,
+            f"no {kind} is named {value[:80]!r}.{hint} {_LISTED_BY[kind]} lists them; an id or an exact name works.",
+        )
+
+    async def resolve_all(self, kind: Kind, field: str, values: Sequence[str]) -> list[str]:
+        return [await self.resolve(kind, f"{field}[{index}]", value) for index, value in enumerate(values)]
+
+    async def complete(self, kind: Kind, partial: str) -> list[str]:
+        """Names of this kind starting with `partial` (case-insensitive), then those containing it."""
+        wanted = partial.casefold()
+        labels = [entry.label for entry in await self.entries(kind)]
+        starts = [label for label in labels if label.casefold().startswith(wanted)]
+        inside = [label for label in labels if wanted in label.casefold() and label not in starts]
+        return [*starts, *inside][:100]
+
+
+async def _users(client: MissiveClient) -> list[Named]:
+    found = await client.list_users({"limit": PAGE})
+    return [Named(u.id, tuple(n for n in (u.name, u.email) if n)) for u in found]
+
+
+async def _teams(client: MissiveClient) -> list[Named]:
+    return [Named(t.id, (t.name,) if t.name else ()) for t in await client.list_teams({"limit": PAGE})]
+
+
+async def _labels(client: MissiveClient) -> list[Named]:
+    found = await client.list_shared_labels({"limit": PAGE})
+    return [
+        Named(lbl.id, tuple(dict.fromkeys(n for n in (lbl.name_with_parent_names, lbl.name) if n))) for lbl in found
+    ]
+
+
+async def _organizations(client: MissiveClient) -> list[Named]:
+    return [Named(o.id, (o.name,) if o.name else ()) for o in await client.list_organizations({"limit": PAGE})]
+
+
+_LOADERS: dict[Kind, Callable[[MissiveClient], Awaitable[list[Named]]]] = {
+    "user": _users,
+    "team": _teams,
+    "label": _labels,
+    "organization": _organizations,
+}
+
+
+def named_arguments(hints: dict[str, Any]) -> dict[str, Kind]:
+    """A tool's arguments that take names: those annotated with `Names(kind)`."""
+    found: dict[str, Kind] = {}
+    for name, hint in hints.items():
+        for meta in getattr(hint, "__metadata__", ()):
+            if isinstance(meta, Names):
+                found[name] = meta.kind
+    return found
