@@ -15,7 +15,11 @@ from missive_mcp.sandbox import DEMO_CONVERSATION_ID, FakeMissive
 async def run(report: Report, calls: int) -> None:
     fake = FakeMissive(enforce_limits=False)  # the limits are figure 5's business; here they would only add waits
     with loopback(fake) as (url, _):
-        async with started(ours(url)) as mine, started(baseline(url)) as base, bare_client(url) as http:
+        async with (
+            started(ours(url, MISSIVE_TOOLSETS="default,history")) as mine,
+            started(baseline(url)) as base,
+            bare_client(url) as http,
+        ):
             path = f"conversations/{DEMO_CONVERSATION_ID}"
 
             async def bare() -> float:
