@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pydantic import SecretStr
 
 from . import __version__
-from .settings import Settings, SettingsError, variable_of
+from .settings import TOOLSETS, Settings, SettingsError, variable_of
 
 logger = logging.getLogger("missive_mcp")
 
@@ -89,7 +89,11 @@ SECRET_FIELDS = frozenset({"api_token", "mcp_auth_token", "secret_key", "databas
 def load_settings(args: argparse.Namespace) -> Settings:
     """The settings: flags given on the command line, then the environment, validated once."""
     flags = {name: value for name, value in vars(args).items() if name in Settings.model_fields and value}
-    return Settings.from_env(os.environ, **flags)
+    settings = Settings.from_env(os.environ, **flags)
+    if settings.demo and "toolsets" not in flags and not os.environ.get("MISSIVE_TOOLSETS", "").strip():
+        # The demo shows everything the server can do, unless the toolsets were chosen.
+        settings = settings.model_copy(update={"toolsets": frozenset(TOOLSETS)})
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,7 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = create_server(settings, transport=transport)
     if settings.transport == "stdio":
         announce(settings, where="over stdio")
-        server.run("stdio")
+        import anyio
+
+        from .stdio import serve_stdio
+
+        anyio.run(serve_stdio, server)
         return 0
     from .http import create_http_app, serve_http
 

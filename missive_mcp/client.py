@@ -17,7 +17,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -427,8 +427,8 @@ class MissiveClient:
     # Analytics -----------------------------------------------------------------------------------
 
     async def create_analytics_report(self, report: Mapping[str, Any]) -> str:
-        created = _unwrap(await self.call(ep.create_analytics_report, body=report), "reports")
-        report_id = created.get("id") if isinstance(created, dict) else None
+        created: Any = _unwrap(await self.call(ep.create_analytics_report, body=report), "reports")
+        report_id: Any = cast(dict[str, Any], created).get("id") if isinstance(created, dict) else None
         if not isinstance(report_id, str):
             raise DecodingError("Missive created the report but sent no report id; create it again.")
         return report_id
@@ -655,14 +655,18 @@ def _error_message(data: bytes) -> str | None:
     if not text:
         return None
     try:
-        decoded = json.loads(text)
+        decoded: Any = json.loads(text)
     except ValueError:
         return " ".join(text[:500].split())
-    for candidate in (decoded.get("error"), decoded) if isinstance(decoded, dict) else (decoded,):
+    candidates: list[Any] = [decoded]
+    if isinstance(decoded, dict):
+        candidates = [cast(dict[str, Any], decoded).get("error"), decoded]
+    for candidate in candidates:
         if isinstance(candidate, str):
             return " ".join(candidate[:500].split())
-        if isinstance(candidate, dict) and isinstance(candidate.get("message"), str):
-            return " ".join(candidate["message"][:500].split())
+        message: Any = cast(dict[str, Any], candidate).get("message") if isinstance(candidate, dict) else None
+        if isinstance(message, str):
+            return " ".join(message[:500].split())
     return " ".join(text[:500].split())
 
 
@@ -701,8 +705,8 @@ _adapters: dict[Any, TypeAdapter[Any]] = {}
 
 def _many(body: Any, key: str, model: type[M] | Any) -> list[Any]:
     """The objects under `key`, which may be a list, one object or absent (an empty write answer)."""
-    value = _unwrap(body, key)
-    items = [] if value is None else value if isinstance(value, list) else [value]
+    value: Any = _unwrap(body, key)
+    items: list[Any] = [] if value is None else cast(list[Any], value) if isinstance(value, list) else [value]
     adapter = _adapters.get(model) or _adapters.setdefault(model, TypeAdapter(list[model]))
     try:
         return adapter.validate_python(items)

@@ -12,6 +12,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from .errors import MissiveError, NotFoundError
 from .settings import Settings
+from .text import FENCE_CLOSE, FENCE_OPEN
 from .tools import contacts, threads
 from .tools._common import AppState
 
@@ -23,7 +24,9 @@ def _json(data: Any) -> str:
 
 
 def render_thread(thread: threads.Thread) -> str:
-    """A thread as plain text a person or a model reads top to bottom; bodies fenced as quoted content."""
+    """A thread as plain text a person or a model reads top to bottom; bodies fenced as quoted content. Mail text
+    never holds the fence markers, and names, subjects and filenames are single lines (see `text.fence_safe` and
+    `text.one_line`, applied where the thread is read), so nothing a sender wrote reads as a line of ours."""
     c = thread.conversation
     head = [f"# {c.subject or c.latest_message_subject or '(no subject)'}", f"conversation: {c.id}"]
     if c.assignees:
@@ -45,7 +48,7 @@ def render_thread(thread: threads.Thread) -> str:
                 for f in e.attachments
             )
             line += f"\nattachments: {'; '.join(files)}"
-        blocks.append(f"{line}\n<<<third-party content\n{e.body}\n>>>")
+        blocks.append(f"{line}\n{FENCE_OPEN}\n{e.body}\n{FENCE_CLOSE}")
     return "\n\n".join(blocks) + "\n"
 
 

@@ -8,7 +8,7 @@ import logging
 import typing
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from weakref import WeakKeyDictionary
 
 import anyio
@@ -20,7 +20,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, TextContent
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextContent
 
 from . import __version__, completions, prompts, resources
 from . import endpoints as ep
@@ -268,22 +269,31 @@ def build_tool(spec: ToolDef, output_schemas: str = "full") -> Tool:
 def shallow(schema: Any) -> Any:
     """An output schema cut to its top-level fields: nested objects become plain objects (results are still
     checked against the full model before they are sent)."""
-    if not isinstance(schema, dict) or "properties" not in schema:
+    top = _object(schema)
+    properties = _object(top.get("properties")) if top else None
+    if top is None or properties is None:
         return schema
-    return {**schema, "properties": {name: _outline(sub) for name, sub in schema["properties"].items()}}
+    return {**top, "properties": {name: _outline(sub) for name, sub in properties.items()}}
 
 
 def _outline(schema: Any) -> Any:
-    if not isinstance(schema, dict):
+    found = _object(schema)
+    if found is None:
         return schema
-    kept = {k: v for k, v in schema.items() if k in ("type", "description", "enum")}  # pyright: ignore[reportUnknownVariableType]
-    if "anyOf" in schema:
-        kept["anyOf"] = [_outline(branch) for branch in schema["anyOf"]]
-    if schema.get("type") == "array":
-        kept["items"] = _outline(schema.get("items", {}))
-    if schema.get("type") == "object" or "properties" in schema:
+    kept: dict[str, Any] = {k: v for k, v in found.items() if k in ("type", "description", "enum")}
+    branches = found.get("anyOf")
+    if isinstance(branches, list):
+        kept["anyOf"] = [_outline(branch) for branch in cast(list[Any], branches)]
+    if found.get("type") == "array":
+        kept["items"] = _outline(found.get("items", {}))
+    if found.get("type") == "object" or "properties" in found:
         kept["type"] = "object"
     return kept
+
+
+def _object(value: Any) -> dict[str, Any] | None:
+    """A JSON object as a typed dict, or None."""
+    return cast(dict[str, Any], value) if isinstance(value, dict) else None
 
 
 class CallGuard:
@@ -322,9 +332,10 @@ class CallGuard:
         }
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method == "tools/call" and isinstance(ctx.params, dict):
-            name = str(ctx.params.get("name", ""))
-            arguments = ctx.params.get("arguments") or {}
+        params = _object(ctx.params)
+        if ctx.method == "tools/call" and params is not None:
+            name = str(params.get("name", ""))
+            arguments = _object(params.get("arguments")) or {}
             refusal = self.refusal(name, arguments)
             if refusal:
                 return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
@@ -340,7 +351,10 @@ class CallGuard:
             return await self.timed(call_next, ctx, "")
         if self.board is not None and ctx.method in ("tools/list", "initialize"):
             return self.switched(ctx.method, await call_next(ctx))
-        return await call_next(ctx)
+        try:
+            return await call_next(ctx)
+        except MCPError as refused:
+            raise before_initialize(ctx, refused) from None
 
     def switched(self, method: str, result: HandlerResult) -> HandlerResult:
         """Dynamic mode: tools/list shows the enabled toolsets' tools; initialize says the list can change
@@ -405,12 +419,26 @@ class CallGuard:
         validator = self.validators.get(name)
         if validator is None or not isinstance(arguments, dict):
             return None
-        problems = [describe(error, name) for error in sorted(validator.iter_errors(arguments), key=_where)]
+        errors: list[jsonschema.ValidationError] = list(validator.iter_errors(arguments))  # pyright: ignore[reportUnknownMemberType]
+        problems = [describe(error, name) for error in sorted(errors, key=_where)]
         if not problems and name in self.rules:
             problems = self.rules[name].problems(arguments)  # Missive's own rules, before a name is looked up
         if not problems:
             return None
         return f"Invalid arguments for {name}, so nothing was sent: {'; '.join(dict.fromkeys(problems))}."
+
+
+def before_initialize(ctx: ServerRequestContext[Any, Any], refused: MCPError) -> MCPError:
+    """The SDK refuses a request sent before the handshake with a bare "Invalid request parameters" (its
+    pinned compat shape): say what to do instead. Any other error passes unchanged."""
+    gate = (refused.code, refused.message, refused.data or "") == (INVALID_PARAMS, "Invalid request parameters", "")
+    if not gate or ctx.method == "initialize" or ctx.session.client_params is not None:
+        return refused
+    return MCPError(
+        INVALID_REQUEST,
+        f"{ctx.method} was sent before the handshake: send initialize, then notifications/initialized, then "
+        "requests (or speak protocol 2026-07-28, which has no handshake).",
+    )
 
 
 def _where(error: jsonschema.ValidationError) -> str:
@@ -420,24 +448,24 @@ def _where(error: jsonschema.ValidationError) -> str:
 def describe(error: jsonschema.ValidationError, tool: str) -> str:
     """One problem with one argument: where it is, what was wrong, what was given."""
     where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path).lstrip(".")
-    if error.validator == "additionalProperties" and isinstance(error.schema, dict):
-        known = list(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(known)) if isinstance(error.instance, dict) else []
+    rule = str(error.validator)
+    schema = _object(error.schema) or {}
+    if rule == "additionalProperties":
+        known = list(_object(schema.get("properties")) or {})
+        given = _object(error.instance) or {}
+        extra = sorted(set(given) - set(known))
         place = f"a field of `{where}`" if where else f"an argument of {tool}"
-        return "; ".join(f"`{name}` is not {place} (its fields: {', '.join(known)})" for name in extra).replace(
-            "(its fields", "(its arguments" if not where else "(its fields"
-        )
-    if error.validator == "required":
+        listed = f"(its {'fields' if where else 'arguments'}: {', '.join(known)})"
+        return "; ".join(f"`{name}` is not {place} {listed}" for name in extra)
+    if rule == "required":
         missing = str(error.message).split("'")[1] if "'" in str(error.message) else "?"
         return f"`{(where + '.' if where else '') + missing}` is required"
-    given = json.dumps(error.instance, ensure_ascii=False)
-    given = given if len(given) <= 60 else given[:57] + "..."
-    return f"`{where or 'arguments'}`: {_reason(error)} (got {given})"
+    shown = json.dumps(error.instance, ensure_ascii=False)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"`{where or 'arguments'}`: {_reason(rule, schema, str(error.message))} (got {shown})"
 
 
-def _reason(error: jsonschema.ValidationError) -> str:
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    rule = error.validator
+def _reason(rule: str, schema: dict[str, Any], message: str) -> str:
     if rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         low, high = schema.get("minimum"), schema.get("maximum")
         if low is not None and high is not None:
@@ -448,10 +476,11 @@ def _reason(error: jsonschema.ValidationError) -> str:
     if rule in ("minLength", "maxLength"):
         return f"must be {schema.get('minLength', 0)} to {schema.get('maxLength', 'any number of')} characters"
     if rule == "enum":
-        return "must be one of " + ", ".join(json.dumps(v) for v in schema.get("enum", []))
+        values: list[Any] = schema.get("enum", [])
+        return "must be one of " + ", ".join(json.dumps(v) for v in values)
     if rule == "type":
         return f"must be of type {schema.get('type')}"
-    return str(error.message)
+    return message
 
 
 UNKNOWN_OUTCOME = ("may or may not have happened", "for a write, check its result")
@@ -460,10 +489,11 @@ UNKNOWN_OUTCOME = ("may or may not have happened", "for a write, check its resul
 
 def write_outcome(result: HandlerResult) -> str:
     """ok, error, or unknown (the write may have happened: its answer was lost, or the call ran out of time)."""
-    data = result.model_dump(by_alias=True) if isinstance(result, CallToolResult) else result
-    if not isinstance(data, dict) or not data.get("isError"):
+    data = result.model_dump(by_alias=True) if isinstance(result, CallToolResult) else _object(result)
+    if data is None or not data.get("isError"):
         return "ok"
-    text = " ".join(str(block.get("text", "")) for block in data.get("content") or [] if isinstance(block, dict))
+    blocks: list[Any] = data.get("content") or []
+    text = " ".join(str(found.get("text", "")) for block in blocks if (found := _object(block)) is not None)
     return "unknown" if any(mark in text for mark in UNKNOWN_OUTCOME) else "error"
 
 
@@ -477,7 +507,7 @@ def audit(tool: str, arguments: Any, outcome: str) -> None:
     )
     objects = {
         name: value
-        for name, value in (arguments.items() if isinstance(arguments, dict) else ())
+        for name, value in (_object(arguments) or {}).items()
         if (name.endswith(("_id", "_ids")) or name in ("conversation", "target", "organization", "team"))
         and value is not None
     }
@@ -525,27 +555,29 @@ def lean_schema(schema: Any) -> Any:
     """The same contract in fewer tokens, and without references some clients do not resolve: `$defs`
     inlined, no titles, no `null` branches or null defaults (an absent optional argument is null, and
     results omit nulls)."""
-    if not isinstance(schema, dict):
+    top = _object(schema)
+    if top is None:
         return schema
-    definitions: dict[str, Any] = schema.get("$defs", {})  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
-    return _lean(schema, definitions)
+    return _lean(top, _object(top.get("$defs")) or {})
 
 
 def _lean(schema: Any, definitions: dict[str, Any]) -> Any:
     if isinstance(schema, list):
-        return [_lean(item, definitions) for item in schema]  # pyright: ignore[reportUnknownVariableType]
-    if not isinstance(schema, dict):
+        return [_lean(item, definitions) for item in cast(list[Any], schema)]
+    found = _object(schema)
+    if found is None:
         return schema
-    reference = schema.get("$ref")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+    reference = found.get("$ref")
     if isinstance(reference, str) and reference.startswith("#/$defs/"):
-        rest = {k: v for k, v in schema.items() if k != "$ref"}  # pyright: ignore[reportUnknownVariableType]
+        rest = {k: v for k, v in found.items() if k != "$ref"}
         return _lean({**definitions[reference.removeprefix("#/$defs/")], **rest}, definitions)
     out: dict[str, Any] = {}
-    for key, value in schema.items():  # pyright: ignore[reportUnknownVariableType]
+    for key, value in found.items():
         if key == "$defs":
             continue
-        if key == "properties":
-            out[key] = {name: _lean(sub, definitions) for name, sub in value.items()}
+        properties = _object(value) if key == "properties" else None
+        if properties is not None:
+            out[key] = {name: _lean(sub, definitions) for name, sub in properties.items()}
         elif (
             (key == "title" and isinstance(value, str))
             or (key == "default" and value is None)
@@ -556,7 +588,7 @@ def _lean(schema: Any, definitions: dict[str, Any]) -> Any:
             out[key] = _lean(value, definitions)
     branches = out.get("anyOf")
     if isinstance(branches, list):
-        kept = [b for b in branches if b != {"type": "null"}]  # pyright: ignore[reportUnknownVariableType]
+        kept: list[Any] = [b for b in cast(list[Any], branches) if b != {"type": "null"}]
         if len(kept) == 1:
             del out["anyOf"]
             out = {**kept[0], **out}

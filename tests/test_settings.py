@@ -149,3 +149,12 @@ def test_a_bad_team_setting_is_refused_naming_its_variable(variable: str, value:
     if variable in ("MISSIVE_MCP_SECRET_KEY", "MISSIVE_MCP_DATABASE_URL", "MISSIVE_MCP_REDIS_URL"):
         assert "(flag --" not in str(refused.value)  # environment only: a flag would show in `ps`
         assert value not in str(refused.value)  # a secret (or a URL with a password) is never echoed
+
+
+def test_the_demo_shows_every_toolset_unless_they_were_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    from missive_mcp.__main__ import load_settings, parser
+
+    monkeypatch.delenv("MISSIVE_TOOLSETS", raising=False)
+    assert load_settings(parser().parse_args(["--demo"])).toolsets == frozenset(TOOLSETS)
+    assert load_settings(parser().parse_args(["--demo", "--toolsets", "drafts"])).toolsets == {"drafts"}
+    assert load_settings(parser().parse_args([])).toolsets == frozenset(DEFAULT_TOOLSETS)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -232,3 +233,82 @@ def test_debug_logging_leaves_the_http_stack_quiet() -> None:
             assert not logging.getLogger(noisy).isEnabledFor(logging.DEBUG), noisy
     finally:
         root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+
+
+@pytest.mark.anyio
+async def test_the_demo_lets_a_new_user_post_task_reply_with_a_canned_response_and_open_an_attachment() -> None:
+    from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_MESSAGE_ID, DEMO_PDF_ATTACHMENT_ID, DEMO_RESPONSE_ID
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE_")}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "missive_mcp", "--demo"], env=env)
+    with anyio.fail_after(60):
+        async with Client(params) as mcp:
+            conversation = {"conversation": DEMO_CONVERSATION_ID}
+            post = await mcp.call_tool("create_post", {**conversation, "text": "Refund approved."})
+            task = await mcp.call_tool("create_task", {**conversation, "title": "Check the refund landed"})
+            reply = await mcp.call_tool(
+                "reply_to_conversation", {"conversation_id": DEMO_CONVERSATION_ID, "response_id": DEMO_RESPONSE_ID}
+            )
+            opened = await mcp.call_tool(
+                "get_attachment", {"message_id": DEMO_MESSAGE_ID, "attachment_id": DEMO_PDF_ATTACHMENT_ID}
+            )
+    for result in (post, task, reply, opened):
+        assert not result.is_error, result.content
+    assert isinstance(reply.structured_content, dict) and "Hi Dana" in reply.structured_content["draft"]["body"]
+    assert isinstance(opened.structured_content, dict) and opened.structured_content["type"] == "application/pdf"
+
+
+def test_over_stdio_every_protocol_mistake_gets_a_one_line_answer() -> None:
+    import json
+
+    init = {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    lines = [
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},  # before the handshake
+        [{"jsonrpc": "2.0", "id": 2, "method": "ping"}, {"jsonrpc": "2.0", "id": "b", "method": "ping"}],  # a batch
+        "{not json",
+        init,
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"id": 7, "method": "ping"},  # no jsonrpc member
+        {"jsonrpc": "2.0", "id": 8, "method": "ping"},
+    ]
+    sent = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MISSIVE_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "missive_mcp", "--demo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(sent)
+    process.stdin.flush()
+    answers: dict[str, Any] = {}
+    reader = threading.Thread(
+        target=lambda: [answers.setdefault(json.dumps(a.get("id")), a) for a in map(json.loads, process.stdout)]  # type: ignore[union-attr]
+    )
+    reader.start()
+    deadline = time.monotonic() + 30
+    while len(answers) < 7 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.stdin.close()  # the end of input ends the server, once every line has had its answer
+    process.wait(timeout=10)
+    reader.join(10)
+    process.stdout.close()
+    assert set(answers) == {"1", "2", '"b"', "null", "3", "7", "8"}
+    assert "sent before the handshake: send initialize" in answers["1"]["error"]["message"]
+    assert (
+        answers["2"]["error"]["message"]
+        == answers['"b"']["error"]["message"]
+        == ("JSON-RPC batches are not supported: send each request as its own line.")
+    )
+    assert answers["null"]["error"]["code"] == -32700
+    assert answers["7"]["error"]["message"] == "The line is not a JSON-RPC 2.0 message (jsonrpc, id, method)."
+    assert answers["8"]["result"] == {} and "result" in answers["3"]
+    assert all("\n" not in a["error"]["message"] for a in answers.values() if "error" in a)

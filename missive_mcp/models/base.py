@@ -2,9 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from ..text import MAX_NAME_CHARS, MAX_PREVIEW_CHARS, MAX_SUBJECT_CHARS, one_line
+
+
+def _subject(value: str) -> str:
+    return one_line(value, MAX_SUBJECT_CHARS) or ""
+
+
+def _name(value: str) -> str:
+    return one_line(value, MAX_NAME_CHARS) or ""
+
+
+Subject = Annotated[str, AfterValidator(_subject)]
+"""A subject as the agent sees it: one line, cut at `MAX_SUBJECT_CHARS` with a marker."""
+Name = Annotated[str, AfterValidator(_name)]
+"""A person's, file's or label's name as the agent sees it: one line, cut at `MAX_NAME_CHARS` with a marker."""
+
+# Fields the API sends beyond the declared ones (served with response_format="detailed") get the same bounds.
+_BOUNDS = {
+    "subject": MAX_SUBJECT_CHARS,
+    "latest_message_subject": MAX_SUBJECT_CHARS,
+    "preview": MAX_PREVIEW_CHARS,
+    "name": MAX_NAME_CHARS,
+    "filename": MAX_NAME_CHARS,
+    "first_name": MAX_NAME_CHARS,
+    "last_name": MAX_NAME_CHARS,
+    "username": MAX_NAME_CHARS,
+}
+
+
+def _bounded(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, str):
+        return one_line(value, _BOUNDS[key]) if key in _BOUNDS else value
+    if isinstance(value, list):
+        return [_bounded(item, key) for item in value]  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, dict):
+        return {k: _bounded(v, k) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+    return value
 
 
 class MissiveModel(BaseModel):
@@ -12,6 +50,11 @@ class MissiveModel(BaseModel):
     as extra fields, served only with `response_format="detailed"`."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, use_attribute_docstrings=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        if self.__pydantic_extra__:
+            for key, value in self.__pydantic_extra__.items():
+                self.__pydantic_extra__[key] = _bounded(value, key)
 
     def concise(self) -> Any:
         """A copy without the undeclared fields, recursively."""
@@ -31,4 +74,4 @@ class Ref(MissiveModel):
     """A named reference to another object (organization, label, user, team)."""
 
     id: str
-    name: str | None = None
+    name: Name | None = None

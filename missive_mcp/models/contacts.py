@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .base import MissiveModel
+from .base import MissiveModel, Name
 
 
 class ContactInfo(BaseModel):
@@ -30,8 +30,8 @@ class ContactMembership(BaseModel):
 
 class Contact(MissiveModel):
     id: str
-    first_name: str | None = None
-    last_name: str | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
     starred: bool | None = None
     notes: str | None = None
     infos: list[ContactInfo] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
@@ -40,11 +40,11 @@ class Contact(MissiveModel):
 
 class ContactBook(MissiveModel):
     id: str
-    name: str | None = None
+    name: Name | None = None
     shared: bool | None = None
 
 
 class ContactGroup(MissiveModel):
     id: str
-    name: str | None = None
+    name: Name | None = None
     kind: str | None = None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import MissiveModel, Ref
+from .base import MissiveModel, Name, Ref, Subject
 
 
 class Author(MissiveModel):
-    name: str | None = None
+    name: Name | None = None
     address: str | None = None
 
 
@@ -20,7 +20,7 @@ class UserState(MissiveModel):
     """One user's mailbox state for the conversation: the flags live per user."""
 
     id: str
-    name: str | None = None
+    name: Name | None = None
     assigned: bool | None = None
     closed: bool | None = None
     archived: bool | None = None
@@ -41,8 +41,8 @@ _FLAGS = ("assigned", "closed", "archived", "flagged", "snoozed", "trashed", "ju
 
 class Conversation(MissiveModel):
     id: str
-    subject: str | None = None
-    latest_message_subject: str | None = None
+    subject: Subject | None = None
+    latest_message_subject: Subject | None = None
     last_activity_at: int | None = None
     """Unix seconds; also the `until` cursor of list_conversations."""
     messages_count: int | None = None

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import MissiveModel, Ref
+from .base import MissiveModel, Name, Ref, Subject
 
 
 class Address(MissiveModel):
     """A sender or recipient: email address, phone number, or channel user."""
 
-    name: str | None = None
+    name: Name | None = None
     address: str | None = None
     phone_number: str | None = None
     id: str | None = None
-    username: str | None = None
+    username: Name | None = None
 
 
 class Attachment(MissiveModel):
@@ -22,13 +22,13 @@ class Attachment(MissiveModel):
 
     id: str | None = None
     """Stable: keep (message id, attachment id), never the URL, and read the message again for a fresh URL."""
-    filename: str | None = None
+    filename: Name | None = None
     """The file's name, as the sender gave it."""
     extension: str | None = None
     """Lower-case extension without the dot ("pdf"); empty when the name has none."""
-    media_type: str | None = None
+    media_type: Name | None = None
     """First half of the MIME type ("application" in application/pdf)."""
-    sub_type: str | None = None
+    sub_type: Name | None = None
     """Second half of the MIME type ("pdf" in application/pdf)."""
     size: int | None = None
     """Bytes."""
@@ -52,7 +52,7 @@ class Message(MissiveModel):
     """An email, SMS or chat message; drafts have the same shape."""
 
     id: str
-    subject: str | None = None
+    subject: Subject | None = None
     from_field: Address | None = None
     to_fields: list[Address] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
     cc_fields: list[Address] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import MissiveModel, Ref
+from .base import MissiveModel, Name, Ref
 from .messages import Attachment
 
 
@@ -34,7 +34,7 @@ class Post(MissiveModel):
     """Plain text, when it was posted as text."""
     markdown: str | None = None
     """Markdown, when it was posted as Markdown."""
-    username: str | None = None
+    username: Name | None = None
     """Who it shows as posted by: the integration's name, else the token owner's."""
     created_at: int | None = None
     """Unix seconds; also the `until` cursor of list_conversation_posts."""

@@ -40,9 +40,11 @@ ORIGIN: ContextVar[str] = ContextVar("ORIGIN", default="http://missive.test")
 ECHO: ContextVar[str | None] = ContextVar("ECHO", default=None)
 """The caller's token while `FakeMissive(echo_token=True)` answers: message texts then carry it."""
 
-_TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+# Linear on any body (possessive runs, each stopping where the next attempt would start; an element left open ends
+# at the end of the body), so a hostile message cannot stall the fake that serves it.
+_TAG = re.compile(r"<(script|style)\b(?:[^<]++|<(?!/\1))*+(?:</\1[^<>]*+>?|\Z)|<[^<>]++>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-_QUOTE = re.compile(r"<blockquote\b.*?</blockquote>", re.IGNORECASE | re.DOTALL)
+_QUOTE = re.compile(r"<blockquote\b(?:[^<]++|<(?!/blockquote))*+(?:</blockquote>|\Z)", re.IGNORECASE)
 
 # The nested `conversation` of a message carries only these.
 _NESTED_CONVERSATION = ("id", "subject", "latest_message_subject", "organization", "team", "color", "web_url")

@@ -169,7 +169,7 @@ async def create_draft(
     check_attachments(attachments, {"drafts": draft})
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
     created = await state(ctx).client.create_draft(draft, where=where)
-    return DraftResult(draft=lean(created), sent=bool(send), scheduled_at=send_at)
+    return DraftResult(draft=await lean(created), sent=bool(send), scheduled_at=send_at)
 
 
 async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:

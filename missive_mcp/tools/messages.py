@@ -45,4 +45,4 @@ async def create_message(
     )
     check_attachments(attachments, {"messages": message})
     created = await state(ctx).client.create_message(message)
-    return CreatedMessage(message=lean(created))
+    return CreatedMessage(message=await lean(created))

@@ -72,7 +72,8 @@ def addressing(messages: list[Message], own: set[str], *, reply_all: bool) -> tu
     inbound = [m for m in messages if m.from_field and _key(m.from_field) not in own]
     answered = inbound[0] if inbound else messages[0]
     extra = answered.model_extra or {}
-    reply_to = [Address.model_validate(a) for a in extra.get("reply_to_fields") or [] if isinstance(a, dict)]
+    given: list[Any] = extra.get("reply_to_fields") or []
+    reply_to = [Address.model_validate(a) for a in given if isinstance(a, dict)]
     # When the team wrote last and nobody answered, the reply goes to the same people again.
     sender = [answered.from_field] if answered.from_field else []
     to = (reply_to or sender) if inbound else answered.to_fields
@@ -147,7 +148,8 @@ async def reply_to_conversation(
     template, unfilled = fill_variables(response.body or "", to[0]) if response else ("", [])
     parts = [part for part in (body, template) if part]
     extra = answered.model_extra or {}
-    references = [ref for ref in [*(extra.get("references") or []), answered.email_message_id] if ref]
+    earlier: list[Any] = extra.get("references") or []
+    references = [str(ref) for ref in [*earlier, answered.email_message_id] if ref]
     sender = sender_for(answered, messages, own)
     draft: dict[str, Any] = {
         "conversation": conversation_id,
@@ -163,7 +165,7 @@ async def reply_to_conversation(
     draft = {key: value for key, value in draft.items() if value is not None}
     created = await client.create_draft(draft, where=f"conversation {conversation_id!r}")
     return ReplyResult(
-        draft=lean(created),
+        draft=await lean(created),
         sent=bool(send),
         scheduled_at=send_at,
         replying_to=answered.id,

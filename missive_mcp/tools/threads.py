@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from ..client import MissiveClient
 from ..models import Attachment, Comment, Conversation, Message, MissiveModel, Post
-from ..text import html_to_text, truncate
+from ..text import MAX_SUBJECT_CHARS, one_line, to_text, truncate
 from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, split_page, state
 from .conversations import shape
 
@@ -34,18 +34,27 @@ _FULL_TEXT = {
 }
 
 
-def readable(item: dict[str, Any], budget: int, kind: str = "messages") -> dict[str, Any]:
-    """The item with its body as lean plain text, cut at `budget` with a marker saying how to get the rest."""
-    raw = item.get("body") or item.get("markdown") or item.get("text") or ""
-    text = html_to_text(raw if isinstance(raw, str) else str(raw))
+async def readable(
+    items: list[dict[str, Any]], budget: int, kind: str | list[str] = "messages"
+) -> list[dict[str, Any]]:
+    """The items (of one `kind`, or one kind each) with their bodies as lean plain text, converted off the event
+    loop within one time budget, each cut at `budget` with a marker saying how to get the rest."""
+    kinds = [kind] * len(items) if isinstance(kind, str) else kind
+    raws = [item.get("body") or item.get("markdown") or item.get("text") or "" for item in items]
+    texts = await to_text([raw if isinstance(raw, str) else str(raw) for raw in raws])
     if budget:
-        text, _ = truncate(text, budget, hint=_FULL_TEXT[kind].format(id=item.get("id")))
-    return {**item, "body": text}
+        texts = [
+            truncate(text, budget, hint=_FULL_TEXT[k].format(id=item.get("id")))[0]
+            for text, item, k in zip(texts, items, kinds, strict=True)
+        ]
+    return [{**item, "body": text} for item, text in zip(items, texts, strict=True)]
 
 
-def lean(message: Message | None) -> Message | None:
+async def lean(message: Message | None) -> Message | None:
     """A message the server just wrote, as the agent should see it: concise, body as text."""
-    return Message.model_validate(readable(message.model_dump(), 2000)).concise() if message else None
+    if message is None:
+        return None
+    return Message.model_validate((await readable([message.model_dump()], 2000))[0]).concise()
 
 
 def _stamp(kind: str) -> Callable[[dict[str, Any]], int | None]:
@@ -89,7 +98,7 @@ async def _list(
     ctx: Context[Any, Any], conversation_id: str, kind: str, limit: int, until: int | None, fmt: str, budget: int
 ) -> dict[str, Any]:
     items, cursor = await _page(state(ctx).client, conversation_id, kind, limit, until)
-    models = [_MODEL[kind].model_validate(readable(item, budget, kind)) for item in items]
+    models = [_MODEL[kind].model_validate(item) for item in await readable(items, budget, kind)]
     return {kind: shape(models, fmt), "has_more": cursor is not None, "next_until": cursor}
 
 
@@ -139,7 +148,7 @@ async def get_messages(
 ) -> Messages:
     """Get messages by id with full plain-text bodies (when one was cut)."""
     found = await state(ctx).client.get_messages(message_ids)
-    models = [Message.model_validate(readable(m.model_dump(), max_body_chars)) for m in found]
+    models = [Message.model_validate(m) for m in await readable([m.model_dump() for m in found], max_body_chars)]
     return Messages(messages=shape(models, response_format))
 
 
@@ -160,7 +169,7 @@ async def find_message(
     its conversation id. Usually one; up to the latest 10 if a sender reused the id."""
     wanted = email_message_id if email_message_id.startswith("<") else f"<{email_message_id}>"
     found = await state(ctx).client.find_messages(wanted)
-    models = [Message.model_validate(readable(m.model_dump(), max_body_chars)) for m in found]
+    models = [Message.model_validate(m) for m in await readable([m.model_dump() for m in found], max_body_chars)]
     return Messages(messages=[m.concise() for m in models])
 
 
@@ -212,24 +221,29 @@ def _who(field: Any) -> str | None:
     if not isinstance(field, dict):
         return None
     name, address = field.get("name"), field.get("address") or field.get("phone_number") or field.get("username")
+    name, address = (one_line(str(v)) if v else None for v in (name, address))
     return f"{name} <{address}>" if name and address else name or address
 
 
 def _entry(kind: str, item: dict[str, Any]) -> Entry:
+    """One entry of a thread; every name, subject and filename a single line cut at its budget, so none can
+    pass for a line of the thread's own."""
     files = file_refs(item)
     if kind == "messages":
         recipients = [_who(f) for f in [*(item.get("to_fields") or []), *(item.get("cc_fields") or [])]]
         author, to = _who(item.get("from_field")), ", ".join(r for r in recipients if r) or None
     else:
         who = item.get("author") if kind == "comments" else item.get("username")
-        author, to = (who.get("name") if isinstance(who, dict) else who), None
+        author = _who(who) if isinstance(who, dict) else one_line(str(who)) if who else None
+        to = None
+    subject = item.get("subject") if kind == "messages" else None
     return Entry(
         kind=kind[:-1],  # type: ignore[arg-type]
         id=str(item.get("id")),
         at=_stamp(kind)(item),
         author=author,
         to=to,
-        subject=item.get("subject") if kind == "messages" else None,
+        subject=one_line(str(subject), MAX_SUBJECT_CHARS) if subject else None,
         body=item["body"],
         attachments=files or None,
     )
@@ -260,12 +274,17 @@ async def read_conversation(
     )
     found = {kind: items for kind, (items, _) in zip(kinds, lists, strict=True)}
     more = {kind: more for kind, (_, more) in zip(kinds, lists, strict=True)}
-    entries = [_entry(kind, readable(item, max_body_chars, kind)) for kind, items in found.items() for item in items]
-    entries.sort(key=lambda e: (e.at or 0, e.kind != "message"))
-    omitted = any(more.values()) or len(entries) > max_items
+    every = sorted(
+        ((kind, item) for kind, items in found.items() for item in items),
+        key=lambda pair: (_stamp(pair[0])(pair[1]) or 0, pair[0] != "messages"),
+    )
+    omitted = any(more.values()) or len(every) > max_items
+    every = every[-max_items:]  # only what is shown spends the conversion budget
+    kinds_of = [kind for kind, _ in every]
+    converted = await readable([item for _, item in every], max_body_chars, kinds_of)
+    shown = [_entry(kind, item) for kind, item in zip(kinds_of, converted, strict=True)]
     lean = conversation.concise()
     lean.authors = None  # each entry names its author
-    shown = entries[-max_items:]
     _drop_repeated_subjects(shown, lean.subject or lean.latest_message_subject)  # among what the agent sees
     return Thread(conversation=lean, entries=shown, older_omitted=omitted or None)
 
