@@ -204,7 +204,7 @@ class MissiveClient:
                 failure, sent = unreadable, True
             else:
                 if response.is_success:
-                    return self._decoded(endpoint, response, data, context)
+                    return self._decoded(endpoint, response, data, context, token)
                 failure = self._status_error(endpoint, response, data, ids, token)
                 if isinstance(failure, NotFoundError) and endpoint.method == "DELETE" and attempt > 1:
                     if unanswered:
@@ -292,9 +292,12 @@ class MissiveClient:
         finally:
             await slot.__aexit__(None, None, None)
 
-    def _decoded(self, endpoint: Endpoint, response: httpx2.Response, data: bytes, context: Context) -> Any:
+    def _decoded(
+        self, endpoint: Endpoint, response: httpx2.Response, data: bytes, context: Context, token: str
+    ) -> Any:
+        """The answer as the agent may see it; `token` is this call's (the person's own, in oauth mode)."""
         try:
-            return _decode(response, data, self._token)
+            return _decode(response, data, token)
         except DecodingError as unreadable:
             if endpoint.retry is Retry.UNSAFE:
                 raise accepted_but_unreadable(endpoint, str(unreadable), context) from None

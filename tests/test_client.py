@@ -574,3 +574,22 @@ async def test_a_query_value_too_long_for_a_url_is_refused_before_sending(fake: 
             await missive.list_tasks({"conversation": "x" * 2001})
     assert str(caught.value) == "Invalid `conversation`: is 2001 characters; at most 2000 fit in a request."
     assert fake.requests == []
+
+
+async def test_the_token_of_the_call_is_scrubbed_when_it_is_a_persons_own() -> None:
+    """In oauth mode each call carries the signed-in person's token, not a configured one: that is the token an
+    echoing upstream sends back, and the one kept out of the answer."""
+    person = "person-token-7f3a"
+    fake = FakeMissive(person, report_delay=0.0, echo_token=True)
+
+    async def token_source() -> str:
+        return person
+
+    settings = settings_for(fake, api_token=None)
+    async with MissiveClient(settings, transport=fake.transport(), token_source=token_source) as missive:
+        (message,) = await missive.get_messages([DEMO_MESSAGE_ID])
+        with pytest.raises(BadRequestError) as refused:
+            await missive.list_tasks({"limit": 1})
+    assert fake.requests[0].headers["authorization"] == f"Bearer {person}"
+    assert person not in message.model_dump_json() and person not in str(refused.value)
+    assert "Bearer [redacted]" in (message.body or "") and "Bearer [redacted]" in str(refused.value)
