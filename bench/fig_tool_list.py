@@ -37,6 +37,8 @@ async def run(report: Report) -> None:
         async with started(ours(url)) as mine, started(ours(url, MISSIVE_TOOLSETS="all")) as every:
             wire, default_tools = await listing(mine)
             wire_all, all_tools = await listing(every)
+        async with started(ours(url, MISSIVE_OUTPUT_SCHEMAS="compact")) as lean:
+            wire_compact, compact_tools = await listing(lean)
         async with started(baseline(url)) as base:
             base_wire, base_tools = await listing(base)
     model = compact([model_view(t) for t in default_tools])
@@ -64,7 +66,7 @@ async def run(report: Report) -> None:
     complete = all(t.get("description") and t.get("outputSchema") and t.get("title") for t in default_tools)
     report.add(
         Row(
-            "2. tools/list answer on the wire, default toolsets",
+            "2. tools/list answer on the wire, default toolsets (default MISSIVE_OUTPUT_SCHEMAS=full)",
             nbytes,
             Stat.of([wire]),
             Stat.of([base_wire]),
@@ -72,7 +74,17 @@ async def run(report: Report) -> None:
             wire <= WIRE_BYTES_DEFAULT and complete,
         )
     )
-    report.add(Row("2. … every toolset on", nbytes, Stat.of([wire_all])))
+    complete_compact = all(t.get("description") and t.get("outputSchema") and t.get("title") for t in compact_tools)
+    report.add(
+        Row(
+            "2. … with MISSIVE_OUTPUT_SCHEMAS=compact (top-level result fields only)",
+            nbytes,
+            Stat.of([wire_compact]),
+            target=f"≤ {WIRE_BYTES_DEFAULT:,} B, every tool titled, described, with an output schema",
+            met=wire_compact <= WIRE_BYTES_DEFAULT and complete_compact,
+        )
+    )
+    report.add(Row("2. … every toolset on (full output schemas)", nbytes, Stat.of([wire_all])))
     listed = Row("2. Tools listed, default toolsets", count, Stat.of([len(default_tools)]), Stat.of([len(base_tools)]))
     report.add(listed)
     report.add(Row("2. … every toolset on", count, Stat.of([len(all_tools)])))

@@ -292,9 +292,7 @@ class MissiveClient:
         finally:
             await slot.__aexit__(None, None, None)
 
-    def _decoded(
-        self, endpoint: Endpoint, response: httpx2.Response, data: bytes, context: Context, token: str
-    ) -> Any:
+    def _decoded(self, endpoint: Endpoint, response: httpx2.Response, data: bytes, context: Context, token: str) -> Any:
         """The answer as the agent may see it; `token` is this call's (the person's own, in oauth mode)."""
         try:
             return _decode(response, data, token)

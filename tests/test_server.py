@@ -3,6 +3,7 @@ wire), and CallGuard around every call: turned-off tools, one-line argument erro
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -43,11 +44,16 @@ SPEC_OPERATIONS = [
     "create_message",
 ]
 ALL = Settings(toolsets=frozenset(TOOLSETS))
-MODEL_BUDGET = 16_000
+_spec = importlib.util.spec_from_file_location("bench_targets", ROOT / "bench" / "targets.py")
+assert _spec is not None and _spec.loader is not None
+TARGETS = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(TARGETS)
+"""The targets, from the one place the bench reads them too (bench/targets.py)."""
+MODEL_BUDGET: int = TARGETS.MODEL_BYTES_DEFAULT
 """Bytes of name + description + input schema of every tool: what a model is sent (docs/benchmarks.md)."""
-ALL_MODEL_BUDGET = 36_000
+ALL_MODEL_BUDGET: int = TARGETS.MODEL_BYTES_ALL
 """The same, every toolset on."""
-WIRE_BUDGET = 24_000
+WIRE_BUDGET: int = TARGETS.WIRE_BYTES_DEFAULT
 """Bytes of the whole tools/list answer, default toolsets, MISSIVE_OUTPUT_SCHEMAS=compact."""
 
 
