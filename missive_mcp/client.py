@@ -26,6 +26,19 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import __version__
 from . import endpoints as ep
+from .bodies import (
+    ContactBody,
+    ConversationChanges,
+    DraftBody,
+    HookBody,
+    LabelBody,
+    MessageBody,
+    PostBody,
+    ReportBody,
+    ResponseBody,
+    TaskBody,
+    TeamBody,
+)
 from .deadline import budget, remaining, within
 from .endpoints import Endpoint, Retry
 from .errors import (
@@ -366,7 +379,7 @@ class MissiveClient:
         body = await self.call(ep.get_messages, ids=message_ids, id_field="message_ids")
         return _many(body, "messages", Message)
 
-    async def create_draft(self, draft: Mapping[str, Any], *, where: str) -> Message | None:
+    async def create_draft(self, draft: DraftBody, *, where: str) -> Message | None:
         """`where` names the conversation, for the sentence that says how to check a lost answer."""
         body = await self.call(ep.create_draft, body=draft, context={"where": where})
         found = _written_many(ep.create_draft, body, {"where": where}, Message)
@@ -375,7 +388,7 @@ class MissiveClient:
     async def delete_draft(self, draft_id: str) -> None:
         await self.call(ep.delete_draft, ids=[draft_id], id_field="draft_id")
 
-    async def create_message(self, message: Mapping[str, Any]) -> Message | None:
+    async def create_message(self, message: MessageBody) -> Message | None:
         repeat = " (or call create_message again with the same external_id: Missive recognises it)"
         context = {"repeat": repeat if message.get("external_id") else ""}
         body = await self.call(ep.create_message, body=message, context=context)
@@ -393,12 +406,12 @@ class MissiveClient:
         body = await self.call(ep.get_contact, ids=[contact_id], id_field="contact_id")
         return _one(body, "contacts", Contact)
 
-    async def create_contacts(self, contacts: Sequence[Mapping[str, Any]]) -> list[Contact]:
+    async def create_contacts(self, contacts: Sequence[ContactBody]) -> list[Contact]:
         context = {"book": str(contacts[0].get("contact_book", "")) if contacts else ""}
         body = await self.call(ep.create_contacts, body=list(contacts), context=context)
         return _written_many(ep.create_contacts, body, context, Contact)
 
-    async def update_contacts(self, contact_ids: Sequence[str], changes: Mapping[str, Any]) -> list[Contact]:
+    async def update_contacts(self, contact_ids: Sequence[str], changes: ContactBody) -> list[Contact]:
         items = [{"id": cid, **changes} for cid in contact_ids]
         body = await self.call(ep.update_contacts, ids=contact_ids, id_field="contact_ids", body=items)
         return _many(body, "contacts", Contact)
@@ -427,7 +440,7 @@ class MissiveClient:
 
     # Analytics -----------------------------------------------------------------------------------
 
-    async def create_analytics_report(self, report: Mapping[str, Any]) -> str:
+    async def create_analytics_report(self, report: ReportBody) -> str:
         created: Any = _unwrap(await self.call(ep.create_analytics_report, body=report), "reports")
         report_id: Any = cast(dict[str, Any], created).get("id") if isinstance(created, dict) else None
         if not isinstance(report_id, str):
@@ -441,7 +454,7 @@ class MissiveClient:
 
     # Posts ---------------------------------------------------------------------------------------
 
-    async def create_post(self, post: Mapping[str, Any], *, where: str) -> Post | None:
+    async def create_post(self, post: PostBody, *, where: str) -> Post | None:
         context = {"where": where}
         body = await self.call(ep.create_post, body=post, context=context)
         found = _written_many(ep.create_post, body, context, Post)
@@ -458,14 +471,15 @@ class MissiveClient:
     async def get_task(self, task_id: str) -> Task:
         return _one(await self.call(ep.get_task, ids=[task_id], id_field="task_id"), "tasks", Task)
 
-    async def create_task(self, task: Mapping[str, Any]) -> Task | None:
-        where = f"conversation={task['conversation']!r}" if task.get("conversation") else "assignee or team filter"
+    async def create_task(self, task: TaskBody) -> Task | None:
+        parent = task.get("conversation")
+        where = f"conversation={parent!r}" if parent else "assignee or team filter"
         context = {"title": task.get("title", ""), "where": where}
         body = await self.call(ep.create_task, body=task, context=context)
         found = _written_many(ep.create_task, body, context, Task)
         return found[0] if found else None
 
-    async def update_task(self, task_id: str, changes: Mapping[str, Any]) -> Task | None:
+    async def update_task(self, task_id: str, changes: TaskBody) -> Task | None:
         body = await self.call(ep.update_task, ids=[task_id], id_field="task_id", body=changes)
         found = _many(body, "tasks", Task)
         return found[0] if found else None
@@ -479,13 +493,13 @@ class MissiveClient:
         body = await self.call(ep.get_response, ids=[response_id], id_field="response_id")
         return _one(body, "responses", CannedResponse)
 
-    async def create_response(self, response: Mapping[str, Any]) -> CannedResponse | None:
+    async def create_response(self, response: ResponseBody) -> CannedResponse | None:
         context = {"title": response.get("title", "")}
         body = await self.call(ep.create_responses, body=[response], context=context)
         found = _written_many(ep.create_responses, body, context, CannedResponse)
         return found[0] if found else None
 
-    async def update_responses(self, response_ids: Sequence[str], changes: Mapping[str, Any]) -> list[CannedResponse]:
+    async def update_responses(self, response_ids: Sequence[str], changes: ResponseBody) -> list[CannedResponse]:
         # Missive takes a list with each item's id, even for one id (an object answers "Invalid resource ID(s)").
         items = [{"id": rid, **changes} for rid in response_ids]
         body = await self.call(ep.update_responses, ids=response_ids, id_field="response_ids", body=items)
@@ -496,31 +510,31 @@ class MissiveClient:
 
     # Shared labels and teams ---------------------------------------------------------------------
 
-    async def create_shared_label(self, label: Mapping[str, Any]) -> SharedLabel | None:
+    async def create_shared_label(self, label: LabelBody) -> SharedLabel | None:
         context = {"name": label.get("name", "")}
         body = await self.call(ep.create_shared_labels, body=[label], context=context)
         found = _written_many(ep.create_shared_labels, body, context, SharedLabel)
         return found[0] if found else None
 
-    async def update_shared_labels(self, label_ids: Sequence[str], changes: Mapping[str, Any]) -> list[SharedLabel]:
+    async def update_shared_labels(self, label_ids: Sequence[str], changes: LabelBody) -> list[SharedLabel]:
         items = [{"id": lid, **changes} for lid in label_ids]
         body = await self.call(ep.update_shared_labels, ids=label_ids, id_field="label_ids", body=items)
         return _many(body, "shared_labels", SharedLabel)
 
-    async def create_team(self, team: Mapping[str, Any]) -> Team | None:
+    async def create_team(self, team: TeamBody) -> Team | None:
         context = {"name": team.get("name", "")}
         body = await self.call(ep.create_teams, body=[team], context=context)
         found = _written_many(ep.create_teams, body, context, Team)
         return found[0] if found else None
 
-    async def update_teams(self, team_ids: Sequence[str], changes: Mapping[str, Any]) -> list[Team]:
+    async def update_teams(self, team_ids: Sequence[str], changes: TeamBody) -> list[Team]:
         items = [{"id": tid, **changes} for tid in team_ids]
         body = await self.call(ep.update_teams, ids=team_ids, id_field="team_ids", body=items)
         return _many(body, "teams", Team)
 
     # Webhooks ------------------------------------------------------------------------------------
 
-    async def create_webhook(self, hook: Mapping[str, Any]) -> Webhook | None:
+    async def create_webhook(self, hook: HookBody) -> Webhook | None:
         context = {"url": hook.get("url", "")}
         body = await self.call(ep.create_webhook, body=hook, context=context)
         found = _written_many(ep.create_webhook, body, context, Webhook)
@@ -562,8 +576,6 @@ class MissiveClient:
         except httpx2.TransportError as exc:
             raise APIConnectionError(f"Could not download the attachment ({type(exc).__name__}). Try again.") from None
 
-
-ConversationChanges = Mapping[str, Any]
 
 _CONVERSATION_ITEMS = {
     "messages": ep.list_conversation_messages,

@@ -18,7 +18,7 @@ import hmac
 import json
 import logging
 import secrets
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import h11
@@ -141,7 +141,7 @@ class Exchange:
         if problem is not None:
             code = -32700 if problem.startswith("Parse error") else -32600
             return await rpc_error(None, code, problem, 400)(scope, receive, send)
-        assert isinstance(decoded, dict)
+        assert decoded is not None
 
         headers = Request(scope).headers
         who = (_credential(headers.get("authorization", "")), headers.get("mcp-session-id", ""))
@@ -273,7 +273,7 @@ def replay(body: bytes, *, then: Receive | None = None) -> Receive:
     return receive
 
 
-def parse_message(body: bytes) -> tuple[object, str | None]:
+def parse_message(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """The decoded JSON-RPC message, or one sentence saying what is wrong with it."""
     try:
         decoded: object = json.loads(body)
@@ -287,7 +287,7 @@ def parse_message(body: bytes) -> tuple[object, str | None]:
         )
     if not isinstance(decoded, dict):
         return None, f"The request body must be one JSON-RPC message (a JSON object), not {type(decoded).__name__}."
-    message: dict[str, Any] = decoded  # pyright: ignore[reportUnknownVariableType]
+    message = cast(dict[str, Any], decoded)  # checked just above; JSON object keys are always strings
     if message.get("jsonrpc") != "2.0":
         return None, 'Invalid JSON-RPC message: "jsonrpc" must be "2.0".'
     if "method" in message:
@@ -371,9 +371,9 @@ class SlowClientGuard(H11Protocol):
     header_timeout: float = 10.0
     min_rate: float = 1000.0
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)
-        self._phase: object = h11.IDLE
+        self._phase = self.conn.their_state  # IDLE: the client has sent nothing yet
         self._clock: float | None = self.loop.time()
         self._received = 0
         self._period = min(1.0, self.header_timeout / 4)

@@ -32,7 +32,7 @@ class _Window:
     period: float
     """The API's window, plus a margin: Missive stamps a request when it arrives, a little after we stamp it
     here, and one arriving late at the window's start must not make one arriving early at its end a 429."""
-    stamps: deque[float] = field(default_factory=deque)  # pyright: ignore[reportUnknownVariableType]
+    stamps: deque[float] = field(default_factory=deque[float])
 
     def wait(self, now: float) -> float:
         while self.stamps and self.stamps[0] <= now - self.period:
@@ -192,15 +192,18 @@ class RedisLimits:
     ) -> None:
         import redis.asyncio
 
-        self.redis = redis.asyncio.Redis.from_url(url)
+        # redis-py leaves from_url's **kwargs unannotated, so strict mode calls the method partially unknown.
+        self.redis = redis.asyncio.Redis.from_url(url)  # pyright: ignore[reportUnknownMemberType]
         self.max_in_flight = max_in_flight
         # The same margin as the in-process limiter: 2% of the window, at most a second.
         self.windows = [(limit, period + min(1.0, period * 0.02)) for limit, period in windows]
         self.max_wait = max_wait
         self.lease = lease
         self.prefix = prefix
-        self._acquire = self.redis.register_script(_ACQUIRE)
-        self._pause = self.redis.register_script(_PAUSE)
+        self.acquire_script = self.redis.register_script(_ACQUIRE)
+        """Admit one request (a lease in the in-flight set, a stamp per window) or answer how many ms to wait."""
+        self.pause_script = self.redis.register_script(_PAUSE)
+        """Hold every replica's requests for this token back for the given ms (after a 429)."""
         self._by_token: dict[str, _RedisTokenLimiter] = {}
 
     def limiter_for(self, token: str) -> TokenLimiter:
@@ -241,7 +244,7 @@ class _RedisTokenLimiter:
             args += [limit, int(period * 1000)]
         waited = 0.0
         while True:
-            wait_ms = await limits._acquire(keys=[self._inflight, self._paused, *self._windows], args=args)  # pyright: ignore[reportPrivateUsage]
+            wait_ms = await limits.acquire_script(keys=[self._inflight, self._paused, *self._windows], args=args)
             if not wait_ms:
                 return
             wait = int(wait_ms) / 1000
@@ -263,4 +266,4 @@ class _RedisTokenLimiter:
             await anyio.sleep(pause)
 
     async def pause(self, seconds: float) -> None:
-        await self._limits._pause(keys=[self._paused], args=[max(1, int(seconds * 1000))])  # pyright: ignore[reportPrivateUsage]
+        await self._limits.pause_script(keys=[self._paused], args=[max(1, int(seconds * 1000))])

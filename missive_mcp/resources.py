@@ -78,7 +78,7 @@ def register(server: MCPServer[AppState], settings: Settings, current: Callable[
             mime_type="text/markdown",
         )
         @readable_errors
-        async def conversation(conversation_id: str, ctx: Context[Any, Any]) -> str:
+        async def conversation(conversation_id: str, ctx: Context[Any, Any]) -> str:  # pyright: ignore[reportUnusedFunction]
             return render_thread(await threads.read_conversation(ctx, conversation_id))
 
     if "contacts" in settings.toolsets:
@@ -87,7 +87,7 @@ def register(server: MCPServer[AppState], settings: Settings, current: Callable[
             "missive://contacts/{contact_id}", name="contact", description="One contact as JSON.", mime_type=JSON
         )
         @readable_errors
-        async def contact(contact_id: str, ctx: Context[Any, Any]) -> str:
+        async def contact(contact_id: str, ctx: Context[Any, Any]) -> str:  # pyright: ignore[reportUnusedFunction]
             return _json((await contacts.get_contact(ctx, contact_id)).model_dump(mode="json", exclude_none=True))
 
     if "directory" not in settings.toolsets:

@@ -388,9 +388,11 @@ _OAUTH_HELP = {
 
 def variable_of(field: str) -> str:
     """The environment variable of a settings field."""
-    extra = Settings.model_fields[field].json_schema_extra
-    assert isinstance(extra, dict)
-    return str(extra["env"])
+    match Settings.model_fields[field].json_schema_extra:
+        case {"env": str(env)}:
+            return env
+        case _:
+            raise AssertionError(f"settings field {field!r} names no environment variable")
 
 
 def _parts(value: Any) -> list[str]:

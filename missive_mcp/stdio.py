@@ -30,7 +30,9 @@ def answer_for(problem: Exception) -> list[JSONRPCError]:
     if details and details[0]["type"] == "json_invalid":
         return [JSONRPCError(jsonrpc="2.0", id=None, error=ErrorData(code=PARSE_ERROR, message=NOT_JSON))]
     if isinstance(given, list):
-        ids = [item.get("id") for item in cast(list[Any], given) if isinstance(item, dict)]
+        ids: list[Any] = [
+            cast(dict[str, Any], item).get("id") for item in cast(list[Any], given) if isinstance(item, dict)
+        ]
         requests = [i for i in ids if isinstance(i, str | int)] or [None]
         return [
             JSONRPCError(jsonrpc="2.0", id=i, error=ErrorData(code=INVALID_REQUEST, message=BATCH)) for i in requests

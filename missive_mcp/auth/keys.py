@@ -73,7 +73,7 @@ async def run_keys(
             say(f"missive-mcp keys: no live key or sign-in has the id {rest[0]!r} (see `missive-mcp keys list`).")
             return 1
         if action == "reseal" and not rest:
-            changes = []
+            changes: list[tuple[str, str]] = []
             for grant_id, sealed in await team.store.all_sealed():
                 if team.sealer.needs_reseal(sealed):
                     opened = team.sealer.open(sealed, bound_to=f"grant:{grant_id}")

@@ -61,6 +61,10 @@ class Access(AccessToken):
         """The person's Missive token, opened when the bearer token was verified; never serialized."""
         return self._missive_token
 
+    def hold_missive_token(self, token: str) -> None:
+        """Carry the person's opened Missive token with this access (a private attribute: never dumped)."""
+        self._missive_token = token
+
 
 def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
@@ -213,7 +217,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
         except SealError as exc:
             logger.error("Refusing grant %s of %s: %s", grant.id, grant.person.email, exc)
             return None
-        access._missive_token = opened  # pyright: ignore[reportPrivateUsage]
+        access.hold_missive_token(opened)
         return access
 
     async def revoke_token(self, token: Access | Refresh) -> None:

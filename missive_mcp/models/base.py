@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -39,9 +39,11 @@ def _bounded(value: Any, key: str | None = None) -> Any:
     if isinstance(value, str):
         return one_line(value, _BOUNDS[key]) if key in _BOUNDS else value
     if isinstance(value, list):
-        return [_bounded(item, key) for item in value]  # pyright: ignore[reportUnknownVariableType]
+        items = cast(list[Any], value)  # checked just above: a JSON array
+        return [_bounded(item, key) for item in items]
     if isinstance(value, dict):
-        return {k: _bounded(v, k) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+        fields = cast(dict[str, Any], value)  # checked just above: a JSON object, whose keys are strings
+        return {k: _bounded(v, k) for k, v in fields.items()}
     return value
 
 
@@ -66,7 +68,8 @@ def _concise(value: Any) -> Any:
     if isinstance(value, MissiveModel):
         return value.concise()
     if isinstance(value, list):
-        return [_concise(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+        items = cast(list[Any], value)  # checked just above; a model field's list holds what the field declares
+        return [_concise(item) for item in items]
     return value
 
 

@@ -34,8 +34,8 @@ class Contact(MissiveModel):
     last_name: Name | None = None
     starred: bool | None = None
     notes: str | None = None
-    infos: list[ContactInfo] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
-    memberships: list[ContactMembership] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
+    infos: list[ContactInfo] = Field(default_factory=list[ContactInfo])
+    memberships: list[ContactMembership] = Field(default_factory=list[ContactMembership])
 
 
 class ContactBook(MissiveModel):

@@ -38,7 +38,7 @@ class Post(MissiveModel):
     """Who it shows as posted by: the integration's name, else the token owner's."""
     created_at: int | None = None
     """Unix seconds; also the `until` cursor of list_conversation_posts."""
-    attachments: list[PostAttachment] = Field(default_factory=list)  # pyright: ignore[reportUnknownVariableType]
+    attachments: list[PostAttachment] = Field(default_factory=list[PostAttachment])
     """Files and rich blocks."""
 
     @property

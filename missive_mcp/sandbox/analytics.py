@@ -7,11 +7,11 @@ layout again under `previous_period` (the equally long period just before).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from statistics import mean, median
 from typing import Any
 
-from .workspace import Conversation, Message, Workspace
+from .workspace import Comment, Conversation, Message, Workspace
 
 
 def build_report(ws: Workspace, report_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def build_report(ws: Workspace, report_id: str, params: Mapping[str, Any]) -> di
 
 
 def _in_scope(conversation: Conversation, params: Mapping[str, Any]) -> bool:
-    filters = (
+    filters: tuple[tuple[str, Callable[[list[str]], bool]], ...] = (
         ("teams", lambda ids: conversation.team_id in ids),
         ("shared_labels", lambda ids: bool(set(ids) & set(conversation.label_ids))),
         ("users", lambda ids: bool(set(ids) & set(conversation.assignee_ids))),
@@ -85,7 +85,7 @@ def _period(ws: Workspace, scope: list[Conversation], start: int, end: int, para
 def _reply_times(conversation: Conversation, start: int, end: int) -> list[int]:
     """Seconds from each inbound message in the period to the team's next message."""
     ordered = sorted(conversation.messages, key=lambda m: m.delivered_at)
-    waits = []
+    waits: list[int] = []
     for index, inbound in enumerate(ordered):
         if inbound.author_id is None and start <= inbound.delivered_at < end:
             reply = _first_sent(ordered[index + 1 :])
@@ -102,7 +102,7 @@ def _closed(conversation: Conversation) -> bool:
     return bool(conversation.users) and all(mailbox.closed for mailbox in conversation.users.values())
 
 
-def _count(comments: Iterable[Any], author_id: str) -> int:
+def _count(comments: Iterable[Comment], author_id: str) -> int:
     return sum(1 for comment in comments if comment.author_id == author_id)
 
 

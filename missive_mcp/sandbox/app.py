@@ -20,7 +20,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import takewhile
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.requests import Request
@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from . import render
 from .analytics import build_report
-from .spec import BodyError, check
+from .spec import BodyError, check, is_object
 from .workspace import (
     BOXES,
     CannedResponse,
@@ -228,7 +228,7 @@ class Api:
     async def merge_conversations(self, request: Request) -> Response:
         source = self.ws.conversation(request.path_params["id"])
         body = await _json(request)
-        if not isinstance(body, dict):
+        if not is_object(body):
             raise Refused("param is missing or the value is empty: target")
         check("MergeConversationRequest", body, "")
         target = self._referenced_conversation(body["target"])
@@ -387,7 +387,7 @@ class Api:
 
     def _attachments(self, item: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Uploaded files as the live API describes them afterwards; their bytes become downloadable."""
-        stored = []
+        stored: list[dict[str, Any]] = []
         for upload in item.get("attachments", []):
             filename = upload.get("filename") or "attachment"
             if not upload.get("base64_data") or not upload.get("filename"):
@@ -597,14 +597,14 @@ class Api:
     async def create_responses(self, request: Request) -> Response:
         body = await _json(request)
         # Documented as a list; a single object was seen to work live too.
-        if isinstance(body, dict) and isinstance(body.get("responses"), dict):
+        if is_object(body) and is_object(body.get("responses")):
             body = {**body, "responses": [body["responses"]]}
         items = _envelope_list(body, "responses")
         for index, item in enumerate(items):
             check("CreateResponseRequest", item, f"responses[{index}]")
             self._check_response(item, item.get("organization"), None)
         now = self.ws.now()
-        created = []
+        created: list[CannedResponse] = []
         for item in items:
             response = CannedResponse(
                 id=new_id(),
@@ -621,7 +621,7 @@ class Api:
         ids = _ids(request)
         responses = self._responses(ids)
         body = await _json(request)
-        if isinstance(body, dict) and isinstance(body.get("responses"), dict):
+        if is_object(body) and is_object(body.get("responses")):
             # Live: the object form fails even for one id; the list must carry each id.
             raise Refused("Invalid resource ID(s)")
         items = _items_for(body, "responses", ids, "UpdateResponseRequest")
@@ -720,7 +720,7 @@ class Api:
             check("CreateSharedLabelRequest", item, f"shared_labels[{index}]")
             self._check_organization(item["organization"])
             self._check_label(item, item["organization"], None)
-        created = []
+        created: list[SharedLabel] = []
         for item in items:
             label = SharedLabel(new_id(), item["name"], item["organization"])
             self._write_label(label, item)
@@ -732,8 +732,9 @@ class Api:
         ids = _ids(request)
         labels = [self._label(label_id) for label_id in ids]
         body = await _json(request)
-        for item in body.get("shared_labels", []) if isinstance(body, dict) else []:
-            if isinstance(item, dict) and "organization" in item:
+        sent: list[Any] = body.get("shared_labels", []) if is_object(body) else []
+        for item in sent:
+            if is_object(item) and "organization" in item:
                 # Live: a label's organization cannot change, and sending it at all is refused.
                 raise Refused("Unpermitted parameters: organization")
         items = _items_for(body, "shared_labels", ids, "UpdateSharedLabelRequest")
@@ -777,7 +778,7 @@ class Api:
             check("CreateTeamRequest", item, f"teams[{index}]")
             self._check_organization(item["organization"])
             self._check_team_members(item, item["organization"])
-        created = []
+        created: list[Team] = []
         for item in items:
             team = Team(new_id(), item["name"], item["organization"])
             self._write_team(team, item)
@@ -1096,7 +1097,7 @@ async def _json(request: Request) -> Any:
 
 def _envelope(body: Any, key: str) -> Any:
     """The value under the live envelope `key`; a flat body, or anything beside the envelope, is refused."""
-    if not isinstance(body, dict) or body.get(key) in (None, {}, []):
+    if not is_object(body) or body.get(key) in (None, {}, []):
         raise Refused(f"param is missing or the value is empty: {key}")
     extra = sorted(set(body) - {key})
     if extra:
@@ -1106,16 +1107,20 @@ def _envelope(body: Any, key: str) -> Any:
 
 def _envelope_object(body: Any, key: str) -> dict[str, Any]:
     value = _envelope(body, key)
-    if not isinstance(value, dict):
+    if not is_object(value):
         raise Refused(f"'{key}' must be an object")
     return value
 
 
 def _envelope_list(body: Any, key: str) -> list[dict[str, Any]]:
     value = _envelope(body, key)
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+    if not isinstance(value, list):
         raise Refused(f"'{key}' must be an array of objects")
-    return value
+    items = cast(list[object], value)  # checked just above: a list, of JSON values
+    objects = [item for item in items if is_object(item)]
+    if len(objects) != len(items):
+        raise Refused(f"'{key}' must be an array of objects")
+    return objects
 
 
 def _items_for(body: Any, key: str, ids: list[str], schema: str) -> list[dict[str, Any]]:

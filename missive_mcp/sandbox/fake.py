@@ -16,7 +16,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +33,7 @@ from . import render
 from .app import Api, Reports, empty
 from .limits import RateLimiter
 from .seed import demo_workspace
+from .spec import is_object
 
 DEMO_TOKEN = "missive-demo-token"
 BASE_URL = "http://missive.test/v1"
@@ -69,7 +70,7 @@ class Fault:
 
     status: int | None = None
     body: str | bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict[str, str])
     delay: float = 0.0
     drop: bool = False
     hang: bool = False
@@ -139,7 +140,9 @@ class FakeMissive:
         self._in_flight = 0
         self.reports = Reports(report_delay, report_ttl, clock)
         api = Api(self.workspace, self.reports)
-        self.app: Starlette = _FakeApp(self, routes=api.routes(), exception_handlers={404: _not_found, 405: _not_found})
+        self.app: Starlette = _FakeApp(
+            self._gate, routes=api.routes(), exception_handlers={404: _not_found, 405: _not_found}
+        )
 
     @property
     def report_delay(self) -> float:
@@ -275,18 +278,22 @@ class FakeMissive:
             await anyio.sleep(self.latency)
 
 
+Gate = Callable[[ASGIApp, Scope, Receive, Send], Awaitable[None]]
+"""What stands between the wire and the routes: `FakeMissive._gate`, handed the routes' own app."""
+
+
 class _FakeApp(Starlette):
     """The routes, behind the fake's gate."""
 
-    def __init__(self, fake: FakeMissive, **options: Any) -> None:
-        self._fake = fake
+    def __init__(self, gate: Gate, **options: Any) -> None:
+        self._gate = gate
         super().__init__(**options)
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = super().build_middleware_stack()
 
         async def gate(scope: Scope, receive: Receive, send: Send) -> None:
-            await self._fake._gate(inner, scope, receive, send)
+            await self._gate(inner, scope, receive, send)
 
         return gate
 
@@ -332,7 +339,7 @@ async def _discard(message: Message) -> None:
 
 
 async def _read_body(receive: Receive) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -363,7 +370,8 @@ async def _disconnected(receive: Receive) -> None:
 
 
 def _recorded(scope: Scope, body: bytes) -> RecordedRequest:
-    pairs = tuple(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+    query: bytes = scope["query_string"]
+    pairs = tuple(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
     headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
     return RecordedRequest(scope["method"], scope["path"], dict(pairs), _parsed(body), headers, pairs)
 
@@ -426,10 +434,10 @@ def _with_token(body: bytes, echo: str) -> bytes:
     """An error body that also quotes the request's Authorization header, as a careless upstream might."""
     note = f"(request had Authorization: {echo})"
     parsed = _parsed(body)
-    if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
+    if is_object(parsed) and isinstance(parsed.get("error"), str):
         parsed["error"] = f"{parsed['error']} {note}"
-    elif isinstance(parsed, dict) and isinstance(parsed.get("error"), dict) and "message" in parsed["error"]:
-        parsed["error"]["message"] = f"{parsed['error']['message']} {note}"
+    elif is_object(parsed) and is_object(nested := parsed.get("error")) and "message" in nested:
+        nested["message"] = f"{nested['message']} {note}"
     else:
         text = parsed if isinstance(parsed, str) and parsed else "Request failed"
         parsed = {"error": {"message": f"{text} {note}"}}

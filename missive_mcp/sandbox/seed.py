@@ -159,7 +159,7 @@ def _console_log() -> str:
 
 
 def _console_text() -> str:
-    lines = []
+    lines: list[str] = []
     for n in range(60):
         second = 10 + n % 50
         lines.append(
@@ -185,7 +185,7 @@ def pdf(*lines: str) -> bytes:
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     )
     out = b"%PDF-1.4\n"
-    offsets = []
+    offsets: list[int] = []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))
         out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
@@ -250,7 +250,7 @@ class _Thread:
     agent: str = "maya"
     gap: int = 3 * HOUR
     channel: str = "email"
-    attachments: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    attachments: dict[int, tuple[str, ...]] = field(default_factory=dict[int, tuple[str, ...]])
     """Message index -> file names (contents in `_FILES`)."""
     notes: tuple[_Note, ...] = ()
     draft: str | None = None
@@ -909,7 +909,7 @@ def seed_bulk(
     if newest_at is None:
         newest_at = min((c.last_activity_at for c in ws.conversations.values()), default=SEED_NOW) - HOUR
     start = len(ws.conversations)
-    added = []
+    added: list[Conversation] = []
     for n in range(count):
         number = start + n
         last_at = newest_at - n * spacing

@@ -12,10 +12,11 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeGuard
 
 from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema import exceptions as jsonschema_errors
+from jsonschema.exceptions import ValidationError
 
 Schema = dict[str, Any]
 
@@ -23,6 +24,11 @@ _STRING: Schema = {"type": "string"}
 _STRINGS: Schema = {"type": "array", "items": _STRING}
 _BOOLEAN: Schema = {"type": "boolean"}
 _INTEGER: Schema = {"type": "integer"}
+
+
+def is_object(value: object) -> TypeGuard[dict[str, Any]]:
+    """Whether a parsed JSON value is an object; its keys are then strings, as JSON has no other kind."""
+    return isinstance(value, dict)
 
 
 def _text(limit: int) -> Schema:
@@ -291,36 +297,45 @@ def validator(name: str) -> Draft7Validator:
 
 def check(name: str, instance: Any, where: str) -> None:
     """Raise `BodyError` naming the first offending field of `instance` (found at `where` in the body)."""
-    error = best_match(validator(name).iter_errors(instance))
+    error = _best_error(validator(name), instance)
     if error is not None:
         raise BodyError(_describe(error, where))
+
+
+def _best_error(checker: Draft7Validator, instance: Any) -> ValidationError | None:
+    """The error jsonschema's `best_match` picks as the most relevant, if any."""
+    # The typeshed stubs leave `iter_errors`' argument and `best_match`'s result untyped.
+    found = jsonschema_errors.best_match(checker.iter_errors(instance))  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return found if isinstance(found, ValidationError) else None
 
 
 def _describe(error: ValidationError, where: str) -> str:
     path = _join(where, *error.absolute_path)
     schema: Any = error.schema
     instance: Any = error.instance
-    if error.validator == "additionalProperties":
+    # The failing keyword ("required"...): jsonschema sets a str (its own annotation); typeshed says a Validator.
+    keyword = str(error.validator)
+    if keyword == "additionalProperties":
         known = schema.get("properties", {})
         unknown = sorted(key for key in instance if key not in known)
         return f"Unknown field '{_join(path, unknown[0])}'" if unknown else error.message
-    if error.validator == "required":
+    if keyword == "required":
         required: Any = error.validator_value
         missing = next(name for name in required if name not in instance)
         return f"Missing field '{_join(path, missing)}'"
-    if error.validator == "type":
+    if keyword == "type":
         return f"'{path}' must be of type {error.validator_value}"
-    if error.validator == "maxLength":
+    if keyword == "maxLength":
         return f"'{path}' is too long (maximum is {error.validator_value} characters)"
-    if error.validator == "pattern":
+    if keyword == "pattern":
         return f"'{path}' is not in the expected format"
-    if error.validator in ("minimum", "maximum"):
-        bound = "at least" if error.validator == "minimum" else "at most"
+    if keyword in ("minimum", "maximum"):
+        bound = "at least" if keyword == "minimum" else "at most"
         return f"'{path}' must be {bound} {error.validator_value}"
-    if error.validator in ("minItems", "maxItems"):
-        bound = "at least" if error.validator == "minItems" else "at most"
+    if keyword in ("minItems", "maxItems"):
+        bound = "at least" if keyword == "minItems" else "at most"
         return f"'{path}' must hold {bound} {error.validator_value} items"
-    if error.validator == "enum":
+    if keyword == "enum":
         allowed: Any = error.validator_value
         return f"'{path}' must be one of {', '.join(map(str, allowed))}"
     return f"'{path}': {error.message}"

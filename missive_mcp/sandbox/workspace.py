@@ -55,7 +55,7 @@ class User:
     id: str
     name: str
     email: str
-    organization_ids: list[str] = field(default_factory=list)
+    organization_ids: list[str] = field(default_factory=list[str])
 
 
 @dataclass
@@ -63,10 +63,10 @@ class Team:
     id: str
     name: str
     organization_id: str
-    member_ids: list[str] = field(default_factory=list)
+    member_ids: list[str] = field(default_factory=list[str])
     """The active members: notified, and shown the team inbox in their unified view."""
-    observer_ids: list[str] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
+    observer_ids: list[str] = field(default_factory=list[str])
+    settings: dict[str, Any] = field(default_factory=dict[str, Any])
     """What POST/PATCH /teams set beside name and members (emoji, color, business_hours, behaviours...), as sent."""
 
 
@@ -80,7 +80,7 @@ class SharedLabel:
     visibility: str = "organization"
     share_with_organization: bool = False
     share_with_team: str | None = None
-    share_with_user_ids: list[str] = field(default_factory=list)
+    share_with_user_ids: list[str] = field(default_factory=list[str])
 
 
 @dataclass
@@ -120,8 +120,8 @@ class Contact:
     last_name: str | None = None
     starred: bool = False
     notes: str | None = None
-    infos: list[dict[str, str]] = field(default_factory=list)
-    memberships: list[dict[str, str]] = field(default_factory=list)
+    infos: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
+    memberships: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
     """Each with a `group` id, as written; rendered with the group's name and kind."""
     modified_at: int = 0
     deleted: bool = False
@@ -197,15 +197,15 @@ class Message:
     from_field: dict[str, str]
     delivered_at: int
     subject: str | None = None
-    to_fields: list[dict[str, str]] = field(default_factory=list)
-    cc_fields: list[dict[str, str]] = field(default_factory=list)
-    bcc_fields: list[dict[str, str]] = field(default_factory=list)
-    reply_to_fields: list[dict[str, str]] = field(default_factory=list)
+    to_fields: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
+    cc_fields: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
+    bcc_fields: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
+    reply_to_fields: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
     type: str = "email"
     email_message_id: str | None = None
-    in_reply_to: list[str] = field(default_factory=list)
-    references: list[str] = field(default_factory=list)
-    attachments: list[dict[str, Any]] = field(default_factory=list)
+    in_reply_to: list[str] = field(default_factory=list[str])
+    references: list[str] = field(default_factory=list[str])
+    attachments: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     author_id: str | None = None
     """The team member who sent it; None for inbound messages."""
     account_id: str | None = None
@@ -231,8 +231,8 @@ class Comment:
     body: str
     author_id: str
     created_at: int
-    mention_ids: list[str] = field(default_factory=list)
-    attachments: list[dict[str, Any]] = field(default_factory=list)
+    mention_ids: list[str] = field(default_factory=list[str])
+    attachments: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
 
 
 @dataclass
@@ -244,8 +244,8 @@ class Post:
     markdown: str | None = None
     username: str | None = None
     username_icon: str | None = None
-    notification: dict[str, str] = field(default_factory=dict)
-    attachments: list[dict[str, Any]] = field(default_factory=list)
+    notification: dict[str, str] = field(default_factory=dict[str, str])
+    attachments: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     author_id: str | None = None
 
 
@@ -271,7 +271,7 @@ class Task:
     subtask: bool = False
     conversation_id: str | None = None
     team_id: str | None = None
-    assignee_ids: list[str] = field(default_factory=list)
+    assignee_ids: list[str] = field(default_factory=list[str])
     due_at: int | None = None
     author_id: str | None = None
     last_activity_at: int = 0
@@ -292,13 +292,13 @@ class CannedResponse:
     body: str | None = None
     subject: str | None = None
     share_with_team: str | None = None
-    shared_label_ids: list[str] = field(default_factory=list)
-    to_fields: list[dict[str, str]] = field(default_factory=list)
-    cc_fields: list[dict[str, str]] = field(default_factory=list)
-    bcc_fields: list[dict[str, str]] = field(default_factory=list)
+    shared_label_ids: list[str] = field(default_factory=list[str])
+    to_fields: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
+    cc_fields: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
+    bcc_fields: list[dict[str, str]] = field(default_factory=list[dict[str, str]])
     external_id: str | None = None
     external_source: str | None = None
-    attachments: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     integration: str | None = None
     """Set on responses an outside integration made (a WhatsApp template): the API can neither update nor delete."""
     modified_at: int = 0
@@ -326,7 +326,7 @@ class Hook:
     url: str
     created_at: int
     organization_id: str | None = None
-    filters: dict[str, Any] = field(default_factory=dict)
+    filters: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 @dataclass
@@ -339,13 +339,13 @@ class Conversation:
     """Set by the team (PATCH, conversation_subject); usually None, as on the live API."""
     color: str | None = None
     team_id: str | None = None
-    assignee_ids: list[str] = field(default_factory=list)
-    label_ids: list[str] = field(default_factory=list)
-    users: dict[str, Mailbox] = field(default_factory=dict)
-    messages: list[Message] = field(default_factory=list)
-    drafts: list[Message] = field(default_factory=list)
-    comments: list[Comment] = field(default_factory=list)
-    posts: list[Post] = field(default_factory=list)
+    assignee_ids: list[str] = field(default_factory=list[str])
+    label_ids: list[str] = field(default_factory=list[str])
+    users: dict[str, Mailbox] = field(default_factory=dict[str, Mailbox])
+    messages: list[Message] = field(default_factory=list[Message])
+    drafts: list[Message] = field(default_factory=list[Message])
+    comments: list[Comment] = field(default_factory=list[Comment])
+    posts: list[Post] = field(default_factory=list[Post])
     guest: bool = False
     """The token's owner is only a guest here: the API then shows little more than id and last_activity_at."""
 
@@ -698,7 +698,7 @@ class Workspace:
         )
         for table, keys in wanted:
             for key in keys:
-                ids = changes.get(key) or []
+                ids: str | list[str] = changes.get(key) or []
                 for record_id in [ids] if isinstance(ids, str) else ids:
                     if not self._in_organization(table.get(record_id), org):
                         raise Refused("Invalid resource ID(s)")

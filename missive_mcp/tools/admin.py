@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import LabelBody, TeamBody, body
 from ..errors import InvalidArgumentError
 from ..models import SharedLabel, Team
-from ._common import OrganizationId, TeamId, UserIds, drop_none, state
+from ._common import OrganizationId, TeamId, UserIds, state
 
 Color = Annotated[str | None, Field(pattern=r"^#(?:[0-9A-Fa-f]{3}){1,2}$", description="Hex colour, e.g. #ff0000.")]
 Ids = Annotated[list[str], Field(min_length=1, max_length=50)]
@@ -47,7 +48,8 @@ async def create_shared_label(
     ] = None,
 ) -> LabelResult:
     """Create a shared label in an organization, optionally nested under another and shared with people."""
-    label = drop_none(
+    label = body(
+        LabelBody,
         name=name,
         organization=organization,
         color=color,
@@ -75,7 +77,8 @@ async def update_shared_label(
     """Rename, recolour, re-nest or re-share shared labels; only the fields given change."""
     if parent is not None and parent in label_ids:
         raise InvalidArgumentError("parent", "a label cannot be its own parent.")
-    changes = drop_none(
+    changes = body(
+        LabelBody,
         name=name,
         color=color,
         parent=parent,
@@ -90,13 +93,10 @@ async def update_shared_label(
     return UpdatedLabels(shared_labels=[label.concise() for label in updated])
 
 
-TeamFields = dict[str, Any]
-
-
-def _team_fields(emoji: str | None, **values: Any) -> TeamFields:
+def _team_fields(emoji: str | None, **values: Any) -> TeamBody:
     if emoji is not None and not _EMOJI.fullmatch(emoji):
         raise InvalidArgumentError("emoji", f"{emoji[:40]!r} is not a shortcode such as :dart:.")
-    return drop_none(emoji=emoji, **values)
+    return body(TeamBody, emoji=emoji, **values)
 
 
 async def create_team(

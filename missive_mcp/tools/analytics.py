@@ -9,10 +9,11 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import ReportBody, body
 from ..deadline import remaining
 from ..errors import InvalidArgumentError, MissiveError, NotFoundError
 from ..models import AnalyticsReport
-from ._common import OrganizationId, ReportId, drop_none, state
+from ._common import OrganizationId, ReportId, state
 
 POLL_INTERVAL = 0.75
 """The wait between polls while a report is young, so one that finishes in the usual 2-3 s is answered at
@@ -54,7 +55,8 @@ async def create_analytics_report(
     get_analytics_report with the id it returns. Filters need Missive's Business plan."""
     if end <= start:
         raise InvalidArgumentError("end", "must be after start (both Unix seconds).")
-    report = drop_none(
+    report = body(
+        ReportBody,
         organization=organization,
         start=start,
         end=end,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import ContactBody, body
 from ..errors import InvalidArgumentError
 from ..models import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership
 from ._common import ContactBookId, ContactId, IdList, Offset, OffsetLimit, drop_none, state
@@ -45,12 +46,15 @@ def offset_page(key: str, items: list[Any], limit: int, offset: int) -> dict[str
     }
 
 
-def contact_fields(**values: Any) -> dict[str, Any]:
-    fields = drop_none(**values)
-    for key in ("infos", "memberships"):
-        if key in fields:
-            fields[key] = [item.model_dump(exclude_none=True) for item in fields[key]]
-    return fields
+def contact_fields(
+    infos: list[ContactInfo] | None = None, memberships: list[ContactMembership] | None = None, **values: Any
+) -> ContactBody:
+    return body(
+        ContactBody,
+        infos=[item.model_dump(exclude_none=True) for item in infos] if infos else None,
+        memberships=[item.model_dump(exclude_none=True) for item in memberships] if memberships else None,
+        **values,
+    )
 
 
 Infos = Annotated[list[ContactInfo] | None, Field(max_length=100, description="Emails, phones, addresses...")]

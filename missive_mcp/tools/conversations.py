@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import ConversationChanges, body
 from ..errors import InvalidArgumentError
 from ..models import Conversation
 from ._common import (
@@ -170,7 +171,8 @@ async def update_conversation(
 ) -> UpdatedConversations:
     """Change conversations: close, reopen, assign, label, move to a team or inbox, rename. Posts nothing in the
     thread."""
-    changes = drop_none(
+    changes = body(
+        ConversationChanges,
         subject=subject,
         color=color,
         organization=organization,

@@ -11,12 +11,14 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..bodies import DraftBody
+from ..bodies import body as make
 from ..client import encode_body
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..recipients import Recipient, check_allowed, check_format
 from ..settings import Settings
-from ._common import ConversationId, DraftId, LabelIds, OrgId, TeamId, UserIds, drop_none, state
+from ._common import ConversationId, DraftId, LabelIds, OrgId, TeamId, UserIds, state
 from .threads import lean
 
 MAX_ATTACHMENTS = 25
@@ -147,7 +149,8 @@ async def create_draft(
         raise InvalidArgumentError("body", "a draft needs a body (or attachments, or a WhatsApp template).")
     if references and any(not ref.strip() or any(c.isspace() for c in ref) for ref in references):
         raise InvalidArgumentError("references", "Message-IDs contain no whitespace (Missive ignores such entries).")
-    draft = drop_none(
+    draft = make(
+        DraftBody,
         body=body,
         subject=subject,
         conversation=conversation,

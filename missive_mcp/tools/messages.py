@@ -7,9 +7,11 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import MessageBody
+from ..bodies import body as make
 from ..errors import InvalidArgumentError
 from ..models import Message
-from ._common import drop_none, state
+from ._common import state
 from .drafts import Attachments, Party, check_attachments
 from .threads import lean
 
@@ -34,7 +36,8 @@ async def create_message(
     Give external_id so that a repeated call is recognised instead of creating a second message."""
     if not body.strip():
         raise InvalidArgumentError("body", "must not be blank.")
-    message = drop_none(
+    message = make(
+        MessageBody,
         account=account,
         subject=subject,
         body=body,

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import PostBody, body
 from ..errors import InvalidArgumentError
 from ..models import Post
-from ._common import ConversationId, LabelIds, OrgId, UserIds, drop_none, state
+from ._common import ConversationId, LabelIds, OrgId, UserIds, state
 
 PostText = Annotated[str | None, Field(max_length=8000, description="Plain text.")]
 
@@ -44,7 +45,8 @@ async def create_post(
     reopens a closed one unless close or reopen=false."""
     if not (text or markdown):
         raise InvalidArgumentError("text", "a post needs text or markdown (Missive refuses an empty post).")
-    post = drop_none(
+    post = body(
+        PostBody,
         conversation=conversation,
         text=text,
         markdown=markdown,

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from ..bodies import DraftBody
+from ..bodies import body as make
 from ..client import MissiveClient
 from ..errors import InvalidArgumentError
 from ..models import Address, CannedResponse, Message, User
@@ -151,18 +153,18 @@ async def reply_to_conversation(
     earlier: list[Any] = extra.get("references") or []
     references = [str(ref) for ref in [*earlier, answered.email_message_id] if ref]
     sender = sender_for(answered, messages, own)
-    draft: dict[str, Any] = {
-        "conversation": conversation_id,
-        "body": "<br><br>".join(parts),
-        "subject": reply_subject(answered.subject) or (response.subject if response else None),
-        "to_fields": [p.model_dump(exclude_none=True) for p in to],
-        "cc_fields": [p.model_dump(exclude_none=True) for p in cc] or None,
-        "from_field": sender.model_dump(exclude_none=True) if sender else None,
-        "references": references or None,
-        "send": send,
-        "send_at": send_at,
-    }
-    draft = {key: value for key, value in draft.items() if value is not None}
+    draft = make(
+        DraftBody,
+        conversation=conversation_id,
+        body="<br><br>".join(parts),
+        subject=reply_subject(answered.subject) or (response.subject if response else None),
+        to_fields=[p.model_dump(exclude_none=True) for p in to],
+        cc_fields=[p.model_dump(exclude_none=True) for p in cc] or None,
+        from_field=sender.model_dump(exclude_none=True) if sender else None,
+        references=references or None,
+        send=send,
+        send_at=send_at,
+    )
     created = await client.create_draft(draft, where=f"conversation {conversation_id!r}")
     return ReplyResult(
         draft=await lean(created),

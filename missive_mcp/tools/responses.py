@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import ResponseBody
+from ..bodies import body as make
 from ..errors import InvalidArgumentError
 from ..models import CannedResponse
 from ._common import LabelIds, Offset, OrgId, drop_none, state
@@ -73,7 +75,8 @@ async def create_response(
     """Create a canned response, shared with an organization or personal to one user."""
     if bool(organization) == bool(user):
         raise InvalidArgumentError("organization", "give exactly one of organization (shared) or user (personal).")
-    response = drop_none(
+    response = make(
+        ResponseBody,
         title=title,
         body=body,
         organization=organization,
@@ -99,8 +102,13 @@ async def update_response(
 ) -> UpdatedResponses:
     """Change one or more canned responses; only the fields given change. Responses made by an integration
     (WhatsApp templates) cannot be changed."""
-    changes = drop_none(
-        title=title, body=body, subject=subject, share_with_team=share_with_team, shared_labels=shared_labels
+    changes = make(
+        ResponseBody,
+        title=title,
+        body=body,
+        subject=subject,
+        share_with_team=share_with_team,
+        shared_labels=shared_labels,
     )
     if not changes:
         raise InvalidArgumentError("title", "nothing to change: pass at least one field.")

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import TaskBody, body
 from ..errors import InvalidArgumentError
 from ..models import Task
 from ._common import ConversationId, OrgId, TeamId, Until, UserId, UserIds, drop_none, split_page
@@ -81,7 +82,8 @@ async def create_task(
         raise InvalidArgumentError(
             "conversation", "give a conversation (for a subtask), or a team or assignees (for a standalone task)."
         )
-    task = drop_none(
+    task = body(
+        TaskBody,
         title=title,
         description=description,
         subtask=True if conversation else None,
@@ -107,8 +109,8 @@ async def update_task(
 ) -> TaskResult:
     """Change a task: complete it (state=closed), rename, reassign (replaces assignees), move, or change its
     due date."""
-    changes = drop_none(
-        title=title, description=description, state=state, assignees=assignees, team=team, due_at=due_at
+    changes = body(
+        TaskBody, title=title, description=description, state=state, assignees=assignees, team=team, due_at=due_at
     )
     if not changes:
         raise InvalidArgumentError("state", "nothing to change: pass at least one change, such as state='closed'.")

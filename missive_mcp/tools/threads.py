@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
@@ -186,7 +186,8 @@ class FileRef(BaseModel):
 
 def file_refs(item: dict[str, Any]) -> list[FileRef]:
     refs: list[FileRef] = []
-    for raw in item.get("attachments") or []:
+    given: list[Any] = item.get("attachments") or []
+    for raw in given:
         if isinstance(raw, dict):
             file = Attachment.model_validate(raw)
             refs.append(FileRef(id=file.id, name=file.filename or "attachment", type=file.mime_type, size=file.size))
@@ -220,8 +221,9 @@ class Thread(BaseModel):
 def _who(field: Any) -> str | None:
     if not isinstance(field, dict):
         return None
-    name, address = field.get("name"), field.get("address") or field.get("phone_number") or field.get("username")
-    name, address = (one_line(str(v)) if v else None for v in (name, address))
+    party = cast(dict[str, Any], field)
+    raw: list[Any] = [party.get("name"), party.get("address") or party.get("phone_number") or party.get("username")]
+    name, address = (one_line(str(v)) if v else None for v in raw)
     return f"{name} <{address}>" if name and address else name or address
 
 
@@ -230,7 +232,8 @@ def _entry(kind: str, item: dict[str, Any]) -> Entry:
     pass for a line of the thread's own."""
     files = file_refs(item)
     if kind == "messages":
-        recipients = [_who(f) for f in [*(item.get("to_fields") or []), *(item.get("cc_fields") or [])]]
+        parties: list[Any] = [*(item.get("to_fields") or []), *(item.get("cc_fields") or [])]
+        recipients = [_who(f) for f in parties]
         author, to = _who(item.get("from_field")), ", ".join(r for r in recipients if r) or None
     else:
         who = item.get("author") if kind == "comments" else item.get("username")

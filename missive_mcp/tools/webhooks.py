@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from ..bodies import HookBody, body
 from ..errors import InvalidArgumentError
 from ..models import Webhook
-from ._common import drop_none, state
+from ..models.hooks import HookType
+from ._common import state
 
-HookType = Literal[
-    "incoming_email",
-    "incoming_sms_message",
-    "incoming_facebook_message",
-    "incoming_whatsapp_message",
-    "incoming_twilio_chat_message",
-    "new_comment",
-]
 _EMAIL_ONLY = ("from_eq", "subject_contains")
 _COMMENT_ONLY = ("is_task", "author", "mention")
 
@@ -49,7 +43,8 @@ async def create_webhook(
 ) -> WebhookResult:
     """Create a webhook (a Missive rule) that POSTs to `url` on new mail, SMS, chat messages or comments.
     Missive checks the URL with a POST when saving. Keep the returned id: webhooks cannot be listed."""
-    hook = drop_none(
+    hook = body(
+        HookBody,
         type=type,
         url=url,
         organization=organization,
