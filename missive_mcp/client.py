@@ -219,7 +219,7 @@ class MissiveClient:
                 failure, sent = unreadable, True
             else:
                 if response.is_success:
-                    return self._decoded(endpoint, response, data, context)
+                    return self._decoded(endpoint, response, data, context, token)
                 failure = self._status_error(endpoint, response, data, ids, token)
                 if isinstance(failure, NotFoundError) and endpoint.method == "DELETE" and attempt > 1:
                     if unanswered:
@@ -307,9 +307,10 @@ class MissiveClient:
         finally:
             await slot.__aexit__(None, None, None)
 
-    def _decoded(self, endpoint: Endpoint, response: httpx2.Response, data: bytes, context: Context) -> Any:
+    def _decoded(self, endpoint: Endpoint, response: httpx2.Response, data: bytes, context: Context, token: str) -> Any:
+        """The answer as the agent may see it; `token` is this call's (the person's own, in oauth mode)."""
         try:
-            return _decode(response, data)
+            return _decode(response, data, token)
         except DecodingError as unreadable:
             if endpoint.retry is Retry.UNSAFE:
                 raise accepted_but_unreadable(endpoint, str(unreadable), context) from None
@@ -625,7 +626,8 @@ async def _read_bounded(response: httpx2.Response, limit: int = MAX_RESPONSE_BYT
     return b"".join(parts)
 
 
-def _decode(response: httpx2.Response, data: bytes) -> Any:
+def _decode(response: httpx2.Response, data: bytes, secret: str = "") -> Any:
+    """A success answer as the agent may see it: invisible characters gone, and the token nowhere in it."""
     if not data.strip():
         return None
     try:
@@ -633,8 +635,23 @@ def _decode(response: httpx2.Response, data: bytes) -> Any:
     except ValueError:
         raise DecodingError(f"Missive answered HTTP {response.status_code} with a body that is not JSON.") from None
     # Everything Missive relays was written by someone else (subjects, names, previews, bodies): no character
-    # a person cannot see reaches the agent, in any field, concise or detailed.
-    return sanitize_tree(decoded)
+    # a person cannot see reaches the agent, in any field, concise or detailed. Then the token: an upstream
+    # that echoes it (in a message body, a preview, any field) must not hand it to the agent; it is replaced
+    # after the invisible characters go, so none of them can split it past this.
+    return redact_tree(sanitize_tree(decoded), secret)
+
+
+def redact_tree(value: Any, secret: str) -> Any:
+    """`value` with `secret` replaced by "[redacted]" in every string of it, keys included."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, "[redacted]")
+    if isinstance(value, list):
+        return [redact_tree(item, secret) for item in value]  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, dict):
+        return {redact_tree(k, secret): redact_tree(v, secret) for k, v in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    return value
 
 
 def encode_body(body: Any) -> bytes:

@@ -184,7 +184,8 @@ def status_error(
     gateway: bool = False,
 ) -> APIError:
     """The error for an answer with an error status, worded for this endpoint."""
-    said = f" Missive said: {api_message}" if api_message else ""
+    # Missive's reason is one sentence of ours: it ends with a full stop before the next sentence starts.
+    said = f" Missive said: {api_message}{'' if api_message.endswith(('.', '!', '?')) else '.'}" if api_message else ""
     where = f"{endpoint.method} /{endpoint.path.split('/{')[0]}"
     if status == 401:
         return AuthenticationError(

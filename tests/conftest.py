@@ -9,10 +9,12 @@ from typing import Any
 import jsonschema
 import pytest
 from mcp import Client
+from mcp.types import CallToolResult, TextContent, TextResourceContents
 from pydantic import SecretStr
 
 from missive_mcp import client
-from missive_mcp.sandbox import DEMO_TOKEN, FakeMissive
+from missive_mcp.sandbox import DEMO_TOKEN, FakeMissive, RecordedRequest
+from missive_mcp.sandbox.seed import at
 from missive_mcp.server import create_server
 from missive_mcp.settings import Settings
 
@@ -31,6 +33,29 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fake() -> FakeMissive:
     return FakeMissive(report_delay=0.0)
+
+
+NOW = at(21, 9)
+"""A fixed wall clock for the fake (the morning after the seeded data): new objects' timestamps are exact."""
+
+
+@pytest.fixture
+def still() -> FakeMissive:
+    """The fake with its wall clock stopped at NOW."""
+    return FakeMissive(report_delay=0.0, wall=lambda: float(NOW))
+
+
+@pytest.fixture
+async def agent(still: FakeMissive) -> AsyncIterator[Client]:
+    """An agent's session with every toolset, against `still`."""
+    async with Client(create_server(settings_for(still), transport=still.transport())) as client:
+        yield client
+
+
+def sent(fake: FakeMissive) -> tuple[str, str, Any]:
+    """The last request Missive received: method, path (from /v1) and JSON body, envelope included."""
+    last: RecordedRequest = fake.requests[-1]
+    return last.method, last.path, last.body
 
 
 def settings_for(fake: FakeMissive, **overrides: Any) -> Settings:
@@ -72,6 +97,19 @@ async def fail(client: Client, tool: str, **arguments: Any) -> str:
     result = await client.call_tool(tool, arguments)
     assert result.is_error, result.structured_content
     return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+def structured(result: CallToolResult) -> dict[str, Any]:
+    """A tool result's structured content, which must be there."""
+    content = result.structured_content
+    assert isinstance(content, dict), result.content
+    return content
+
+
+def text_of(block: object) -> str:
+    """The text of a content block (a tool's or prompt's text, or a resource's text contents)."""
+    assert isinstance(block, TextContent | TextResourceContents), block
+    return block.text
 
 
 pytest_plugins = ["tests.services"]

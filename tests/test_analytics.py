@@ -13,7 +13,7 @@ from missive_mcp.sandbox import FakeMissive
 from missive_mcp.server import create_server
 from missive_mcp.tools import analytics
 
-from .conftest import call, fail, settings_for
+from .conftest import call, fail, settings_for, structured
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +44,7 @@ async def test_a_pending_report_is_waited_for_with_progress(fake: FakeMissive) -
             "get_analytics_report", {"report_id": created["report_id"]}, progress_callback=on_progress
         )
     assert not result.is_error, result.content
-    report: dict[str, Any] = result.structured_content["report"]  # type: ignore[index]
+    report: dict[str, Any] = structured(result)["report"]
     assert "metrics" in report["selected_period"]["global"]["totals"]
     polls = [r for r in fake.requests if r.path == f"/v1/analytics/reports/{created['report_id']}"]
     assert len(polls) >= 2 and progress

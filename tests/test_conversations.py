@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from missive_mcp.sandbox import FakeMissive
+from missive_mcp.sandbox import (
+    DEMO_BILLING_TEAM_ID,
+    DEMO_CONVERSATION_ID,
+    DEMO_LABEL_IDS,
+    DEMO_ORG_ID,
+    DEMO_USER_ID,
+    FakeMissive,
+)
+from missive_mcp.sandbox.seed import seed_id
 
 from .conftest import call, fail
 
@@ -28,11 +36,37 @@ async def test_list_conversations_sends_the_filters_and_returns_a_cursor(mcp: Cl
     assert (request.method, request.path) == ("GET", "/v1/conversations")
     assert request.query["all"] == "true" and request.query["limit"] == "5"
     assert "until" not in request.query and "inbox" not in request.query
-    assert 1 <= len(page["conversations"]) <= 5 + 10
-    assert page["has_more"] is True and isinstance(page["next_until"], int)
-    first = page["conversations"][0]
-    assert {"id", "last_activity_at"} <= set(first)
-    assert "users" in first or "web_url" in first or "subject" in first
+    # Five came back; the oldest is held back for the next page (its timestamp may be shared), which starts there.
+    assert [(c["id"], c["last_activity_at"]) for c in page["conversations"]] == [
+        (DEMO_CONVERSATION_ID, 1795191000),
+        ("6d685a74-25f2-503f-a840-8b82cec7baea", 1795188300),
+        ("e4072a6f-9dfe-58dc-a2f8-d7525401fda5", 1795177800),
+        ("4dc0992c-d28a-59e9-a72d-09874b25beb4", 1795162320),
+    ]
+    assert page["has_more"] is True and page["next_until"] == 1795112400
+    assert page["conversations"][0] == {
+        "id": DEMO_CONVERSATION_ID,
+        "latest_message_subject": "Re: Invoice #4821 charged twice",
+        "last_activity_at": 1795191000,
+        "messages_count": 4,
+        "drafts_count": 1,
+        "organization": {"id": DEMO_ORG_ID, "name": "Acme Support"},
+        "team": {"id": DEMO_BILLING_TEAM_ID, "name": "Billing"},
+        "assignees": [{"id": DEMO_USER_ID, "name": "Maya Chen", "email": "maya@acme.example"}],
+        "shared_labels": [
+            {"id": DEMO_LABEL_IDS["Billing"], "name": "Billing"},
+            {"id": DEMO_LABEL_IDS["VIP"], "name": "VIP"},
+        ],
+        "users": [
+            {"id": DEMO_USER_ID, "name": "Maya Chen", "assigned": True, "flagged": True},
+            {"id": seed_id("user", "priya"), "name": "Priya Raman", "flagged": True},
+            {"id": seed_id("user", "tom"), "name": "Tom Okafor", "flagged": True},
+        ],
+        "authors": [
+            {"name": "Dana Scully", "address": "dana.scully@globex.example"},
+            {"name": "Acme Support", "address": "support@acme.example"},
+        ],
+    }
 
 
 async def test_contact_filters_exclude_each_other(mcp: Client, fake: FakeMissive) -> None:
@@ -146,21 +180,6 @@ async def test_merge_moves_the_thread_and_the_old_id_resolves_to_the_target(mcp:
     assert merged["conversation"]["id"] == target
     again = await call(mcp, "get_conversation", conversation_id=source)
     assert again["conversation"]["id"] == target
-
-
-async def test_a_misspelt_argument_is_refused_and_nothing_is_changed(mcp: Client, fake: FakeMissive) -> None:
-    conversation_id = (await call(mcp, "list_conversations", inbox=True, limit=2))["conversations"][0]["id"]
-    fake.requests.clear()
-    text = await fail(mcp, "update_conversation", conversation_ids=[conversation_id], close=True, add_shared_label="x")
-    assert fake.requests == []  # the close did not go through without the label
-    assert "`add_shared_label` is not an argument of update_conversation" in text and "add_shared_labels" in text
-
-
-async def test_a_wrong_value_names_the_argument_and_what_was_given(mcp: Client, fake: FakeMissive) -> None:
-    text = await fail(mcp, "list_conversations", inbox=True, limit="many")
-    assert text.startswith("Invalid arguments for list_conversations, so nothing was sent: `limit`")
-    assert '"many"' in text and "errors.pydantic.dev" not in text and "\n" not in text
-    assert fake.requests == []
 
 
 async def test_a_guest_view_of_a_conversation_is_read_as_fully_as_the_api_allows(mcp: Client) -> None:

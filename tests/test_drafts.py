@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from missive_mcp.sandbox import DEMO_ACCOUNT_ID, FakeMissive, Fault
+from missive_mcp.sandbox import FakeMissive, Fault
 from missive_mcp.server import create_server
 
 from .conftest import call, fail, settings_for
@@ -141,25 +141,3 @@ async def test_a_delete_whose_answer_was_lost_is_not_reported_as_not_found(mcp: 
     result = await call(mcp, "delete_draft", draft_id=draft_id)
     assert result == {"deleted": True, "id": draft_id}
     assert [r.method for r in fake.requests[-3:]] == ["DELETE"] * 3  # deleted, answer lost; 429; then 404
-
-
-async def test_create_message_records_an_incoming_message_once_per_external_id(mcp: Client, fake: FakeMissive) -> None:
-    args = {
-        "account": DEMO_ACCOUNT_ID,
-        "from_field": {"id": "u-42", "username": "@ada", "name": "Ada"},
-        "to_fields": [{"id": "support", "name": "Support"}],
-        "body": "My order has not arrived.",
-        "external_id": "ext-1",
-    }
-    first = await call(mcp, "create_message", **args)
-    second = await call(mcp, "create_message", **args)
-    assert fake.requests[-1].body == {
-        "messages": {
-            "account": args["account"],
-            "body": args["body"],
-            "external_id": "ext-1",
-            "from_field": {"name": "Ada", "id": "u-42", "username": "@ada"},
-            "to_fields": [{"name": "Support", "id": "support"}],
-        }
-    }
-    assert first["message"]["id"] == second["message"]["id"]

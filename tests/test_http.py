@@ -26,7 +26,7 @@ from missive_mcp.sandbox import DEMO_ORG_ID, FakeMissive
 from missive_mcp.server import create_server
 from missive_mcp.tools import analytics
 
-from .conftest import settings_for
+from .conftest import settings_for, structured
 
 KEY = "test-key-" + "y" * 24
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -135,10 +135,10 @@ async def test_progress_reaches_http_clients_and_a_cancel_stops_the_polling(
     fake.report_delay = 3600
     with serving(fake) as url:
         async with client(url, mode) as mcp:
-            org = (await mcp.call_tool("list_organizations", {})).structured_content["organizations"][0]["id"]  # type: ignore[index]
+            org = structured(await mcp.call_tool("list_organizations", {}))["organizations"][0]["id"]
             created = await mcp.call_tool("create_analytics_report", {"organization": org, "start": 1, "end": 2})
-            path = f"/v1/analytics/reports/{created.structured_content['report_id']}"  # type: ignore[index]
-            arguments = {"report_id": created.structured_content["report_id"], "timeout": 300}  # type: ignore[index]
+            path = f"/v1/analytics/reports/{structured(created)['report_id']}"
+            arguments = {"report_id": structured(created)["report_id"], "timeout": 300}
             messages: list[str | None] = []
 
             def polls() -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from mcp import Client, MCPError
 
+from .conftest import text_of
+
 pytestmark = pytest.mark.anyio
 
 
@@ -12,16 +14,16 @@ async def test_each_prompt_renders_a_workflow_over_the_tools(mcp: Client) -> Non
     listed = {p.name for p in (await mcp.list_prompts()).prompts}
     assert listed == {"triage_inbox", "draft_reply", "summarize_analytics"}
     triage = await mcp.get_prompt("triage_inbox", {"limit": "10"})
-    text = triage.messages[0].content.text  # type: ignore[union-attr]
+    text = text_of(triage.messages[0].content)
     assert "list_conversations" in text and "max_results=10" in text and "update_conversation" in text
     reply = await mcp.get_prompt("draft_reply", {"conversation_id": "c-1", "intent": "offer a refund"})
-    text = reply.messages[0].content.text  # type: ignore[union-attr]
+    text = text_of(reply.messages[0].content)
     assert "read_conversation" in text and "create_draft" in text and "Do not pass send" in text
     assert "offer a refund" in text
     summary = await mcp.get_prompt(
         "summarize_analytics", {"organization": "o-1", "start": "2026-11-01", "end": "2026-11-30"}
     )
-    text = summary.messages[0].content.text  # type: ignore[union-attr]
+    text = text_of(summary.messages[0].content)
     assert "create_analytics_report" in text and "get_analytics_report" in text
 
 
@@ -35,7 +37,7 @@ async def test_reference_lists_are_resources_a_client_can_attach(mcp: Client) ->
     uris = {str(r.uri) for r in (await mcp.list_resources()).resources}
     assert {"missive://organizations", "missive://users", "missive://teams", "missive://shared-labels"} <= uris
     labels = await mcp.read_resource("missive://shared-labels")
-    assert '"shared_labels":[{' in labels.contents[0].text  # type: ignore[union-attr]
+    assert '"shared_labels":[{' in text_of(labels.contents[0])
     templates = {t.uri_template for t in (await mcp.list_resource_templates()).resource_templates}
     assert {"missive://conversations/{conversation_id}", "missive://contacts/{contact_id}"} <= templates
 

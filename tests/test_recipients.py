@@ -20,32 +20,78 @@ def allow_listed(fake: FakeMissive, **extra: Any) -> Client:
     return Client(create_server(settings, transport=fake.transport()))
 
 
+BARE = "is not one bare address: give each recipient as its own entry, address only (the name goes in `name`)."
+WHITESPACE = "contains whitespace or a control character; give one bare address such as ana@acme.com."
+ALONE = (
+    "to_fields[0] gives an address and also a phone number, username or id: with the recipient allow-list on, give "
+    "the address alone. Nothing was created or sent."
+)
+DOMAINS = "acme.com, xn--bcher-kva.example (MISSIVE_SEND_ALLOWED_DOMAINS)"
+NOT_LISTED = (
+    f"(to_fields[0]) is not allowed: this server sends only to addresses at {DOMAINS}; phone numbers, usernames and "
+    "ids only if listed in MISSIVE_SEND_ALLOWED_RECIPIENTS. Nothing was created or sent."
+)
+
+
 @pytest.mark.parametrize(
-    ("recipient", "said"),
+    ("recipient", "said", "error"),
     [
-        ({"address": "x@evil.com,y@acme.com"}, "is not one bare address"),
-        ({"address": "Bob <x@evil.com>, y@acme.com"}, "contains whitespace"),
-        ({"address": "Bob<x@evil.com>,y@acme.com"}, "is not one bare address"),
-        ({"address": "x@evil.com@acme.com"}, "exactly one '@'"),
-        ({"address": "x@evil.com\x00@acme.com"}, "control character"),
-        ({"address": "x@evil.com;y@acme.com"}, "is not one bare address"),
-        ({"address": "x@evil.com\ny@acme.com"}, "whitespace or a control character"),
-        ({"address": "y@acme.com", "phone_number": "+15551234567"}, "give the address alone"),
-        ({"address": "y@acme.com", "username": "evil"}, "give the address alone"),
-        ({"address": "y@acme.com", "id": "evil-user"}, "give the address alone"),
-        ({"phone_number": "+15551234567"}, "MISSIVE_SEND_ALLOWED_RECIPIENTS"),
-        ({"username": "someone"}, "MISSIVE_SEND_ALLOWED_RECIPIENTS"),
-        ({"address": "x@evil.com"}, "this server sends only to acme.com"),
-        ({"address": "x@acme.com.evil.com"}, "this server sends only to acme.com"),
+        (
+            {"address": "x@evil.com,y@acme.com"},
+            "is not one bare address",
+            f"Invalid `to_fields[0].address`: 'x@evil.com,y@acme.com' {BARE}",
+        ),
+        (
+            {"address": "Bob <x@evil.com>, y@acme.com"},
+            "contains whitespace",
+            f"Invalid `to_fields[0].address`: {WHITESPACE}",
+        ),
+        (
+            {"address": "Bob<x@evil.com>,y@acme.com"},
+            "is not one bare address",
+            f"Invalid `to_fields[0].address`: 'Bob<x@evil.com>,y@acme.com' {BARE}",
+        ),
+        (
+            {"address": "x@evil.com@acme.com"},
+            "exactly one '@'",
+            "Invalid `to_fields[0].address`: 'x@evil.com@acme.com' must contain exactly one '@'.",
+        ),
+        ({"address": "x@evil.com\x00@acme.com"}, "control character", f"Invalid `to_fields[0].address`: {WHITESPACE}"),
+        (
+            {"address": "x@evil.com;y@acme.com"},
+            "is not one bare address",
+            f"Invalid `to_fields[0].address`: 'x@evil.com;y@acme.com' {BARE}",
+        ),
+        (
+            {"address": "x@evil.com\ny@acme.com"},
+            "whitespace or a control character",
+            f"Invalid `to_fields[0].address`: {WHITESPACE}",
+        ),
+        ({"address": "y@acme.com", "phone_number": "+15551234567"}, "give the address alone", ALONE),
+        ({"address": "y@acme.com", "username": "evil"}, "give the address alone", ALONE),
+        ({"address": "y@acme.com", "id": "evil-user"}, "give the address alone", ALONE),
+        ({"phone_number": "+15551234567"}, "MISSIVE_SEND_ALLOWED_RECIPIENTS", f"Sending to +15551234567 {NOT_LISTED}"),
+        ({"username": "someone"}, "MISSIVE_SEND_ALLOWED_RECIPIENTS", f"Sending to someone {NOT_LISTED}"),
+        (
+            {"address": "x@evil.com"},
+            "this server sends only to acme.com",
+            f"Sending to x@evil.com is not allowed: this server sends only to {DOMAINS}. Nothing was created or sent.",
+        ),
+        (
+            {"address": "x@acme.com.evil.com"},
+            "this server sends only to acme.com",
+            f"Sending to x@acme.com.evil.com is not allowed: this server sends only to {DOMAINS}. Nothing was created "
+            "or sent.",
+        ),
     ],
 )
 async def test_no_recipient_slips_past_the_domain_allow_list(
-    fake: FakeMissive, recipient: dict[str, str], said: str
+    fake: FakeMissive, recipient: dict[str, str], said: str, error: str
 ) -> None:
     async with allow_listed(fake) as mcp:
         text = await fail(mcp, "create_draft", body="Hi", send=True, to_fields=[recipient])
     assert said in text, text
-    assert "to_fields[0]" in text or "Sending to" in text
+    assert text == f"Error executing tool create_draft: {error}"
     assert fake.requests == []
 
 

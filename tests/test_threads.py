@@ -9,9 +9,15 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from missive_mcp.sandbox import DEMO_INJECTION_MESSAGE_ID, FakeMissive
+from missive_mcp.sandbox import (
+    DEMO_CONVERSATION_ID,
+    DEMO_INJECTION_MESSAGE_ID,
+    DEMO_MESSAGE_ID,
+    DEMO_PDF_ATTACHMENT_ID,
+    FakeMissive,
+)
 
-from .conftest import call, fail
+from .conftest import NOW, call, fail, sent, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -94,7 +100,7 @@ async def test_comments_drafts_and_posts_each_have_their_list(mcp: Client, fake:
 async def test_the_thread_resource_serves_the_same_thread_as_text(mcp: Client) -> None:
     conversation_id = await busiest(mcp)
     result = await mcp.read_resource(f"missive://conversations/{conversation_id}")
-    text = result.contents[0].text  # type: ignore[union-attr]
+    text = text_of(result.contents[0])
     assert f"conversation: {conversation_id}" in text and "<<<third-party content" in text
 
 
@@ -169,3 +175,45 @@ async def test_a_cut_thread_keeps_the_subject_of_what_it_shows(mcp: Client, fake
     cut = await call(mcp, "read_conversation", conversation_id=record.id, max_items=1)
     assert cut["older_omitted"] is True
     assert [(e["id"], e.get("subject")) for e in cut["entries"]] == [(record.messages[-1].id, "Re: Refund issued")]
+
+
+async def test_find_message_asks_missive_by_the_bracketed_message_id(agent: Client, still: FakeMissive) -> None:
+    result = await call(agent, "find_message", email_message_id="double-charge.0@globex.example")
+    assert sent(still) == ("GET", "/v1/messages", None)
+    assert still.requests[-1].query == {"email_message_id": "<double-charge.0@globex.example>"}
+    invoice = result["messages"][0]["attachments"][0]
+    assert invoice["url"].startswith(
+        f"http://missive.test/files/{invoice['id']}/invoice-4821.pdf?Expires={NOW + 3600}&"
+    )
+    assert result == {
+        "messages": [
+            {
+                "id": DEMO_MESSAGE_ID,
+                "subject": "Invoice #4821 charged twice",
+                "from_field": {"name": "Dana Scully", "address": "dana.scully@globex.example"},
+                "to_fields": [{"name": "Acme Support", "address": "support@acme.example"}],
+                "cc_fields": [],
+                "delivered_at": 1795129800,
+                "body": "Hello,\n\nOur card was charged twice for invoice #4821 ($249.00 each) on November 19. Can you "
+                "refund one?\n\nDana Scully",
+                "attachments": [
+                    {
+                        "id": DEMO_PDF_ATTACHMENT_ID,
+                        "filename": "invoice-4821.pdf",
+                        "extension": "pdf",
+                        "media_type": "application",
+                        "sub_type": "pdf",
+                        "size": 676,
+                        "url": invoice["url"],
+                    }
+                ],
+                "email_message_id": "<double-charge.0@globex.example>",
+                "conversation": {"id": DEMO_CONVERSATION_ID},
+            }
+        ]
+    }
+
+
+async def test_find_message_without_a_match_is_an_empty_list(agent: Client, still: FakeMissive) -> None:
+    assert await call(agent, "find_message", email_message_id="<nobody@nowhere.example>") == {"messages": []}
+    assert still.requests[-1].query == {"email_message_id": "<nobody@nowhere.example>"}

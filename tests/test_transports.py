@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import socket
 import subprocess
@@ -17,15 +19,17 @@ import httpx2
 import pytest
 import uvicorn
 from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from pydantic import SecretStr
 
+from missive_mcp.__main__ import configure_logging
 from missive_mcp.doctor import run_check
 from missive_mcp.http import create_http_app
-from missive_mcp.sandbox import DEMO_TOKEN, FakeMissive
-from missive_mcp.server import create_server
-from missive_mcp.settings import Settings
+from missive_mcp.sandbox import DEMO_MESSAGE_ID, DEMO_ORG_ID, DEMO_TOKEN, FakeMissive
+from missive_mcp.server import TOOLS, create_server
+from missive_mcp.settings import DEFAULT_TOOLSETS, Settings
 
-from .conftest import settings_for
+from .conftest import settings_for, structured, text_of
 
 ROOT = Path(__file__).parent.parent
 
@@ -45,9 +49,54 @@ async def test_stdio_process_serves_the_fake_on_loopback(fake: FakeMissive) -> N
             async with Client(params) as mcp:
                 tools = await mcp.list_tools()
                 result = await mcp.call_tool("list_conversations", {"inbox": True, "limit": 3})
-    assert len(tools.tools) >= 19
-    assert not result.is_error and result.structured_content["conversations"]  # type: ignore[index]
+    assert [tool.name for tool in tools.tools] == [t.name for t in TOOLS if t.toolset in DEFAULT_TOOLSETS]
+    assert not result.is_error and structured(result)["conversations"]
     assert any(r.path == "/v1/conversations" for r in fake.requests)
+
+
+@pytest.mark.anyio
+async def test_a_token_echoed_by_missive_reaches_neither_the_agent_nor_the_debug_log(tmp_path: Path) -> None:
+    """The stdio server at DEBUG, against a Missive that echoes the token in a header, error bodies and message
+    texts: the client's scrub keeps it out of results, and nothing the server logs carries it."""
+    fake = FakeMissive(report_delay=0.0, echo_token=True)
+    stderr = tmp_path / "stderr.log"
+    with fake.serve() as base_url, stderr.open("w") as errlog:
+        env = {**os.environ, "MISSIVE_API_TOKEN": DEMO_TOKEN, "MISSIVE_API_BASE_URL": base_url}
+        env["MISSIVE_LOG_LEVEL"] = "DEBUG"
+        params = StdioServerParameters(command=sys.executable, args=["-m", "missive_mcp"], env=env, cwd=str(ROOT))
+        with anyio.fail_after(30):
+            async with Client(stdio_client(params, errlog=errlog)) as mcp:
+                message = await mcp.call_tool("get_messages", {"message_ids": [DEMO_MESSAGE_ID]})
+                refused = await mcp.call_tool("list_conversations", {"inbox": True, "organization": "not-a-uuid"})
+    seen = message.model_dump_json() + refused.model_dump_json()
+    log = stderr.read_text()
+    assert DEMO_TOKEN not in seen
+    assert DEMO_TOKEN not in log
+    assert "Bearer [redacted]" in structured(message)["messages"][0]["body"]  # the fake did echo it
+    assert "(request had Authorization: Bearer [redacted])" in text_of(refused.content[0])
+    assert "DEBUG" in log  # the log was at DEBUG
+
+
+def test_the_log_redacts_every_secret_whatever_logged_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library logging a header or a URL with a secret in it (the HTTP stack does at DEBUG) still writes none."""
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    settings = Settings(
+        api_token=SecretStr("tok-secret-1"), mcp_auth_token=SecretStr("key-secret-2"), log_level="DEBUG"
+    )
+    try:
+        configure_logging(settings)
+        logging.getLogger("some.library").debug("headers=%s", [(b"authorization", b"Bearer tok-secret-1")])
+        logging.getLogger("some.library").info("key key-secret-2 and tok-secret-1 again")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    written = stream.getvalue()
+    assert "secret" not in written
+    assert "headers=[(b'authorization', b'Bearer [redacted]')]" in written
+    assert "key [redacted] and [redacted] again" in written
 
 
 @pytest.mark.anyio
@@ -57,7 +106,7 @@ async def test_demo_mode_needs_no_token() -> None:
     with anyio.fail_after(30):
         async with Client(params) as mcp:
             result = await mcp.call_tool("list_organizations", {})
-    assert not result.is_error and result.structured_content["organizations"]  # type: ignore[index]
+    assert not result.is_error and [o["id"] for o in structured(result)["organizations"]] == [DEMO_ORG_ID]
 
 
 @pytest.fixture
