@@ -98,6 +98,15 @@ MAX_QUERY_VALUE = 2000
 """Characters in one query value: longer ones are refused before they reach a URL."""
 
 
+GONE_UNCONFIRMED = object()
+"""What `call` answers for a DELETE whose first attempt got no answer and whose retry met 404: the object is
+gone, most likely deleted by that first attempt, but an id that never existed would answer the same."""
+UNCONFIRMED_NOTE = (
+    "Missive's answer to the first attempt was lost and the retry found nothing there: that attempt most "
+    "likely deleted it, unless the id was wrong."
+)
+
+
 def path_ids(field: str, ids: str | Sequence[str]) -> str:
     """Check ids and join them into one percent-encoded path segment, so no id can reach another path."""
     values = [ids] if isinstance(ids, str) else list(ids)
@@ -223,7 +232,7 @@ class MissiveClient:
                 failure = self._status_error(endpoint, response, data, ids, token)
                 if isinstance(failure, NotFoundError) and endpoint.method == "DELETE" and attempt > 1:
                     if unanswered:
-                        return None  # an earlier attempt deleted it; its answer was lost on the way
+                        return GONE_UNCONFIRMED  # likely an earlier attempt deleted it; its answer was lost
                     failure = NotFoundError(
                         f"{failure} (An earlier attempt failed with HTTP {failed_status}; nothing says it "
                         "deleted anything.)",
@@ -387,8 +396,9 @@ class MissiveClient:
         found = _written_many(ep.create_draft, body, {"where": where}, Message)
         return found[0] if found else None
 
-    async def delete_draft(self, draft_id: str) -> None:
-        await self.call(ep.delete_draft, ids=[draft_id], id_field="draft_id")
+    async def delete_draft(self, draft_id: str) -> bool:
+        """True when Missive confirmed the delete; False when only a retry's 404 says it is gone."""
+        return await self.call(ep.delete_draft, ids=[draft_id], id_field="draft_id") is not GONE_UNCONFIRMED
 
     async def create_message(self, message: MessageBody) -> Message | None:
         repeat = " (or call create_message again with the same external_id: Missive recognises it)"
@@ -462,8 +472,8 @@ class MissiveClient:
         found = _written_many(ep.create_post, body, context, Post)
         return found[0] if found else None
 
-    async def delete_post(self, post_id: str) -> None:
-        await self.call(ep.delete_post, ids=[post_id], id_field="post_id")
+    async def delete_post(self, post_id: str) -> bool:
+        return await self.call(ep.delete_post, ids=[post_id], id_field="post_id") is not GONE_UNCONFIRMED
 
     # Tasks ---------------------------------------------------------------------------------------
 
@@ -507,8 +517,9 @@ class MissiveClient:
         body = await self.call(ep.update_responses, ids=response_ids, id_field="response_ids", body=items)
         return _many(body, "responses", CannedResponse)
 
-    async def delete_responses(self, response_ids: Sequence[str]) -> None:
-        await self.call(ep.delete_responses, ids=response_ids, id_field="response_ids")
+    async def delete_responses(self, response_ids: Sequence[str]) -> bool:
+        found = await self.call(ep.delete_responses, ids=response_ids, id_field="response_ids")
+        return found is not GONE_UNCONFIRMED
 
     # Shared labels and teams ---------------------------------------------------------------------
 
@@ -542,8 +553,8 @@ class MissiveClient:
         found = _written_many(ep.create_webhook, body, context, Webhook)
         return found[0] if found else None
 
-    async def delete_webhook(self, hook_id: str) -> None:
-        await self.call(ep.delete_webhook, ids=[hook_id], id_field="webhook_id")
+    async def delete_webhook(self, hook_id: str) -> bool:
+        return await self.call(ep.delete_webhook, ids=[hook_id], id_field="webhook_id") is not GONE_UNCONFIRMED
 
     # Messages by Message-ID, attachments ---------------------------------------------------------
 

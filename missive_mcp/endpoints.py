@@ -9,10 +9,11 @@ Retry classes:
 - SAFE: reads (and report creation, which changes nothing); retried through timeouts, dropped connections,
   5xx and short 429s.
 - IDEMPOTENT: PATCH and DELETE; repeating one does what doing it once does, so it is retried like a read. A
-  DELETE that meets 404 after an attempt whose answer never came did its work on that attempt.
-- UNSAFE: POSTs that create something. Never sent twice once it may have reached Missive (Missive has no
-  idempotency key): an ambiguous failure says the outcome is unknown and how to check. Sent again only when
-  Missive said it did nothing (429, 401, 403, or a connection that never opened).
+  DELETE that meets 404 after an attempt whose answer never came is reported as deleted, with a note that
+  this is inferred (`client.GONE_UNCONFIRMED`).
+- UNSAFE: POSTs that create something. Never sent twice (Missive has no idempotency key): a failure where
+  Missive said it did nothing (429, 401, 403, a connection that never opened) says so and when to try again;
+  an ambiguous one says the outcome is unknown and how to check.
 """
 
 from __future__ import annotations

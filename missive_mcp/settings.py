@@ -95,7 +95,7 @@ class Settings(BaseModel):
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
     """Level of the log written to stderr."""
     dynamic_toolsets: Annotated[bool, env("MISSIVE_DYNAMIC_TOOLSETS")] = False
-    """stdio: start with MISSIVE_TOOLSETS and let the agent turn other toolsets on (enable_toolset)."""
+    """stdio: start with the default toolsets and let the agent turn on others within MISSIVE_TOOLSETS."""
     output_schemas: Annotated[Literal["full", "compact"], env("MISSIVE_OUTPUT_SCHEMAS")] = "full"
     """full: each tool's output schema in depth, with field descriptions; compact: top-level fields only, for
     clients that pass output schemas to the model (about 25 KB less in tools/list)."""

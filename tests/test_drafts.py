@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from missive_mcp.client import UNCONFIRMED_NOTE
 from missive_mcp.sandbox import FakeMissive, Fault
 from missive_mcp.server import create_server
 
@@ -139,5 +140,13 @@ async def test_a_delete_whose_answer_was_lost_is_not_reported_as_not_found(mcp: 
     # A rate-limited attempt in between must not make the server forget that the first one may have worked.
     fake.faults.append(Fault(status=429, method="DELETE", headers={"Retry-After": "0"}))
     result = await call(mcp, "delete_draft", draft_id=draft_id)
-    assert result == {"deleted": True, "id": draft_id}
+    assert result == {"deleted": True, "id": draft_id, "note": UNCONFIRMED_NOTE}  # said as inferred, not confirmed
     assert [r.method for r in fake.requests[-3:]] == ["DELETE"] * 3  # deleted, answer lost; 429; then 404
+
+
+async def test_a_never_existing_id_whose_delete_answer_was_lost_is_not_claimed_as_confirmed(
+    mcp: Client, fake: FakeMissive
+) -> None:
+    fake.faults.append(Fault(drop=True, method="DELETE"))  # nothing deleted, no answer; the retry meets 404
+    result = await call(mcp, "delete_post", post_id="6f1c0c9e-0000-4000-8000-00000000beef")
+    assert result["note"] == UNCONFIRMED_NOTE and "unless the id was wrong" in result["note"]

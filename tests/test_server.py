@@ -324,7 +324,6 @@ def test_no_published_schema_has_a_reference_or_a_title() -> None:
             assert titles(schema) == [], spec.name
 
 
-@pytest.mark.xfail(reason="issue 11 item 5, the tools' part: arguments without a description (listed when run)")
 def test_every_argument_has_a_description() -> None:
     missing = [
         f"{spec.name}.{name}"

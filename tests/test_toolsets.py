@@ -18,9 +18,8 @@ pytestmark = pytest.mark.anyio
 
 
 def dynamic(fake: FakeMissive, **overrides: Any) -> Any:
-    return create_server(
-        settings_for(fake, toolsets="default", dynamic_toolsets=True, **overrides), transport=fake.transport()
-    )
+    values = {"toolsets": "all", **overrides}
+    return create_server(settings_for(fake, dynamic_toolsets=True, **values), transport=fake.transport())
 
 
 async def names(mcp: Client) -> set[str]:
@@ -65,9 +64,11 @@ async def test_the_handshake_says_the_tool_list_can_change(fake: FakeMissive) ->
 
 async def test_read_only_stays_the_ceiling(fake: FakeMissive) -> None:
     async with Client(dynamic(fake, read_only=True)) as mcp:
-        await call(mcp, "enable_toolset", toolset="webhooks")
+        refused = await fail(mcp, "enable_toolset", toolset="webhooks")  # nothing in it but writes
+        await call(mcp, "enable_toolset", toolset="contacts")
         shown = await names(mcp)
-    assert "create_webhook" not in shown and "create_draft" not in shown
+    assert "The webhooks toolset is not offered on this server" in refused
+    assert "list_contacts" in shown and "create_contact" not in shown and "create_draft" not in shown
 
 
 async def test_an_unknown_toolset_is_refused_with_the_list(fake: FakeMissive) -> None:
@@ -84,3 +85,15 @@ def test_dynamic_toolsets_are_refused_over_http(fake: FakeMissive) -> None:
 
 async def test_without_dynamic_mode_there_is_no_switch(mcp: Client) -> None:
     assert "enable_toolset" not in await names(mcp)
+
+
+async def test_a_toolset_outside_the_operators_ceiling_cannot_be_turned_on(fake: FakeMissive) -> None:
+    async with Client(dynamic(fake, toolsets="conversations,drafts,webhooks")) as mcp:
+        shown = await names(mcp)
+        text = await fail(mcp, "enable_toolset", toolset="attachments")
+        await call(mcp, "enable_toolset", toolset="webhooks")
+        after = await names(mcp)
+    assert "list_tasks" not in shown and "create_webhook" not in shown  # tasks: not offered; webhooks: not on yet
+    assert "The attachments toolset is not offered on this server" in text
+    assert "Offered: conversations, drafts, webhooks." in text
+    assert "create_webhook" in after and "get_attachment" not in after

@@ -48,7 +48,7 @@ async def create_analytics_report(
     teams: Annotated[Ids, Field(description="Team ids (list_teams).")] = None,
     users: Annotated[Ids, Field(description="User ids (list_users).")] = None,
     accounts: Annotated[Ids, Field(description="Account ids (Missive settings; no tool lists them).")] = None,
-    account_types: Ids = None,
+    account_types: Annotated[Ids, Field(description="Channel types, e.g. email, sms.")] = None,
     shared_labels: Annotated[Ids, Field(description="Label ids (list_shared_labels).")] = None,
 ) -> ReportCreated:
     """Start an analytics report (volumes, response times...) for an organization and period; then call

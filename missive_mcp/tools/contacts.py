@@ -57,6 +57,10 @@ def contact_fields(
     )
 
 
+FirstName = Annotated[str | None, Field(description="Given name.")]
+LastName = Annotated[str | None, Field(description="Family name.")]
+Starred = Annotated[bool | None, Field(description="Starred in Missive.")]
+Notes = Annotated[str | None, Field(description="Free text about them.")]
 Infos = Annotated[list[ContactInfo] | None, Field(max_length=100, description="Emails, phones, addresses...")]
 Memberships = Annotated[
     list[ContactMembership] | None, Field(max_length=100, description="Groups (ids from list_contact_groups).")
@@ -67,11 +71,11 @@ async def list_contacts(
     ctx: Context[Any, Any],
     contact_book: ContactBookId,
     search: Annotated[str | None, Field(description="Text to look for in names, emails, phones...")] = None,
-    order: Literal["last_name", "first_name", "created_at"] | None = None,
+    order: Annotated[Literal["last_name", "first_name", "created_at"] | None, Field(description="Sort by.")] = None,
     limit: OffsetLimit = 50,
     offset: Offset = 0,
     modified_since: Annotated[int | None, Field(ge=0, description="Unix seconds: only contacts changed since.")] = None,
-    include_deleted: bool | None = None,
+    include_deleted: Annotated[bool | None, Field(description="Deleted contacts too.")] = None,
 ) -> ContactPage:
     """List or search the contacts of a contact book (ids from list_contact_books). Page with next_offset."""
     params = drop_none(
@@ -99,10 +103,10 @@ async def get_contact(ctx: Context[Any, Any], contact_id: ContactId) -> ContactR
 async def create_contact(
     ctx: Context[Any, Any],
     contact_book: ContactBookId,
-    first_name: str | None = None,
-    last_name: str | None = None,
-    starred: bool | None = None,
-    notes: str | None = None,
+    first_name: FirstName = None,
+    last_name: LastName = None,
+    starred: Starred = None,
+    notes: Notes = None,
     infos: Infos = None,
     memberships: Memberships = None,
 ) -> Contacts:
@@ -120,10 +124,10 @@ async def create_contact(
 async def update_contact(
     ctx: Context[Any, Any],
     contact_ids: Annotated[IdList, Field(min_length=1, max_length=50, description="Ids from list_contacts.")],
-    first_name: str | None = None,
-    last_name: str | None = None,
-    starred: bool | None = None,
-    notes: str | None = None,
+    first_name: FirstName = None,
+    last_name: LastName = None,
+    starred: Starred = None,
+    notes: Notes = None,
     infos: Annotated[Infos, Field(description="Replaces all infos of the contact.")] = None,
     memberships: Annotated[Memberships, Field(description="Replaces all memberships.")] = None,
 ) -> Contacts:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..bodies import DraftBody
 from ..bodies import body as make
-from ..client import encode_body
+from ..client import UNCONFIRMED_NOTE, encode_body
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..recipients import Recipient, check_allowed, check_format
@@ -66,6 +66,8 @@ class DraftResult(BaseModel):
 class Deleted(BaseModel):
     deleted: bool
     id: str
+    note: str | None = None
+    """Set when the delete is inferred, not confirmed (its answer was lost)."""
 
 
 def check_attachments(attachments: list[FileUpload] | None, body: dict[str, Any]) -> None:
@@ -177,5 +179,5 @@ async def create_draft(
 
 async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:
     """Delete an unsent draft (ids from list_conversation_drafts). Cannot be undone."""
-    await state(ctx).client.delete_draft(draft_id)
-    return Deleted(deleted=True, id=draft_id)
+    confirmed = await state(ctx).client.delete_draft(draft_id)
+    return Deleted(deleted=True, id=draft_id, note=None if confirmed else UNCONFIRMED_NOTE)

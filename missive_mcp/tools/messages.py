@@ -24,9 +24,9 @@ async def create_message(
     ctx: Context[Any, Any],
     account: Annotated[str, Field(min_length=1, description="Custom channel account id (Missive channel settings).")],
     from_field: Annotated[Party, Field(description="Who the message is from, in the outside system.")],
-    to_fields: Annotated[list[Party], Field(min_length=1, max_length=100)],
+    to_fields: Annotated[list[Party], Field(min_length=1, max_length=100, description="Who it is to (channel ids).")],
     body: Annotated[str, Field(min_length=1, description="HTML or plain text.")],
-    subject: str | None = None,
+    subject: Annotated[str | None, Field(description="Subject line.")] = None,
     external_id: Annotated[
         str | None, Field(description="The outside system's id; lets Missive recognise a message it already has.")
     ] = None,

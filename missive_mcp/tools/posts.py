@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from ..bodies import PostBody, body
+from ..client import UNCONFIRMED_NOTE
 from ..errors import InvalidArgumentError
 from ..models import Post
 from ._common import ConversationId, LabelIds, OrgId, UserIds, state
@@ -23,6 +24,8 @@ class PostResult(BaseModel):
 class DeletedPost(BaseModel):
     deleted: bool
     id: str
+    note: str | None = None
+    """Set when the delete is inferred, not confirmed (its answer was lost)."""
 
 
 async def create_post(
@@ -72,5 +75,5 @@ async def delete_post(
     ctx: Context[Any, Any], post_id: Annotated[str, Field(description="Post id (list_conversation_posts).")]
 ) -> DeletedPost:
     """Delete a post; what it changed (closed, labels) stays. Cannot be undone."""
-    await state(ctx).client.delete_post(post_id)
-    return DeletedPost(deleted=True, id=post_id)
+    confirmed = await state(ctx).client.delete_post(post_id)
+    return DeletedPost(deleted=True, id=post_id, note=None if confirmed else UNCONFIRMED_NOTE)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..bodies import ResponseBody
 from ..bodies import body as make
+from ..client import UNCONFIRMED_NOTE
 from ..errors import InvalidArgumentError
 from ..models import CannedResponse
 from ._common import LabelIds, Offset, OrgId, drop_none, state
@@ -36,6 +37,8 @@ class UpdatedResponses(BaseModel):
 class DeletedResponses(BaseModel):
     deleted: bool
     ids: list[str]
+    note: str | None = None
+    """Set when the delete is inferred, not confirmed (its answer was lost)."""
 
 
 async def list_responses(
@@ -118,5 +121,5 @@ async def update_response(
 
 async def delete_response(ctx: Context[Any, Any], response_ids: ResponseIds) -> DeletedResponses:
     """Delete canned responses by id. Responses made by an integration cannot be deleted. Cannot be undone."""
-    await state(ctx).client.delete_responses(response_ids)
-    return DeletedResponses(deleted=True, ids=response_ids)
+    confirmed = await state(ctx).client.delete_responses(response_ids)
+    return DeletedResponses(deleted=True, ids=response_ids, note=None if confirmed else UNCONFIRMED_NOTE)

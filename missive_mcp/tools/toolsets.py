@@ -1,10 +1,11 @@
 """Dynamic toolsets (MISSIVE_DYNAMIC_TOOLSETS): start small, and let the agent turn on a group when it needs it.
 
 For clients that follow `notifications/tools/list_changed` (as github-mcp-server's dynamic toolsets): the
-server lists every tool it may offer but shows only the enabled toolsets' ones; `enable_toolset` lists the
-groups and turns one on, then tells the client its tool list changed. The operator's settings stay the
-ceiling: read-only mode still hides every write. The switch is server-wide, so it is offered over stdio only
-(one person per process); over HTTP the operator chooses with MISSIVE_TOOLSETS.
+server serves every tool of MISSIVE_TOOLSETS (the ceiling; `all` lets the agent reach everything) but shows
+only the enabled toolsets' ones, starting with the default (triage) ones; `enable_toolset` lists the groups and
+turns one on, then tells the client its tool list changed. Read-only mode still hides every write. The switch
+is server-wide, so it is offered over stdio only (one person per process); over HTTP the operator chooses with
+MISSIVE_TOOLSETS.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..settings import TOOLSETS
 from ._common import state
 
@@ -76,6 +77,12 @@ async def enable_toolset(
         if name not in TOOLSETS:
             raise InvalidArgumentError(
                 "toolset", f"{toolset[:40]!r} is not a toolset; use one of {', '.join(TOOLSETS)}."
+            )
+        if name not in board.tools:
+            offered = ", ".join(sorted(board.tools.keys() - {"dynamic"}))
+            raise PermissionDeniedError(
+                f"The {name} toolset is not offered on this server: the operator's MISSIVE_TOOLSETS (and read-only "
+                f"mode) decide which may be turned on. Offered: {offered}."
             )
         if name not in board.enabled:
             board.enabled.add(name)

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from ..bodies import HookBody, body
+from ..client import UNCONFIRMED_NOTE
 from ..errors import InvalidArgumentError
 from ..models import Webhook
 from ..models.hooks import HookType
@@ -25,6 +26,8 @@ class WebhookResult(BaseModel):
 class DeletedWebhook(BaseModel):
     deleted: bool
     id: str
+    note: str | None = None
+    """Set when the delete is inferred, not confirmed (its answer was lost)."""
 
 
 async def create_webhook(
@@ -71,5 +74,5 @@ async def delete_webhook(
     ctx: Context[Any, Any], webhook_id: Annotated[str, Field(description="The id create_webhook returned.")]
 ) -> DeletedWebhook:
     """Delete a webhook (its Missive rule) by the id create_webhook returned."""
-    await state(ctx).client.delete_webhook(webhook_id)
-    return DeletedWebhook(deleted=True, id=webhook_id)
+    confirmed = await state(ctx).client.delete_webhook(webhook_id)
+    return DeletedWebhook(deleted=True, id=webhook_id, note=None if confirmed else UNCONFIRMED_NOTE)
