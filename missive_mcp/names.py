@@ -13,17 +13,22 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import anyio
 
 from .client import MissiveClient
 from .errors import InvalidArgumentError
+from .models import Ref
+
+T = TypeVar("T")
 
 Kind = Literal["user", "team", "label", "organization"]
 NAMES_TTL = 300.0
 """Seconds a person's directory is kept before it is read again."""
 PAGE = 200
+MAX_PAGES = 10
+"""At most 2,000 of each kind are read for names; ids always work."""
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _PLURAL = {"user": "users", "team": "teams", "label": "shared labels", "organization": "organizations"}
 _LISTED_BY = {
@@ -40,6 +45,8 @@ class Named:
 
     id: str
     names: tuple[str, ...]
+    organization: str | None = None
+    """The organization it belongs to (teams, labels), to tell apart same-named ones of two organizations."""
 
     @property
     def label(self) -> str:
@@ -78,12 +85,20 @@ class Directory:
             self._cache[key] = (self._clock(), found)
             return found
 
-    async def resolve(self, kind: Kind, field: str, value: str) -> str:
-        """The id for `value`: itself when it is an id, else the one entry whose name matches it."""
+    def forget(self, *kinds: Kind) -> None:
+        """Drop what is kept of these kinds, for every person: a write just changed them (a label created...)."""
+        for key in [key for key in self._cache if key[1] in kinds]:
+            del self._cache[key]
+
+    async def resolve(self, kind: Kind, field: str, value: str, organization: str | None = None) -> str:
+        """The id for `value`: itself when it is an id, else the one entry whose name matches it (within
+        `organization`, when the call names one)."""
         if looks_like_id(value):
             return value
         wanted = " ".join(value.split()).casefold()
         known = await self.entries(kind)
+        if organization:
+            known = [entry for entry in known if entry.organization in (None, organization)]
         matches = [entry for entry in known if wanted in (name.casefold() for name in entry.names)]
         if len(matches) == 1:
             return matches[0].id
@@ -99,8 +114,12 @@ class Directory:
             f"no {kind} is named {value[:80]!r}.{hint} {_LISTED_BY[kind]} lists them; an id or an exact name works.",
         )
 
-    async def resolve_all(self, kind: Kind, field: str, values: Sequence[str]) -> list[str]:
-        return [await self.resolve(kind, f"{field}[{index}]", value) for index, value in enumerate(values)]
+    async def resolve_all(
+        self, kind: Kind, field: str, values: Sequence[str], organization: str | None = None
+    ) -> list[str]:
+        return [
+            await self.resolve(kind, f"{field}[{index}]", value, organization) for index, value in enumerate(values)
+        ]
 
     async def complete(self, kind: Kind, partial: str) -> list[str]:
         """Names of this kind starting with `partial` (case-insensitive), then those containing it."""
@@ -111,24 +130,45 @@ class Directory:
         return [*starts, *inside][:100]
 
 
+async def _pages(fetch: Callable[[dict[str, int]], Awaitable[Sequence[T]]]) -> list[T]:
+    """Every page of an offset list, up to MAX_PAGES of PAGE."""
+    found: list[T] = []
+    for page in range(MAX_PAGES):
+        batch = await fetch({"limit": PAGE, "offset": page * PAGE})
+        found.extend(batch)
+        if len(batch) < PAGE:
+            break
+    return found
+
+
+def _owner(value: Ref | str | None) -> str | None:
+    return value.id if isinstance(value, Ref) else value
+
+
 async def _users(client: MissiveClient) -> list[Named]:
-    found = await client.list_users({"limit": PAGE})
+    found = await _pages(client.list_users)
     return [Named(u.id, tuple(n for n in (u.name, u.email) if n)) for u in found]
 
 
 async def _teams(client: MissiveClient) -> list[Named]:
-    return [Named(t.id, (t.name,) if t.name else ()) for t in await client.list_teams({"limit": PAGE})]
+    found = await _pages(client.list_teams)
+    return [Named(t.id, (t.name,) if t.name else (), _owner(t.organization)) for t in found]
 
 
 async def _labels(client: MissiveClient) -> list[Named]:
-    found = await client.list_shared_labels({"limit": PAGE})
+    found = await _pages(client.list_shared_labels)
     return [
-        Named(lbl.id, tuple(dict.fromkeys(n for n in (lbl.name_with_parent_names, lbl.name) if n))) for lbl in found
+        Named(
+            lbl.id,
+            tuple(dict.fromkeys(n for n in (lbl.name_with_parent_names, lbl.name) if n)),
+            _owner(lbl.organization),
+        )
+        for lbl in found
     ]
 
 
 async def _organizations(client: MissiveClient) -> list[Named]:
-    return [Named(o.id, (o.name,) if o.name else ()) for o in await client.list_organizations({"limit": PAGE})]
+    return [Named(o.id, (o.name,) if o.name else ()) for o in await _pages(client.list_organizations)]
 
 
 _LOADERS: dict[Kind, Callable[[MissiveClient], Awaitable[list[Named]]]] = {

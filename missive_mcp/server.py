@@ -395,13 +395,15 @@ class CallGuard:
         async def resolved(ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
             directory: Directory = ctx.lifespan_context.directory
             given: dict[str, Any] = dict(arguments)
+            organization = str(given["organization"]) if given.get("organization") else None
             try:
                 for arg, kind in named.items():
                     value = given[arg]
                     if isinstance(value, list):
-                        given[arg] = await directory.resolve_all(kind, arg, [str(v) for v in value])  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
+                        values = [str(v) for v in cast(list[Any], value)]
+                        given[arg] = await directory.resolve_all(kind, arg, values, organization)
                     else:
-                        given[arg] = await directory.resolve(kind, arg, str(value))
+                        given[arg] = await directory.resolve(kind, arg, str(value), organization)
             except MissiveError as refused:
                 text = f"Error executing tool {name}: {refused}"
                 return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)

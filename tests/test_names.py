@@ -104,3 +104,50 @@ async def test_the_conversation_template_completes_recent_conversation_ids(mcp: 
     ref = ResourceTemplateReference(type="ref/resource", uri="missive://conversations/{conversation_id}")
     done = await mcp.complete(ref, {"name": "conversation_id", "value": DEMO_CONVERSATION_ID[:6]})
     assert done.completion.values == [DEMO_CONVERSATION_ID]
+
+
+async def test_a_label_or_team_just_created_can_be_named_at_once(mcp: Client, fake: FakeMissive) -> None:
+    await directory(mcp)  # the directory is read and kept
+    await call(
+        mcp, "update_conversation", conversation_ids=[DEMO_CONVERSATION_ID], team=next(iter((await directory(mcp))[1]))
+    )
+    created = await call(mcp, "create_shared_label", name="Escalated", organization=DEMO_ORG_ID)
+    team = await call(mcp, "create_team", name="Night shift", organization=DEMO_ORG_ID)
+    await call(
+        mcp,
+        "update_conversation",
+        conversation_ids=[DEMO_CONVERSATION_ID],
+        organization=DEMO_ORG_ID,
+        add_shared_labels=["escalated"],
+        team="Night Shift",
+    )
+    sent = fake.requests[-1].body["conversations"][0]
+    assert sent["add_shared_labels"] == [created["shared_label"]["id"]] and sent["team"] == team["team"]["id"]
+
+
+async def test_a_name_shared_by_two_organizations_resolves_within_the_one_the_call_names(
+    mcp: Client, fake: FakeMissive
+) -> None:
+    _, _, labels = await directory(mcp)
+    name = next(iter(labels))
+    other = "00000000-0000-4000-8000-0000000000aa"
+    from missive_mcp.sandbox.workspace import Organization
+
+    fake.workspace.organizations[other] = Organization(id=other, name="Other Co")
+    fake.workspace.users[fake.workspace.owner_id].organization_ids.append(other)
+    twin = fake.workspace.shared_labels[labels[name]]
+    from dataclasses import replace
+
+    fake.workspace.shared_labels["00000000-0000-4000-8000-0000000000ab"] = replace(
+        twin, id="00000000-0000-4000-8000-0000000000ab", organization_id=other
+    )
+    ambiguous = await fail(mcp, "list_conversations", shared_label=name)
+    assert "names 2 shared labels" in ambiguous
+    await call(
+        mcp,
+        "update_conversation",
+        conversation_ids=[DEMO_CONVERSATION_ID],
+        organization=DEMO_ORG_ID,
+        add_shared_labels=[name],
+    )
+    assert fake.requests[-1].body["conversations"][0]["add_shared_labels"] == [labels[name]]

@@ -59,7 +59,9 @@ async def create_shared_label(
         share_with_users=share_with_users,
         visibility=visibility,
     )
-    created = await state(ctx).client.create_shared_label(label)
+    app = state(ctx)
+    created = await app.client.create_shared_label(label)
+    app.directory.forget("label")  # its name works at once
     return LabelResult(shared_label=created.concise() if created else None)
 
 
@@ -89,7 +91,9 @@ async def update_shared_label(
     )
     if not changes:
         raise InvalidArgumentError("name", "nothing to change: pass at least one field.")
-    updated = await state(ctx).client.update_shared_labels(label_ids, changes)
+    app = state(ctx)
+    updated = await app.client.update_shared_labels(label_ids, changes)
+    app.directory.forget("label")
     return UpdatedLabels(shared_labels=[label.concise() for label in updated])
 
 
@@ -119,7 +123,9 @@ async def create_team(
         observers=observers,
         inactivity_period=inactivity_period,
     )
-    created = await state(ctx).client.create_team(team)
+    app = state(ctx)
+    created = await app.client.create_team(team)
+    app.directory.forget("team")
     return TeamResult(team=created.concise() if created else None)
 
 
@@ -144,5 +150,7 @@ async def update_team(
     )
     if not changes:
         raise InvalidArgumentError("name", "nothing to change: pass at least one field.")
-    updated = await state(ctx).client.update_teams(team_ids, changes)
+    app = state(ctx)
+    updated = await app.client.update_teams(team_ids, changes)
+    app.directory.forget("team")
     return UpdatedTeams(teams=[team.concise() for team in updated])
