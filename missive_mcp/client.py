@@ -219,7 +219,7 @@ class MissiveClient:
                 )
                 sent = True
             except httpx2.TransportError as exc:
-                sent = not isinstance(exc, httpx2.ConnectError)
+                sent = not isinstance(exc, httpx2.ConnectError | httpx2.UnsupportedProtocol)
                 failure = APIConnectionError(
                     f"Could not reach Missive at {self.settings.base_url} ({type(exc).__name__}). "
                     "Check the network or MISSIVE_API_BASE_URL."
@@ -706,7 +706,7 @@ def _safe_location(location: str | None) -> str | None:
 
 
 def _retry_after(response: httpx2.Response) -> float:
-    """The pause Missive asks for, within [1 s, MAX_RETRY_AFTER]: an absurd or unreadable value (inf, nan,
+    """The pause Missive asks for, within [0, MAX_RETRY_AFTER] seconds: an absurd or unreadable value (inf, nan,
     negative, a reset in the far future) cannot lock every caller out or remove the backoff."""
     raw = response.headers.get("Retry-After", "").strip()
     try:
@@ -756,6 +756,8 @@ def _written_many(endpoint: Endpoint, body: Any, context: Context, model: type[M
 def _one(body: Any, key: str, model: type[M]) -> M:
     """A "get one" answer: an object or a one-item list (a merged id resolves to the surviving object)."""
     found = _many(body, key, model)
-    if not found:
-        raise NotFoundError(f"Missive answered an empty {key} list.", status=200)
+    if not found:  # the list-shaped answer of a "get one" with nothing in it: not there, or not visible
+        raise NotFoundError(
+            f"Missive answered with no {key}: it was not found, or the token's owner cannot see it.", status=404
+        )
     return found[0]

@@ -59,7 +59,8 @@ class InvalidArgumentError(MissiveError):
 
     def __init__(self, field: str, problem: str) -> None:
         self.field = field
-        super().__init__(f"Invalid `{field}`: {problem}")
+        # No field: the problem is with the arguments together (none given of a required group), not one of them.
+        super().__init__(f"Invalid `{field}`: {problem}" if field else f"Invalid arguments: {problem}")
 
 
 class DeadlineError(MissiveError):

@@ -482,6 +482,8 @@ def _reason(rule: str, schema: dict[str, Any], message: str) -> str:
         return "must be one of " + ", ".join(json.dumps(v) for v in values)
     if rule == "type":
         return f"must be of type {schema.get('type')}"
+    if rule == "pattern":
+        return "does not have the form its description asks for"
     return message
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -90,7 +91,7 @@ class Settings(BaseModel):
     timeout: Annotated[float, env("MISSIVE_TIMEOUT")] = 30.0
     """Seconds to wait for one answer from Missive (0.1 to 600)."""
     deadline: Annotated[float, env("MISSIVE_DEADLINE")] = 50.0
-    """Seconds one tool call or resource read may take in all, retries and waits included (1 to 3600): under
+    """Seconds one tool call or resource read may take in all, retries and waits included (0.1 to 3600): under
     the 60 s after which most clients give up."""
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
     """Level of the log written to stderr."""
@@ -181,6 +182,19 @@ class Settings(BaseModel):
                 raise ValueError(f"key {number} is not 32 bytes in URL-safe base64 (44 characters); {SECRET_KEY_HELP}")
         return tuple(SecretStr(p.strip()) for p in parts)
 
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: Any) -> Any:
+        text = str(value).strip().rstrip("/")
+        parts = urlsplit(text)
+        host = (parts.hostname or "").lower()
+        local = host in ("localhost", "127.0.0.1", "::1") or host.endswith(".test")  # .test: reserved, never real
+        if parts.scheme not in ("https", "http") or not host:
+            raise ValueError(f"must be an https:// URL such as {DEFAULT_BASE_URL}, not {str(value)[:80]!r}")
+        if parts.scheme == "http" and not local:
+            raise ValueError(f"must use https (the token travels with every request), not {str(value)[:80]!r}")
+        return text
+
     @field_validator("database_url", mode="before")
     @classmethod
     def _database_url(cls, value: Any) -> Any:
@@ -210,6 +224,15 @@ class Settings(BaseModel):
         if bad:
             raise ValueError(f"has invalid organization id(s) {', '.join(bad)[:120]}; use ids from list_organizations")
         return frozenset(ids)
+
+    @model_validator(mode="after")
+    def _dynamic_over_stdio(self) -> Settings:
+        if self.dynamic_toolsets and self.transport == "http":
+            raise ValueError(
+                "MISSIVE_DYNAMIC_TOOLSETS works over stdio only: its switch is server-wide, and over HTTP one "
+                "person would change every other person's tools; choose the toolsets with MISSIVE_TOOLSETS"
+            )
+        return self
 
     @model_validator(mode="after")
     def _oauth_needs(self) -> Settings:

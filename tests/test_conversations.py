@@ -233,3 +233,15 @@ async def test_a_team_change_with_its_inbox_reaches_missive_as_a_boolean_beside_
     )
     item = fake.requests[-1].body["conversations"][0]
     assert item == {"id": conversation_id, "team": team, "force_team": True, "add_to_team_inbox": True}
+
+
+async def test_a_list_without_a_mailbox_names_no_argument_it_did_not_get(mcp: Client, fake: FakeMissive) -> None:
+    text = await fail(mcp, "list_conversations")
+    assert "Invalid arguments: give at least one mailbox filter: one of inbox=true" in text
+    assert "`inbox`" not in text and fake.requests == []
+
+
+async def test_a_url_of_the_wrong_form_is_refused_without_the_raw_pattern(mcp: Client, fake: FakeMissive) -> None:
+    text = await fail(mcp, "create_webhook", type="incoming_email", url="http://hooks.example.com/x")
+    assert "`url`: does not have the form its description asks for" in text and "^https" not in text
+    assert fake.requests == []

@@ -108,3 +108,38 @@ async def test_over_http_a_never_ready_report_answers_within_the_deadline() -> N
                 text = await fail(mcp, "get_analytics_report", report_id=created.structured_content["report_id"])
             took = time.monotonic() - started
     assert "It may still be computing" in text and took < 4.0 + 1.0
+
+
+async def test_over_http_a_hung_missive_answers_within_the_deadline(fake: FakeMissive) -> None:
+    fake.faults.extend(Fault(hang=True) for _ in range(3))
+    with serving(fake, deadline=2.0, timeout=60.0) as url:
+        async with client(url) as mcp:
+            started = time.monotonic()
+            with anyio.fail_after(30):
+                text = await fail(mcp, "list_contact_books")
+            took = time.monotonic() - started
+    assert "used up its 2 s deadline waiting for Missive's answer" in text
+    assert took < 2.0 + 3.0
+
+
+async def test_over_stdio_a_never_ready_report_answers_within_the_deadline() -> None:
+    fake = FakeMissive(report_delay=1e9)
+    with fake.serve() as base_url:
+        env = {
+            **os.environ,
+            "MISSIVE_API_TOKEN": DEMO_TOKEN,
+            "MISSIVE_API_BASE_URL": base_url,
+            "MISSIVE_DEADLINE": "4",
+            "MISSIVE_TOOLSETS": "all",
+        }
+        params = StdioServerParameters(command=sys.executable, args=["-m", "missive_mcp"], env=env, cwd=str(ROOT))
+        with anyio.fail_after(30):
+            async with Client(params) as mcp:
+                created = await mcp.call_tool(
+                    "create_analytics_report", {"organization": DEMO_ORG_ID, "start": 1, "end": 2}
+                )
+                assert isinstance(created.structured_content, dict)
+                started = time.monotonic()
+                text = await fail(mcp, "get_analytics_report", report_id=created.structured_content["report_id"])
+                took = time.monotonic() - started
+    assert "It may still be computing" in text and took < 4.0 + 1.0

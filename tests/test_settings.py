@@ -158,3 +158,22 @@ def test_the_demo_shows_every_toolset_unless_they_were_chosen(monkeypatch: pytes
     assert load_settings(parser().parse_args(["--demo"])).toolsets == frozenset(TOOLSETS)
     assert load_settings(parser().parse_args(["--demo", "--toolsets", "drafts"])).toolsets == {"drafts"}
     assert load_settings(parser().parse_args([])).toolsets == frozenset(DEFAULT_TOOLSETS)
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("ftp://public.missiveapp.com/v1", "must be an https:// URL"),
+        ("not a url", "must be an https:// URL"),
+        ("http://public.missiveapp.com/v1", "must use https (the token travels with every request)"),
+    ],
+)
+def test_the_api_root_must_be_https_unless_it_is_this_machine(url: str, said: str) -> None:
+    with pytest.raises(SettingsError, match=r"MISSIVE_API_BASE_URL " + said.replace("(", r"\(").replace(")", r"\)")):
+        Settings.from_env({"MISSIVE_API_BASE_URL": url})
+    assert Settings(base_url="http://127.0.0.1:9000/v1/").base_url == "http://127.0.0.1:9000/v1"
+
+
+def test_dynamic_toolsets_are_refused_with_the_http_transport() -> None:
+    with pytest.raises(SettingsError, match="MISSIVE_DYNAMIC_TOOLSETS works over stdio only"):
+        Settings.from_env({"MISSIVE_DYNAMIC_TOOLSETS": "true", "MISSIVE_MCP_TRANSPORT": "http"})

@@ -107,7 +107,7 @@ async def list_conversations(
     ids = dict(shared_label=shared_label, team_inbox=team_inbox, team_closed=team_closed, team_all=team_all)
     if not any(flags.values()) and not any(ids.values()):
         raise InvalidArgumentError(
-            "inbox",
+            "",
             "give at least one mailbox filter: one of "
             + ", ".join(f"{name}=true" for name in MAILBOXES)
             + ", or shared_label/team_inbox/team_closed/team_all with an id from list_shared_labels or list_teams.",
