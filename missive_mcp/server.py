@@ -13,7 +13,6 @@ from weakref import WeakKeyDictionary
 
 import anyio
 import httpx2
-import jsonschema
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
@@ -53,6 +52,8 @@ from .tools._common import AppState, ToolDef, read, write
 from .tools.toolsets import Switchboard
 
 if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
+
     from .auth import TeamAuth
 
 logger = logging.getLogger(__name__)
@@ -325,11 +326,17 @@ class CallGuard:
         self.rules = rules or {}
         self.turned_off = turned_off
         self.writes = writes or set()
-        # Unknown arguments are refused here without publishing `additionalProperties: false` on every tool.
-        self.validators = {
-            tool.name: jsonschema.Draft202012Validator({**tool.parameters, "additionalProperties": False})
-            for tool in tools
-        }
+        self.schemas = {tool.name: tool.parameters for tool in tools}
+        self.validators: dict[str, Draft202012Validator] = {}
+
+    def validator(self, name: str) -> Draft202012Validator | None:
+        """The argument validator of a tool, built at its first call: jsonschema is a tenth of start-up. Unknown
+        arguments are refused here without publishing `additionalProperties: false` on every tool."""
+        if name not in self.validators and name in self.schemas:
+            from jsonschema import Draft202012Validator
+
+            self.validators[name] = Draft202012Validator({**self.schemas[name], "additionalProperties": False})
+        return self.validators.get(name)
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         params = _object(ctx.params)
@@ -339,13 +346,14 @@ class CallGuard:
             refusal = self.refusal(name, arguments)
             if refusal:
                 return CallToolResult(content=[TextContent(type="text", text=refusal)], is_error=True)
-            outcome = "error"
+            outcome, sent = "error", [arguments]  # `sent`: the arguments with names resolved to ids
+            result: HandlerResult = None
             try:
-                result = await self.timed(self.with_ids(call_next, name, arguments), ctx, f"{name} ")
+                result = await self.timed(self.with_ids(call_next, name, arguments, sent), ctx, f"{name} ")
                 outcome = write_outcome(result)
             finally:
                 if name in self.writes:
-                    audit(name, arguments, outcome)
+                    audit(name, sent[-1], outcome, created_id(result))
             return compact(result)
         if ctx.method == "resources/read":
             return await self.timed(call_next, ctx, "")
@@ -386,8 +394,10 @@ class CallGuard:
             return CallToolResult(content=[TextContent(type="text", text=str(error))], is_error=True)
         raise error
 
-    def with_ids(self, call_next: CallNext, name: str, arguments: dict[str, Any]) -> CallNext:
-        """call_next, with the names among the arguments replaced by the ids they name."""
+    def with_ids(
+        self, call_next: CallNext, name: str, arguments: dict[str, Any], sent: list[dict[str, Any]]
+    ) -> CallNext:
+        """call_next, with the names among the arguments replaced by the ids they name (appended to `sent`)."""
         named: dict[str, Kind] = {arg: kind for arg, kind in self.named.get(name, {}).items() if arguments.get(arg)}
         if not named:
             return call_next
@@ -408,6 +418,7 @@ class CallGuard:
                 text = f"Error executing tool {name}: {refused}"
                 return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
             params: dict[str, Any] = {**(ctx.params or {}), "arguments": given}
+            sent.append(given)
             return await call_next(dataclasses.replace(ctx, params=params))
 
         return resolved
@@ -418,10 +429,10 @@ class CallGuard:
         toolset = self.toolset_of.get(name)
         if self.board is not None and toolset is not None and toolset not in self.board.enabled:
             return f"{name} is in the {toolset} toolset, which is off: call enable_toolset(toolset={toolset!r}) first."
-        validator = self.validators.get(name)
+        validator = self.validator(name)
         if validator is None or not isinstance(arguments, dict):
             return None
-        errors: list[jsonschema.ValidationError] = list(validator.iter_errors(arguments))  # pyright: ignore[reportUnknownMemberType]
+        errors: list[ValidationError] = list(validator.iter_errors(arguments))  # pyright: ignore[reportUnknownMemberType]
         problems = [describe(error, name) for error in sorted(errors, key=_where)]
         if not problems and name in self.rules:
             problems = self.rules[name].problems(arguments)  # Missive's own rules, before a name is looked up
@@ -443,11 +454,11 @@ def before_initialize(ctx: ServerRequestContext[Any, Any], refused: MCPError) ->
     )
 
 
-def _where(error: jsonschema.ValidationError) -> str:
+def _where(error: ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path)
 
 
-def describe(error: jsonschema.ValidationError, tool: str) -> str:
+def describe(error: ValidationError, tool: str) -> str:
     """One problem with one argument: where it is, what was wrong, what was given."""
     where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path).lstrip(".")
     rule = str(error.validator)
@@ -501,8 +512,20 @@ def write_outcome(result: HandlerResult) -> str:
     return "unknown" if any(mark in text for mark in UNKNOWN_OUTCOME) else "error"
 
 
-def audit(tool: str, arguments: Any, outcome: str) -> None:
-    """One JSON line per write, so an operator can answer "who closed this?"."""
+def created_id(result: HandlerResult) -> str | None:
+    """The id of what a write created or changed, from its result (`{"post": {"id": ...}}`), if it has one."""
+    data = _object(result.model_dump(by_alias=True) if isinstance(result, CallToolResult) else result)
+    content = _object(data.get("structuredContent")) if data else None
+    for value in (content or {}).values():
+        found = _object(value)
+        if found and isinstance(found.get("id"), str):
+            return str(found["id"])
+    return None
+
+
+def audit(tool: str, arguments: Any, outcome: str, created: str | None = None) -> None:
+    """One JSON line per write, so an operator can answer "who closed this?": the ids it was given (names
+    already resolved), and the id of what it created."""
     access = get_access_token()
     person = (
         {"user_id": access.subject, "email": getattr(access, "email", None), "client_id": access.client_id}
@@ -515,6 +538,8 @@ def audit(tool: str, arguments: Any, outcome: str) -> None:
         if (name.endswith(("_id", "_ids")) or name in ("conversation", "target", "organization", "team"))
         and value is not None
     }
+    if created:
+        objects["created"] = created
     line = {"event": "write", "tool": tool, "person": person, "objects": objects, "outcome": outcome}
     audit_log.info(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 

@@ -18,7 +18,7 @@ import pytest
 from mcp import Client
 
 from missive_mcp.auth.keys import run_keys
-from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_TOKEN, DEMO_USER_ID, FakeMissive, Fault
+from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_ORG_ID, DEMO_TOKEN, DEMO_USER_ID, FakeMissive, Fault
 from missive_mcp.server import create_server
 
 from .conftest import call, fail, settings_for
@@ -204,3 +204,16 @@ async def test_a_single_key_servers_writes_are_audited_without_a_person(
         },
     ]
     assert DEMO_TOKEN not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_the_audit_line_has_the_resolved_ids_and_what_was_created(
+    fake: FakeMissive, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="missive_mcp.audit")
+    async with Client(create_server(settings_for(fake), transport=fake.transport())) as mcp:
+        teams = {t["name"]: t["id"] for t in (await call(mcp, "list_teams"))["teams"]}
+        name = next(iter(teams))
+        task = await call(mcp, "create_task", title="Call back", team=name, organization=DEMO_ORG_ID)
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if r.name == "missive_mcp.audit"]
+    assert line["objects"] == {"team": teams[name], "organization": DEMO_ORG_ID, "created": task["task"]["id"]}
