@@ -36,10 +36,7 @@ from collections.abc import Mapping, Sequence
 from mcp.server.mcpserver.exceptions import ToolError
 
 from .endpoints import Endpoint
-from .settings import TOKEN_HELP
-
-LIMITS = "per token: 5 requests at once, 300 a minute, 900 per 15 minutes"
-"""Missive's rate limits, as the agent is told them."""
+from .settings import LIMITS, TOKEN_HELP
 
 
 class MissiveError(ToolError):

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import anyio
 
 from .errors import RateLimitError
+from .settings import LIMITS, MAX_IN_FLIGHT, WINDOWS
 
 
 @dataclass
@@ -46,8 +47,8 @@ class RateLimiter:
     def __init__(
         self,
         *,
-        max_in_flight: int = 5,
-        windows: tuple[tuple[int, float], ...] = ((300, 60.0), (900, 900.0)),
+        max_in_flight: int = MAX_IN_FLIGHT,
+        windows: tuple[tuple[int, float], ...] = WINDOWS,
         max_wait: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -83,16 +84,11 @@ class RateLimiter:
                     return
                 if wait > max_wait:
                     raise RateLimitError(
-                        "This server is holding back to stay within Missive's rate limits "
-                        f"(300 requests a minute, 900 per 15 minutes per token). Try again in {wait:.0f} s.",
+                        f"This server is holding back to stay within Missive's rate limits ({LIMITS}). "
+                        f"Try again in {wait:.0f} s.",
                         retry_after=wait,
                     )
                 await anyio.sleep(wait)
-
-
-MAX_IN_FLIGHT = 5
-WINDOWS = ((300, 60.0), (900, 900.0))
-"""Missive's per-token budgets: (requests, seconds)."""
 
 
 class TokenLimiter(Protocol):
@@ -250,8 +246,8 @@ class _RedisTokenLimiter:
             wait = int(wait_ms) / 1000
             if wait > max_wait:
                 raise RateLimitError(
-                    "This server is holding back to stay within Missive's rate limits "
-                    f"(300 requests a minute, 900 per 15 minutes per token). Try again in {wait:.0f} s.",
+                    f"This server is holding back to stay within Missive's rate limits ({LIMITS}). "
+                    f"Try again in {wait:.0f} s.",
                     retry_after=wait,
                 )
             if waited + wait > max(max_wait, 60.0) * 4:

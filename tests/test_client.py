@@ -548,8 +548,8 @@ async def test_a_wait_longer_than_the_deadline_under_a_full_window_says_when_to_
         with anyio.fail_after(10), deadline(0.2), pytest.raises(RateLimitError) as caught:
             await missive.get_conversation(CONVERSATION)
     assert str(caught.value) == (
-        "This server is holding back to stay within Missive's rate limits (300 requests a minute, 900 per 15 minutes "
-        "per token). Try again in 101 s."
+        "This server is holding back to stay within Missive's rate limits (per token: 5 requests at once, 300 a "
+        "minute, 900 per 15 minutes). Try again in 101 s."
     )
     assert len(fake.requests) == 1
 
