@@ -260,6 +260,8 @@ def build_tool(spec: ToolDef, output_schemas: str = "full") -> Tool:
         annotations=spec.annotations,
         structured_output=True,
     )
+    # Tool.from_function has no hook for post-processing the schemas it derives (no schema generator option),
+    # so the two documented fields are reassigned: FuncMetadata says its fields are read live.
     tool.parameters = lean_schema(tool.parameters)
     output = lean_schema(tool.fn_metadata.output_schema)
     tool.fn_metadata.output_schema = shallow(output) if output_schemas == "compact" else output
