@@ -38,7 +38,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = str(ROOT / ".venv" / "bin" / "missive-mcp")
-NODE_22 = ["npx", "-y", "-p", "node@22"]
+NODE_22 = ["npx", "-y", "-p", "node@22.22.0"]
+# Pinned: Node 22.23.3 (December 2026) crashes inside its HTTP client (undici `assert(!this.paused)`) during the
+# conformance suite's server-sse-multiple-streams scenario; 22.21 and 22.22 run it cleanly.
 INSPECTOR = [*NODE_22, "-p", "@modelcontextprotocol/inspector@0.17.2", "mcp-inspector", "--cli"]
 CONFORMANCE = [*NODE_22, "-p", "@modelcontextprotocol/conformance@0.1.16", "conformance"]
 MCPB = ["npx", "-y", "@anthropic-ai/mcpb@2.1.2"]
