@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from ..client import MissiveClient
+from ..client import UNCONFIRMED_NOTE, MissiveClient
 from ..endpoints import Endpoint
 from ..names import Directory, Names
 
@@ -143,6 +143,20 @@ def _first_leaf(error: BaseException) -> BaseException:
     while isinstance(error, BaseExceptionGroup):
         error = cast(BaseExceptionGroup[BaseException], error).exceptions[0]
     return error
+
+
+class Deleted(BaseModel):
+    """The answer of a delete tool."""
+
+    deleted: bool
+    id: str
+    note: str | None = None
+    """Set when the delete is inferred, not confirmed (its answer was lost)."""
+
+
+def deleted(object_id: str, confirmed: bool) -> Deleted:
+    """What a delete tool answers: confirmed by Missive, or inferred after a lost answer (with a note)."""
+    return Deleted(deleted=True, id=object_id, note=None if confirmed else UNCONFIRMED_NOTE)
 
 
 def drop_none(**values: Any) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..bodies import DraftBody
 from ..bodies import body as make
-from ..client import UNCONFIRMED_NOTE, encode_body
+from ..client import encode_body
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..recipients import Recipient, check_allowed, check_format
 from ..settings import Settings
-from ._common import ConversationId, DraftId, LabelIds, OrgId, TeamId, UserIds, state
+from ._common import ConversationId, Deleted, DraftId, LabelIds, OrgId, TeamId, UserIds, deleted, state
 from .threads import lean
 
 MAX_ATTACHMENTS = 25
@@ -61,13 +61,6 @@ class DraftResult(BaseModel):
     """The created draft; null when it was sent at once (Missive answers nothing then)."""
     sent: bool = False
     scheduled_at: int | None = None
-
-
-class Deleted(BaseModel):
-    deleted: bool
-    id: str
-    note: str | None = None
-    """Set when the delete is inferred, not confirmed (its answer was lost)."""
 
 
 def check_attachments(attachments: list[FileUpload] | None, body: dict[str, Any]) -> None:
@@ -180,4 +173,4 @@ async def create_draft(
 async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:
     """Delete an unsent draft (ids from list_conversation_drafts). Cannot be undone."""
     confirmed = await state(ctx).client.delete_draft(draft_id)
-    return Deleted(deleted=True, id=draft_id, note=None if confirmed else UNCONFIRMED_NOTE)
+    return deleted(draft_id, confirmed)

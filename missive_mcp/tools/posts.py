@@ -8,10 +8,9 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from ..bodies import PostBody, body
-from ..client import UNCONFIRMED_NOTE
 from ..errors import InvalidArgumentError
 from ..models import Post
-from ._common import ConversationId, LabelIds, OrgId, UserIds, state
+from ._common import ConversationId, Deleted, LabelIds, OrgId, UserIds, deleted, state
 
 PostText = Annotated[str | None, Field(max_length=8000, description="Plain text.")]
 
@@ -19,13 +18,6 @@ PostText = Annotated[str | None, Field(max_length=8000, description="Plain text.
 class PostResult(BaseModel):
     post: Post | None = None
     """The new post; null when Missive answered without it."""
-
-
-class DeletedPost(BaseModel):
-    deleted: bool
-    id: str
-    note: str | None = None
-    """Set when the delete is inferred, not confirmed (its answer was lost)."""
 
 
 async def create_post(
@@ -73,7 +65,7 @@ async def create_post(
 
 async def delete_post(
     ctx: Context[Any, Any], post_id: Annotated[str, Field(description="Post id (list_conversation_posts).")]
-) -> DeletedPost:
+) -> Deleted:
     """Delete a post; what it changed (closed, labels) stays. Cannot be undone."""
     confirmed = await state(ctx).client.delete_post(post_id)
-    return DeletedPost(deleted=True, id=post_id, note=None if confirmed else UNCONFIRMED_NOTE)
+    return deleted(post_id, confirmed)

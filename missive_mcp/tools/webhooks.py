@@ -8,11 +8,10 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from ..bodies import HookBody, body
-from ..client import UNCONFIRMED_NOTE
 from ..errors import InvalidArgumentError
 from ..models import Webhook
 from ..models.hooks import HookType
-from ._common import state
+from ._common import Deleted, deleted, state
 
 _EMAIL_ONLY = ("from_eq", "subject_contains")
 _COMMENT_ONLY = ("is_task", "author", "mention")
@@ -21,13 +20,6 @@ _COMMENT_ONLY = ("is_task", "author", "mention")
 class WebhookResult(BaseModel):
     webhook: Webhook | None = None
     """Keep its id: Missive cannot list webhooks, and delete_webhook needs it."""
-
-
-class DeletedWebhook(BaseModel):
-    deleted: bool
-    id: str
-    note: str | None = None
-    """Set when the delete is inferred, not confirmed (its answer was lost)."""
 
 
 async def create_webhook(
@@ -72,7 +64,7 @@ async def create_webhook(
 
 async def delete_webhook(
     ctx: Context[Any, Any], webhook_id: Annotated[str, Field(description="The id create_webhook returned.")]
-) -> DeletedWebhook:
+) -> Deleted:
     """Delete a webhook (its Missive rule) by the id create_webhook returned."""
     confirmed = await state(ctx).client.delete_webhook(webhook_id)
-    return DeletedWebhook(deleted=True, id=webhook_id, note=None if confirmed else UNCONFIRMED_NOTE)
+    return deleted(webhook_id, confirmed)
