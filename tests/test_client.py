@@ -45,6 +45,7 @@ from missive_mcp.sandbox import (
     DEMO_PDF_ATTACHMENT_ID,
     DEMO_RESPONSE_ID,
     DEMO_TASK_ID,
+    DEMO_TOKEN,
     FakeMissive,
     Fault,
 )
@@ -593,3 +594,32 @@ async def test_the_token_of_the_call_is_scrubbed_when_it_is_a_persons_own() -> N
     assert fake.requests[0].headers["authorization"] == f"Bearer {person}"
     assert person not in message.model_dump_json() and person not in str(refused.value)
     assert "Bearer [redacted]" in (message.body or "") and "Bearer [redacted]" in str(refused.value)
+
+
+async def test_a_redirect_to_a_path_holding_the_token_does_not_show_it(fake: FakeMissive) -> None:
+    failure = await refusal(fake, Fault(status=302, headers={"Location": f"https://elsewhere.example/{DEMO_TOKEN}/v1"}))
+    assert DEMO_TOKEN not in str(failure) and "https://elsewhere.example/[redacted]/v1" in str(failure)
+
+
+async def test_a_token_straddling_the_cut_of_a_long_reason_leaves_no_part_of_it(fake: FakeMissive) -> None:
+    reason = "x" * (500 - len(DEMO_TOKEN) // 2) + DEMO_TOKEN + " after"
+    failure = await refusal(fake, Fault(status=400, body=f'{{"error": "{reason}"}}'.encode()))
+    assert DEMO_TOKEN[: len(DEMO_TOKEN) // 2] not in str(failure)
+
+
+async def test_a_persons_own_token_is_kept_out_of_the_log(fake: FakeMissive, caplog: pytest.LogCaptureFixture) -> None:
+    from missive_mcp.redact import RedactingFilter
+
+    caplog.set_level(logging.DEBUG)
+    caplog.handler.addFilter(RedactingFilter())
+    person = "missive_pat-person-token-never-configured"
+    fake.tokens[person] = next(iter(fake.workspace.users))
+
+    async def token() -> str:
+        return person
+
+    settings = settings_for(fake, api_token=None)
+    async with MissiveClient(settings, transport=fake.transport(), token_source=token) as missive:
+        await missive.get_conversation(CONVERSATION)
+    logging.getLogger("missive_mcp.test").debug("Authorization: Bearer %s", person)
+    assert person not in caplog.text and "Bearer [redacted]" in caplog.text

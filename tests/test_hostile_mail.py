@@ -12,23 +12,20 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from mcp import Client
-from pydantic import SecretStr
 
 from missive_mcp import text
-from missive_mcp.http import create_http_app
 from missive_mcp.models import Message
 from missive_mcp.sandbox import DEMO_ORG_ID, DEMO_USER_ID, FakeMissive
 from missive_mcp.sandbox.workspace import Comment, Conversation, new_id
 from missive_mcp.sandbox.workspace import Message as StoredMessage
-from missive_mcp.server import create_server
 from missive_mcp.text import FENCE_CLOSE, FENCE_OPEN, MAX_HTML_CHARS, html_to_text
 
-from .conftest import call, settings_for
-from .test_transports import HEADERS, free_port
+from .conftest import call
+from .test_http import KEY, serving
+from .test_transports import HEADERS
 
 pytestmark = pytest.mark.anyio
 
@@ -195,24 +192,9 @@ MEGABYTE_OF_HOSTILE_HTML = (
 
 @pytest.fixture
 def served(fake: FakeMissive) -> Iterator[tuple[str, str]]:
-    key = "test-key-" + "y" * 24
-    port = free_port()
-    settings = settings_for(fake, mcp_auth_token=SecretStr(key), port=port)
-    app = create_http_app(create_server(settings, transport=fake.transport()), settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    with httpx2.Client(timeout=10) as http:  # started when /health answers; each try bounded by its timeout
-        while not server.started and time.monotonic() < deadline:
-            try:
-                http.get(f"http://127.0.0.1:{port}/health")
-            except httpx2.TransportError:
-                continue
-    assert server.started
-    yield f"http://127.0.0.1:{port}", key
-    server.should_exit = True
-    thread.join(5)
+    """The HTTP transport as `missive-mcp --transport http` serves it, on loopback, and its key."""
+    with serving(fake) as url:
+        yield url, KEY
 
 
 def test_a_megabyte_of_hostile_html_is_read_in_two_seconds_while_health_answers(
