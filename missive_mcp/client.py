@@ -17,6 +17,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import cached_property
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
@@ -138,20 +139,28 @@ class MissiveClient:
         self.backoff = BACKOFF if backoff is None else backoff
         self._token = settings.api_token.get_secret_value() if settings.api_token else ""
         self._token_source = token_source or self._configured_token
+        self._transport = transport
+
+    # Both clients are made at their first request: building one loads the system's certificates (about 20 ms
+    # each), which would otherwise delay the server's first answer to a client that has not called a tool yet.
+    @cached_property
+    def _http(self) -> httpx2.AsyncClient:
         # No Authorization here: each request carries the token of the person it is made for (_send).
-        self._http = httpx2.AsyncClient(
-            base_url=settings.base_url.rstrip("/") + "/",
-            transport=transport,
-            timeout=httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+        return httpx2.AsyncClient(
+            base_url=self.settings.base_url.rstrip("/") + "/",
+            transport=self._transport,
+            timeout=httpx2.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout)),
             # gzip only: its decompression is bounded below; other encodings could not be.
             headers={"User-Agent": f"missive-mcp/{__version__}", "Accept-Encoding": "gzip"},
             follow_redirects=False,
         )
 
+    @cached_property
+    def _files(self) -> httpx2.AsyncClient:
         # Attachments come from pre-signed URLs on a storage host: never send the API token there.
-        self._files = httpx2.AsyncClient(
-            transport=transport,
-            timeout=httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+        return httpx2.AsyncClient(
+            transport=self._transport,
+            timeout=httpx2.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout)),
             headers={"User-Agent": f"missive-mcp/{__version__}", "Accept-Encoding": "gzip"},
             follow_redirects=False,
         )
@@ -170,8 +179,9 @@ class MissiveClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
-        await self._files.aclose()
+        for made in ("_http", "_files"):
+            if made in self.__dict__:  # never made: nothing to close
+                await cast(httpx2.AsyncClient, self.__dict__[made]).aclose()
 
     # The chokepoint ------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
-    BaseModel,
     ConfigDict,
     Field,
     SecretStr,
@@ -24,6 +23,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from .docstrings import Described
 
 DEFAULT_BASE_URL = "https://public.missiveapp.com/v1"
 TOKEN_HELP = (
@@ -73,12 +74,10 @@ def env(name: str) -> Any:
     return Field(validation_alias=AliasChoices(name), json_schema_extra={"env": name})
 
 
-class Settings(BaseModel):
+class Settings(Described):
     """The server's configuration."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
 
     api_token: Annotated[SecretStr | None, env("MISSIVE_API_TOKEN")] = None
     """Missive personal access token."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, cast
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, ConfigDict
 
+from ..docstrings import Described
 from ..text import MAX_NAME_CHARS, MAX_PREVIEW_CHARS, MAX_SUBJECT_CHARS, one_line
 
 
@@ -47,11 +48,11 @@ def _bounded(value: Any, key: str | None = None) -> Any:
     return value
 
 
-class MissiveModel(BaseModel):
+class MissiveModel(Described):
     """A Missive object. Declared fields are the ones an agent acts on; everything else the API sent is kept
     as extra fields, served only with `response_format="detailed"`."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     def model_post_init(self, context: Any, /) -> None:
         if self.__pydantic_extra__:

@@ -38,8 +38,9 @@ class Post(MissiveModel):
     """Who it shows as posted by: the integration's name, else the token owner's."""
     created_at: int | None = None
     """Unix seconds; also the `until` cursor of list_conversation_posts."""
-    attachments: list[PostAttachment] = Field(default_factory=list[PostAttachment])
-    """Files and rich blocks."""
+    attachments: list[PostAttachment] = Field(
+        default_factory=list[PostAttachment], description="Files and rich blocks."
+    )
 
     @property
     def conversation_id(self) -> str | None:

@@ -28,15 +28,15 @@ class CannedResponse(MissiveModel):
     """The team it is limited to, if any."""
     shared_labels: list[Ref | str] | None = None
     """Labels a draft started from it gets."""
-    to_fields: list[Address] = Field(default_factory=list[Address])
-    """Default recipients."""
+    to_fields: list[Address] = Field(default_factory=list[Address], description="Default recipients.")
     cc_fields: list[Address] = Field(default_factory=list[Address])
     bcc_fields: list[Address] = Field(default_factory=list[Address])
     external_id: str | None = None
     """With `external_source`: the key an outside system finds it by (unique per organization or user)."""
     external_source: str | None = None
-    attachments: list[Attachment] = Field(default_factory=list[Attachment])
-    """Files; an update that sends attachments replaces them all."""
+    attachments: list[Attachment] = Field(
+        default_factory=list[Attachment], description="Files; an update that sends attachments replaces them all."
+    )
     modified_at: int | None = None
     """Unix seconds."""
 
