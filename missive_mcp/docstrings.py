@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import sys
 from functools import cache
 from importlib.abc import InspectLoader
@@ -40,23 +41,53 @@ class Described(BaseModel):
 
 
 def attribute_docs(module: str, qualname: str) -> dict[str, str]:
-    """The docstring under each annotated attribute of class `qualname` in `module`, cleaned like pydantic's."""
-    return _module_docs(module).get(qualname, {})
+    """The docstring under each annotated attribute of class `qualname` in `module`, cleaned like pydantic's.
+
+    Only the class's own lines are parsed (found by its `class` line and indentation, a small fraction of the
+    module); the whole module when that is not enough (a class made elsewhere, an unusual layout)."""
+    source = _source(module)
+    if source is None:  # no source shipped (a frozen or bytecode-only install): no descriptions
+        return {}
+    outer = qualname.partition(".")[0]
+    docs: dict[str, dict[str, str]] = {}
+    try:
+        _collect(ast.parse(_class_lines(source, outer)).body, "", docs)
+    except SyntaxError:
+        docs = _module_docs(module)
+    return docs[qualname] if qualname in docs else _module_docs(module).get(qualname, {})
 
 
 @cache
-def _module_docs(module: str) -> dict[str, dict[str, str]]:
+def _source(module: str) -> str | None:
     # The loader, not inspect.getsource: that one asks inspect.getmodule, the scan of every module this avoids.
     spec = getattr(sys.modules.get(module), "__spec__", None)
     loader = getattr(spec, "loader", None)
     try:
-        source = loader.get_source(module) if isinstance(loader, InspectLoader) else None
+        return loader.get_source(module) if isinstance(loader, InspectLoader) else None
     except ImportError:
-        source = None
-    if source is None:  # no source shipped (a frozen or bytecode-only install): no descriptions
-        return {}
+        return None
+
+
+def _class_lines(source: str, name: str) -> str:
+    """The top-level `class name` statement: its line and every line after it up to the next top-level one."""
+    found = re.search(rf"^class {re.escape(name)}\b", source, re.MULTILINE)
+    if found is None:
+        return ""
+    lines = source[found.start() :].splitlines()
+    end = next((i for i, line in enumerate(lines[1:], 1) if _TOP_LEVEL.match(line)), len(lines))
+    return "\n".join(lines[:end])
+
+
+_TOP_LEVEL = re.compile(r"[A-Za-z_@]")
+"""A line that starts a new top-level statement (a closing bracket of a long `class` line does not)."""
+
+
+@cache
+def _module_docs(module: str) -> dict[str, dict[str, str]]:
+    source = _source(module)
     docs: dict[str, dict[str, str]] = {}
-    _collect(ast.parse(source).body, "", docs)
+    if source is not None:
+        _collect(ast.parse(source).body, "", docs)
     return docs
 
 

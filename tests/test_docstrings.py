@@ -38,6 +38,13 @@ class Thing(Described):
     class Inner(Described):
         depth: int = 0
         """Nested classes are found by their qualified name."""
+
+
+class Wide(
+    Described,
+):
+    width: int = 0
+    """A class line that spans lines."""
 '''
 
 
@@ -69,6 +76,7 @@ def test_fields_are_described_by_the_docstring_under_them(tmp_path: Path) -> Non
         "type": "integer",
     }
     assert module.Thing.Inner.model_fields["depth"].description == "Nested classes are found by their qualified name."
+    assert module.Wide.model_fields["width"].description == "A class line that spans lines."
 
 
 def test_a_docstring_under_a_field_call_is_refused_with_the_fix(tmp_path: Path) -> None:

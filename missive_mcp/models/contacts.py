@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from ..docstrings import Described
 from .base import MissiveModel, Name
 
 
-class ContactInfo(BaseModel):
+class ContactInfo(Described):
     """One way to reach a contact."""
 
     kind: Literal["email", "twitter", "phone_number", "facebook", "physical_address", "url", "custom"] | str
@@ -18,7 +19,7 @@ class ContactInfo(BaseModel):
     custom_label: str | None = None
 
 
-class ContactMembership(BaseModel):
+class ContactMembership(Described):
     """Membership of a group or organization (ids from list_contact_groups)."""
 
     group: str | dict[str, object]

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..client import UNCONFIRMED_NOTE, MissiveClient
+from ..docstrings import Described
 from ..endpoints import Endpoint
 from ..names import Directory, Names
 
@@ -145,7 +146,7 @@ def _first_leaf(error: BaseException) -> BaseException:
     return error
 
 
-class Deleted(BaseModel):
+class Deleted(Described):
     """The answer of a delete tool."""
 
     deleted: bool

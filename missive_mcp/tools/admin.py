@@ -6,9 +6,10 @@ import re
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..bodies import LabelBody, TeamBody, body
+from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import SharedLabel, Team
 from ._common import OrganizationId, TeamId, UserIds, state
@@ -18,19 +19,19 @@ Ids = Annotated[list[str], Field(min_length=1, max_length=50)]
 _EMOJI = re.compile(r"^:[a-z0-9_+-]+:$")
 
 
-class LabelResult(BaseModel):
+class LabelResult(Described):
     shared_label: SharedLabel | None = None
 
 
-class UpdatedLabels(BaseModel):
+class UpdatedLabels(Described):
     shared_labels: list[SharedLabel]
 
 
-class TeamResult(BaseModel):
+class TeamResult(Described):
     team: Team | None = None
 
 
-class UpdatedTeams(BaseModel):
+class UpdatedTeams(Described):
     teams: list[Team]
 
 

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..bodies import ReportBody, body
 from ..deadline import remaining
+from ..docstrings import Described
 from ..errors import InvalidArgumentError, MissiveError, NotFoundError
 from ..models import AnalyticsReport
 from ._common import OrganizationId, ReportId, state
@@ -28,12 +29,12 @@ ANSWER_MARGIN = 3.0
 Ids = Annotated[list[str] | None, Field(max_length=100)]
 
 
-class ReportCreated(BaseModel):
+class ReportCreated(Described):
     report_id: str
     """Pass to get_analytics_report within a minute or so."""
 
 
-class ReportResult(BaseModel):
+class ReportResult(Described):
     report_id: str
     report: AnalyticsReport
     """Figures under selected_period.global.totals.metrics, beside tallies and previous_period."""

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import BlobResourceContents, CallToolResult, EmbeddedResource, TextContent, TextResourceContents
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from ..docstrings import Described
 from ..errors import InvalidArgumentError, NotFoundError
 from ..models import Attachment
 from ..text import sanitize
@@ -18,7 +19,7 @@ TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv",
 """MIME types returned as text (UTF-8, invisible characters removed); anything else comes as a base64 blob."""
 
 
-class Opened(BaseModel):
+class Opened(Described):
     """What was opened; the bytes are the embedded resource beside it."""
 
     uri: str

@@ -5,34 +5,35 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..bodies import ContactBody, body
+from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership
 from ._common import ContactBookId, ContactId, IdList, Offset, OffsetLimit, drop_none, state
 
 
-class ContactPage(BaseModel):
+class ContactPage(Described):
     contacts: list[Contact]
     has_more: bool
     next_offset: int | None = None
     """Pass as `offset` for the next page; null at the end."""
 
 
-class ContactBookPage(BaseModel):
+class ContactBookPage(Described):
     contact_books: list[ContactBook]
     has_more: bool
     next_offset: int | None = None
 
 
-class ContactGroupPage(BaseModel):
+class ContactGroupPage(Described):
     contact_groups: list[ContactGroup]
     has_more: bool
     next_offset: int | None = None
 
 
-class Contacts(BaseModel):
+class Contacts(Described):
     contacts: list[Contact]
 
 
@@ -91,7 +92,7 @@ async def list_contacts(
     return ContactPage(**offset_page("contacts", contacts, limit, offset))
 
 
-class ContactResult(BaseModel):
+class ContactResult(Described):
     contact: Contact
 
 

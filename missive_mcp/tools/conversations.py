@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..bodies import ConversationChanges, body
+from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Conversation
 from ._common import (
@@ -30,18 +31,18 @@ TEAM_FILTERS = ("shared_label", "team_inbox", "team_closed", "team_all")
 Flag = bool | None
 
 
-class ConversationPage(BaseModel):
+class ConversationPage(Described):
     conversations: list[Conversation]
     has_more: bool
     next_until: int | None = None
     """Pass as `until` (with the same filters) for the next page; null at the end."""
 
 
-class ConversationResult(BaseModel):
+class ConversationResult(Described):
     conversation: Conversation
 
 
-class UpdatedConversations(BaseModel):
+class UpdatedConversations(Described):
     conversations: list[Conversation]
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from ..docstrings import Described
 from ..models import Organization, SharedLabel, Team, User
 from ._common import Offset, OffsetLimit, drop_none, state
 from .contacts import offset_page
@@ -14,25 +15,25 @@ from .contacts import offset_page
 OrgFilter = Annotated[str | None, Field(description="Only this organization's.")]
 
 
-class OrganizationPage(BaseModel):
+class OrganizationPage(Described):
     organizations: list[Organization]
     has_more: bool
     next_offset: int | None = None
 
 
-class UserPage(BaseModel):
+class UserPage(Described):
     users: list[User]
     has_more: bool
     next_offset: int | None = None
 
 
-class TeamPage(BaseModel):
+class TeamPage(Described):
     teams: list[Team]
     has_more: bool
     next_offset: int | None = None
 
 
-class SharedLabelPage(BaseModel):
+class SharedLabelPage(Described):
     shared_labels: list[SharedLabel]
     has_more: bool
     next_offset: int | None = None

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ..bodies import DraftBody
 from ..bodies import body as make
 from ..client import encode_body
+from ..docstrings import Described
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..recipients import Recipient, check_allowed, check_format
@@ -26,7 +27,7 @@ MAX_RECIPIENTS = 100
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 
-class Party(BaseModel):
+class Party(Described):
     # Sender or recipient: email address, phone number, or channel user id/username. (A comment, not a
     # docstring: the docstring would be repeated in every schema that lists recipients.)
     model_config = ConfigDict(extra="forbid")
@@ -37,7 +38,7 @@ class Party(BaseModel):
     username: str | None = None
 
 
-class FileUpload(BaseModel):
+class FileUpload(Described):
     model_config = ConfigDict(extra="forbid")
     filename: Annotated[str, Field(min_length=1, max_length=255)]
     base64_data: Annotated[str, Field(min_length=1)]
@@ -46,7 +47,7 @@ class FileUpload(BaseModel):
 Recipients = Annotated[list[Party] | None, Field(description="address, or phone_number.")]
 
 
-class EmailParty(BaseModel):
+class EmailParty(Described):
     model_config = ConfigDict(extra="forbid")
     name: str | None = None
     address: str
@@ -56,7 +57,7 @@ Copies = Annotated[list[EmailParty] | None, Field(description="Email addresses."
 Attachments = Annotated[list[FileUpload] | None, Field(max_length=MAX_ATTACHMENTS, description="10 MB in all.")]
 
 
-class DraftResult(BaseModel):
+class DraftResult(Described):
     draft: Message | None = None
     """The created draft; null when it was sent at once (Missive answers nothing then)."""
     sent: bool = False

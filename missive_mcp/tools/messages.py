@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..bodies import MessageBody
 from ..bodies import body as make
+from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Message
 from ._common import state
@@ -16,7 +17,7 @@ from .drafts import Attachments, Party, check_attachments
 from .threads import lean
 
 
-class CreatedMessage(BaseModel):
+class CreatedMessage(Described):
     message: Message | None = None
 
 

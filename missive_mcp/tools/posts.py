@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..bodies import PostBody, body
+from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Post
 from ._common import ConversationId, Deleted, LabelIds, OrgId, UserIds, deleted, state
@@ -15,7 +16,7 @@ from ._common import ConversationId, Deleted, LabelIds, OrgId, UserIds, deleted,
 PostText = Annotated[str | None, Field(max_length=8000, description="Plain text.")]
 
 
-class PostResult(BaseModel):
+class PostResult(Described):
     post: Post | None = None
     """The new post; null when Missive answered without it."""
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..bodies import ResponseBody
 from ..bodies import body as make
 from ..client import UNCONFIRMED_NOTE
+from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import CannedResponse
 from ._common import LabelIds, Offset, OrgId, drop_none, state
@@ -20,21 +21,21 @@ ResponseId = Annotated[str, Field(description="Response id (list_responses).")]
 ResponseIds = Annotated[list[str], Field(min_length=1, max_length=50, description="Response ids (list_responses).")]
 
 
-class ResponsePage(BaseModel):
+class ResponsePage(Described):
     responses: list[CannedResponse]
     has_more: bool
     next_offset: int | None = None
 
 
-class ResponseResult(BaseModel):
+class ResponseResult(Described):
     response: CannedResponse | None = None
 
 
-class UpdatedResponses(BaseModel):
+class UpdatedResponses(Described):
     responses: list[CannedResponse]
 
 
-class DeletedResponses(BaseModel):
+class DeletedResponses(Described):
     deleted: bool
     ids: list[str]
     note: str | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..bodies import TaskBody, body
+from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Task
 from ._common import ConversationId, OrgId, TeamId, Until, UserId, UserIds, drop_none, split_page
@@ -20,14 +21,14 @@ Description = Annotated[str | None, Field(max_length=10000, description="Details
 DueAt = Annotated[int | None, Field(ge=0, description="Unix seconds.")]
 
 
-class TaskPage(BaseModel):
+class TaskPage(Described):
     tasks: list[Task]
     has_more: bool
     next_until: int | None = None
     """Pass as `until` (with the same filters) for the next page."""
 
 
-class TaskResult(BaseModel):
+class TaskResult(Described):
     task: Task | None = None
 
 

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, cast
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..client import MissiveClient
+from ..docstrings import Described
 from ..models import Attachment, Comment, Conversation, Message, MissiveModel, Post
 from ..text import MAX_SUBJECT_CHARS, one_line, to_text, truncate
 from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, split_page, state
@@ -69,26 +70,26 @@ async def _page(
     return split_page(items, limit, _stamp(kind))
 
 
-class MessagePage(BaseModel):
+class MessagePage(Described):
     messages: list[Message]
     has_more: bool
     next_until: int | None = None
     """Pass as `until` for older messages; null at the end."""
 
 
-class CommentPage(BaseModel):
+class CommentPage(Described):
     comments: list[Comment]
     has_more: bool
     next_until: int | None = None
 
 
-class DraftPage(BaseModel):
+class DraftPage(Described):
     drafts: list[Message]
     has_more: bool
     next_until: int | None = None
 
 
-class PostPage(BaseModel):
+class PostPage(Described):
     posts: list[Post]
     has_more: bool
     next_until: int | None = None
@@ -136,7 +137,7 @@ async def list_conversation_posts(
     return PostPage(**await _list(ctx, conversation_id, "posts", limit, until, "concise", 0))
 
 
-class Messages(BaseModel):
+class Messages(Described):
     messages: list[Message]
 
 
@@ -173,7 +174,7 @@ async def find_message(
     return Messages(messages=[m.concise() for m in models])
 
 
-class FileRef(BaseModel):
+class FileRef(Described):
     """An attachment, as a thread lists it."""
 
     id: str | None = None
@@ -194,7 +195,7 @@ def file_refs(item: dict[str, Any]) -> list[FileRef]:
     return refs
 
 
-class Entry(BaseModel):
+class Entry(Described):
     """One message, comment or post of the thread."""
 
     kind: Literal["message", "comment", "post"]
@@ -210,7 +211,7 @@ class Entry(BaseModel):
     """Files on it: open one with get_attachment(message_id=id, attachment_id=...)."""
 
 
-class Thread(BaseModel):
+class Thread(Described):
     conversation: Conversation
     entries: list[Entry]
     """Oldest first."""

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from ..docstrings import Described
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..settings import TOOLSETS
 from ._common import state
@@ -49,14 +50,14 @@ class Switchboard:
     tools: dict[str, list[str]] = field(default_factory=dict)  # pyright: ignore[reportUnknownVariableType]
 
 
-class ToolsetInfo(BaseModel):
+class ToolsetInfo(Described):
     name: str
     enabled: bool
     about: str
     tools: list[str]
 
 
-class Toolsets(BaseModel):
+class Toolsets(Described):
     toolsets: list[ToolsetInfo]
     changed: bool
     """True when this call turned a toolset on (the client was told its tool list changed)."""

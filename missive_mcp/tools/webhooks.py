@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..bodies import HookBody, body
+from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Webhook
 from ..models.hooks import HookType
@@ -17,7 +18,7 @@ _EMAIL_ONLY = ("from_eq", "subject_contains")
 _COMMENT_ONLY = ("is_task", "author", "mention")
 
 
-class WebhookResult(BaseModel):
+class WebhookResult(Described):
     webhook: Webhook | None = None
     """Keep its id: Missive cannot list webhooks, and delete_webhook needs it."""
 
