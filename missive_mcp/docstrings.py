@@ -70,10 +70,10 @@ def _source(module: str) -> str | None:
 
 def _class_lines(source: str, name: str) -> str:
     """The top-level `class name` statement: its line and every line after it up to the next top-level one."""
-    found = re.search(rf"^class {re.escape(name)}\b", source, re.MULTILINE)
-    if found is None:
+    starts = [at for mark in ("(", ":") if (at := ("\n" + source).find(f"\nclass {name}{mark}")) >= 0]
+    if not starts:
         return ""
-    lines = source[found.start() :].splitlines()
+    lines = source[min(starts) :].splitlines()
     end = next((i for i, line in enumerate(lines[1:], 1) if _TOP_LEVEL.match(line)), len(lines))
     return "\n".join(lines[:end])
 

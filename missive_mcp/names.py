@@ -13,13 +13,16 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import anyio
 
 from .client import MissiveClient
 from .errors import InvalidArgumentError
 from .models import Ref
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver.tools import Tool
 
 T = TypeVar("T")
 
@@ -179,11 +182,13 @@ _LOADERS: dict[Kind, Callable[[MissiveClient], Awaitable[list[Named]]]] = {
 }
 
 
-def named_arguments(hints: dict[str, Any]) -> dict[str, Kind]:
-    """A tool's arguments that take names: those annotated with `Names(kind)`."""
-    found: dict[str, Kind] = {}
-    for name, hint in hints.items():
-        for meta in getattr(hint, "__metadata__", ()):
-            if isinstance(meta, Names):
-                found[name] = meta.kind
+def named_arguments(tools: Sequence[Tool]) -> dict[str, dict[str, Kind]]:
+    """Per tool, the arguments whose users, teams or labels may be given by name: those annotated `Names(kind)`,
+    read from the argument models the SDK built (their annotations are evaluated once, there)."""
+    found: dict[str, dict[str, Kind]] = {}
+    for tool in tools:
+        for name, field in tool.fn_metadata.arg_model.model_fields.items():
+            for meta in field.metadata:
+                if isinstance(meta, Names):
+                    found.setdefault(tool.name, {})[field.alias or name] = meta.kind
     return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import typing
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, cast
@@ -116,13 +115,6 @@ TOOLS: list[ToolDef] = [
 ]
 """Every tool, in the order tools/list shows them: function, toolset, title, and what it may change."""
 
-NAMED: dict[str, dict[str, Kind]] = {
-    tool.name: found
-    for tool in TOOLS
-    if (found := named_arguments(typing.get_type_hints(tool.fn, include_extras=True)))
-}
-"""Per tool, the arguments whose users, teams or labels may be given by name."""
-
 RULES = {tool.name: tool.checks for tool in TOOLS if tool.checks is not None}
 """Per tool, the endpoint whose rules its arguments must meet before names are looked up or anything is sent."""
 
@@ -220,7 +212,7 @@ def create_server(
             lifespan=lifespan,
             tools=tools,
             log_level=settings.log_level,
-            middleware=[CallGuard(settings, tools, turned_off, writes, NAMED, RULES, board)],
+            middleware=[CallGuard(settings, tools, turned_off, writes, named_arguments(tools), RULES, board)],
             **oauth,
         )
     if team is not None:
