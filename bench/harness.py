@@ -272,7 +272,14 @@ async def spawn(command: list[str], env: dict[str, str]) -> AsyncIterator[Peer]:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MISSIVE_", "FASTMCP_"))}
+    """The environment of a spawned server. Bytecode may be written whatever the shell says
+    (PYTHONDONTWRITEBYTECODE): an installed package has its bytecode (pip compiles it), and without it every start
+    would compile each changed module again, which is not what a user's start costs."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MISSIVE_", "FASTMCP_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     return env | extra
 
 

@@ -39,10 +39,12 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-import html2text
+
+if TYPE_CHECKING:
+    import html2text
 
 MAX_HTML_CHARS = 1_000_000
 """Characters of a body read at most (about 1 MB). Past this, the rest is left unread with a marker: no inbox
@@ -299,6 +301,8 @@ def _between_non_ascii(text: str, index: int) -> bool:
 
 
 def _converter() -> html2text.HTML2Text:
+    import html2text  # at the first HTML body, not at start-up: nothing before the first tool call needs it
+
     converter = html2text.HTML2Text()
     converter.body_width = 0  # No hard wrapping: the client wraps.
     converter.ignore_images = True
