@@ -312,3 +312,35 @@ def test_over_stdio_every_protocol_mistake_gets_a_one_line_answer() -> None:
     assert answers["7"]["error"]["message"] == "The line is not a JSON-RPC 2.0 message (jsonrpc, id, method)."
     assert answers["8"]["result"] == {} and "result" in answers["3"]
     assert all("\n" not in a["error"]["message"] for a in answers.values() if "error" in a)
+
+
+def test_the_command_line_pauses_garbage_collection_only_while_it_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from missive_mcp import __main__ as cli
+
+    seen: list[bool] = []
+
+    async def check(settings: Settings, *, transport: Any = None) -> int:
+        seen.append(gc.isenabled())  # what the doctor (like the server) runs with
+        return 0
+
+    monkeypatch.setattr("missive_mcp.doctor.run_check", check)
+    building: list[bool] = []
+    original = cli.load_settings
+
+    def load(args: Any) -> Settings:
+        building.append(gc.isenabled())
+        return original(args)
+
+    monkeypatch.setattr(cli, "load_settings", load)
+    frozen = gc.get_freeze_count()
+    try:
+        assert cli.main(["check", "--demo"]) == 0
+        assert building == [False] and seen == [True] and gc.isenabled()
+        assert gc.get_freeze_count() > frozen  # what start-up built is left out of later collections
+        assert cli.main(["serve", "surplus", "--demo"]) == 2  # an early exit turns it back on too
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
