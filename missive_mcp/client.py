@@ -140,11 +140,13 @@ class MissiveClient:
         self._token = settings.api_token.get_secret_value() if settings.api_token else ""
         self._token_source = token_source or self._configured_token
         self._transport = transport
+        self._closed = False
 
     # Both clients are made at their first request: building one loads the system's certificates (about 20 ms
     # each), which would otherwise delay the server's first answer to a client that has not called a tool yet.
     @cached_property
     def _http(self) -> httpx2.AsyncClient:
+        self._open()
         # No Authorization here: each request carries the token of the person it is made for (_send).
         return httpx2.AsyncClient(
             base_url=self.settings.base_url.rstrip("/") + "/",
@@ -157,6 +159,7 @@ class MissiveClient:
 
     @cached_property
     def _files(self) -> httpx2.AsyncClient:
+        self._open()
         # Attachments come from pre-signed URLs on a storage host: never send the API token there.
         return httpx2.AsyncClient(
             transport=self._transport,
@@ -178,7 +181,12 @@ class MissiveClient:
     async def __aexit__(self, *_: object) -> None:
         await self.aclose()
 
+    def _open(self) -> None:
+        if self._closed:  # as httpx2 says of a closed client: a late call must not open one nobody closes
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+
     async def aclose(self) -> None:
+        self._closed = True
         for made in ("_http", "_files"):
             if made in self.__dict__:  # never made: nothing to close
                 await cast(httpx2.AsyncClient, self.__dict__[made]).aclose()

@@ -623,3 +623,17 @@ async def test_a_persons_own_token_is_kept_out_of_the_log(fake: FakeMissive, cap
         await missive.get_conversation(CONVERSATION)
     logging.getLogger("missive_mcp.test").debug("Authorization: Bearer %s", person)
     assert person not in caplog.text and "Bearer [redacted]" in caplog.text
+
+
+async def test_a_call_after_close_is_refused_and_opens_no_connection(fake: FakeMissive) -> None:
+    client = MissiveClient(settings_for(fake), transport=fake.transport())
+    await client.list_users({})  # the API client is made at the first call
+    await client.aclose()
+    with pytest.raises(RuntimeError, match="client has been closed"):
+        await client.list_users({})
+    unused = MissiveClient(settings_for(fake), transport=fake.transport())
+    await unused.aclose()  # never used: nothing to close
+    with pytest.raises(RuntimeError, match="client has been closed"):
+        await unused.list_users({})
+    assert "_http" not in vars(unused) and "_files" not in vars(unused)
+    assert [r.path for r in fake.requests] == ["/v1/users"]
