@@ -1,7 +1,5 @@
 """Administering the directory: shared labels and teams."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Any, Literal
 

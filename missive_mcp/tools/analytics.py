@@ -1,7 +1,5 @@
 """Analytics reports: create one, then wait for it without the agent having to poll."""
 
-from __future__ import annotations
-
 import time
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """Opening an attachment: its bytes as an embedded resource, downloaded without the API token."""
 
-from __future__ import annotations
-
 import base64
 from typing import Annotated, Any
 

@@ -1,7 +1,5 @@
 """Contacts, contact books and contact groups."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context

@@ -1,7 +1,5 @@
 """Conversation tools: list, get, update, merge, and the per-conversation lists."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context

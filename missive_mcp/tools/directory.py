@@ -1,7 +1,5 @@
 """The ids a write needs: organizations, users, teams and shared labels."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context

@@ -1,7 +1,5 @@
 """Drafts, and sending them: the one place this server can make mail leave the building."""
 
-from __future__ import annotations
-
 import base64
 import binascii
 import time

@@ -1,7 +1,5 @@
 """Messages recorded from outside systems through a custom channel."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context

@@ -1,7 +1,5 @@
 """Posts: notes the team sees in a conversation (never sent outside), which may also change its state."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context

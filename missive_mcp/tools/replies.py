@@ -1,7 +1,5 @@
 """Replying in a thread in one call: recipients worked out from the latest inbound message."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Any
 

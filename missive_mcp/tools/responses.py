@@ -1,7 +1,5 @@
 """Canned responses: the team's reusable replies (reading them, and administering them)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context

@@ -1,7 +1,5 @@
 """Tasks: standalone (for a team or people) or inside a conversation (subtasks)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context

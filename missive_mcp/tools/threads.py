@@ -1,7 +1,5 @@
 """What a conversation holds: messages, comments, drafts and posts, and the whole thread in one read."""
 
-from __future__ import annotations
-
 import functools
 import re
 from collections.abc import Callable

@@ -8,8 +8,6 @@ is server-wide, so it is offered over stdio only (one person per process); over 
 MISSIVE_TOOLSETS.
 """
 
-from __future__ import annotations
-
 import logging
 from dataclasses import dataclass, field
 from typing import Annotated, Any

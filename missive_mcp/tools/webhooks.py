@@ -1,7 +1,5 @@
 """Webhooks: Missive rules that POST to a URL when something arrives."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
