@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Start-up makes about half a million objects that live as long as the server (the SDK's types, our models,
     # the tool schemas), and the cyclic garbage collector would walk them again and again while they are made:
     # it is paused until the server is built, and what was built is then frozen so later collections skip it.
-    # A tenth of the start-up (spawn to the first tools/list), at the price of about 2 MiB that start-up left
+    # A tenth of the start-up (spawn to the first tools/list), at the price of 1 to 2 MiB that start-up left
     # behind in cycles and that is never freed.
     gc.disable()
     try:
