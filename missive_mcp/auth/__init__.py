@@ -12,8 +12,6 @@ keys         the `missive-mcp keys` command
 from __future__ import annotations
 
 import logging
-import secrets
-import time
 from typing import Any
 
 import httpx2
@@ -25,7 +23,7 @@ from ..limits import Limits, LocalLimits
 from ..settings import Settings
 from .crypto import Sealer, digest
 from .provider import KEY_PREFIX, Access, Provider, new_secret
-from .store import Grant, Person, Store, open_database
+from .store import Person, Store, open_database
 
 __all__ = ["Access", "Person", "Provider", "Sealer", "Store", "TeamAuth", "current_person"]
 
@@ -84,19 +82,9 @@ class TeamAuth:
     async def create_key(self, person: Person, missive_token: str, label: str) -> tuple[str, str]:
         """A new server key bound to this person's token: (the key, shown once; its grant id)."""
         await self.ready()
-        grant_id = secrets.token_hex(16)
         key = new_secret(KEY_PREFIX)
-        grant = Grant(
-            id=grant_id,
-            kind="key",
-            client_id=KEY_CLIENT,
-            label=label,
-            person=person,
-            sealed_token=self.sealer.seal(missive_token, bound_to=f"grant:{grant_id}"),
-            scopes=[],
-            resource=self.resource,
-            created_at=int(time.time()),
-        )
+        grant = self.provider.new_grant("key", KEY_CLIENT, person, missive_token, label=label)
+        grant_id = grant.id
         await self.store.add_grant(grant, [(digest(key), "key", None, None)])
         logger.info("server key %s created for %s (%s)", grant_id, person.user_id, person.email)
         return key, grant_id

@@ -12,7 +12,7 @@ import json
 import logging
 import secrets
 import time
-from typing import Any
+from typing import Any, Literal
 
 from mcp.server.auth.provider import (
     AccessToken,
@@ -101,24 +101,37 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
         )
         return f"{self.public_url}/signin?request={request_id}"
 
+    def new_grant(
+        self,
+        kind: Literal["oauth", "key"],
+        client_id: str,
+        person: Person,
+        missive_token: str,
+        *,
+        label: str | None = None,
+        scopes: list[str] | None = None,
+    ) -> Grant:
+        """A new grant for `person`, their Missive token sealed to it (it opens for this grant's id alone)."""
+        grant_id = secrets.token_hex(16)
+        return Grant(
+            id=grant_id,
+            kind=kind,
+            client_id=client_id,
+            label=label,
+            person=person,
+            sealed_token=self.sealer.seal(missive_token, bound_to=f"grant:{grant_id}"),
+            scopes=scopes or [],
+            resource=self.resource,
+            created_at=int(time.time()),
+        )
+
     async def complete(
         self, request_id: str, person: Person, sealed_token: str, params_json: str, client_id: str
     ) -> str:
         """A person allowed the client: the grant, its code, and where to send the browser back."""
         params = AuthorizationParams.model_validate_json(params_json)
-        grant_id = secrets.token_hex(16)
         token = self.sealer.open(sealed_token, bound_to=f"request:{digest(request_id)}")
-        grant = Grant(
-            id=grant_id,
-            kind="oauth",
-            client_id=client_id,
-            label=None,
-            person=person,
-            sealed_token=self.sealer.seal(token, bound_to=f"grant:{grant_id}"),
-            scopes=params.scopes or [],
-            resource=self.resource,
-            created_at=int(time.time()),
-        )
+        grant = self.new_grant("oauth", client_id, person, token, scopes=params.scopes or [])
         code = new_secret(CODE_PREFIX)
         data = {
             "code_challenge": params.code_challenge,

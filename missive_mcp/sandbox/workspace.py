@@ -307,16 +307,6 @@ class CannedResponse:
         self.modified_at = self.modified_at or self.created_at
 
 
-HOOK_TYPES = (
-    "incoming_email",
-    "incoming_sms_message",
-    "incoming_facebook_message",
-    "incoming_whatsapp_message",
-    "incoming_twilio_chat_message",
-    "new_comment",
-)
-
-
 @dataclass
 class Hook:
     """A webhook: on the live API, a rule with a webhook action."""
