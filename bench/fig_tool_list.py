@@ -10,7 +10,8 @@ from harness import Peer, Report, Row, Stat, baseline, compact, count, loopback,
 from targets import MODEL_BYTES_ALL, MODEL_BYTES_DEFAULT, WIRE_BYTES_DEFAULT
 
 from missive_mcp.sandbox import FakeMissive
-from missive_mcp.settings import DEFAULT_TOOLSETS, TOOLSETS
+from missive_mcp.toolsets import DEFAULT_TOOLSET_IDS as DEFAULT_TOOLSETS
+from missive_mcp.toolsets import TOOLSET_IDS as TOOLSETS
 
 BIGGEST = 8
 """How many of the biggest tools the notes name."""

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 
 from . import __version__
 from .redact import RedactingFilter, remember
-from .settings import TOOLSETS, Settings, SettingsError, variable_of
+from .settings import Settings, SettingsError, variable_of
+from .toolsets import TOOLSET_IDS
 
 logger = logging.getLogger("missive_mcp")
 
@@ -58,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"missive-mcp {__version__}")
-    switches = {"demo", "read_only", "allow_send", "dynamic_toolsets"}
+    switches = {"demo", "read_only", "allow_send"}
     for name, field in Settings.model_fields.items():
         if name in SECRET_FIELDS:
             continue  # a secret on the command line would show in `ps`: environment only
@@ -80,7 +81,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env(os.environ, **flags)
     if settings.demo and "toolsets" not in flags and not os.environ.get("MISSIVE_TOOLSETS", "").strip():
         # The demo shows everything the server can do, unless the toolsets were chosen.
-        settings = settings.model_copy(update={"toolsets": frozenset(TOOLSETS)})
+        settings = settings.model_copy(update={"toolsets": frozenset(TOOLSET_IDS)})
     return settings
 
 

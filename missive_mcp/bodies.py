@@ -1,7 +1,7 @@
 """What each write sends Missive, typed: the seam between the tools and the client.
 
 One TypedDict per request body, before its envelope (`endpoints.py` wraps it). Fields absent from a call are
-left out, never sent as null: build a body with `body(Kind, field=value, ...)`, which drops the None values.
+left out, never sent as null: build a body with `compose(Kind, field=value, ...)`, which drops the None values.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import Any, TypedDict, TypeVar, cast
 T = TypeVar("T")
 
 
-def body(kind: type[T], **values: Any) -> T:
+def compose(kind: type[T], **values: Any) -> T:
     """A `kind` body of the values given, without the ones that are None (the tool's absent arguments).
     The values come from a tool's typed, validated arguments, so this only drops the absent ones."""
     return cast(T, {key: value for key, value in values.items() if value is not None})
 
 
-class Party(TypedDict, total=False):
+class PartyBody(TypedDict, total=False):
     name: str
     address: str
     phone_number: str
@@ -25,7 +25,7 @@ class Party(TypedDict, total=False):
     username: str
 
 
-class FileUpload(TypedDict):
+class FileBody(TypedDict):
     filename: str
     base64_data: str
 
@@ -64,11 +64,11 @@ class DraftBody(TypedDict, total=False):
     references: list[str]
     external_response_id: str
     external_response_variables: dict[str, str]
-    from_field: Party
-    to_fields: list[Party]
-    cc_fields: list[Party]
-    bcc_fields: list[Party]
-    attachments: list[FileUpload]
+    from_field: PartyBody
+    to_fields: list[PartyBody]
+    cc_fields: list[PartyBody]
+    bcc_fields: list[PartyBody]
+    attachments: list[FileBody]
 
 
 class MessageBody(TypedDict, total=False):
@@ -78,9 +78,9 @@ class MessageBody(TypedDict, total=False):
     subject: str
     body: str
     external_id: str
-    from_field: Party
-    to_fields: list[Party]
-    attachments: list[FileUpload]
+    from_field: PartyBody
+    to_fields: list[PartyBody]
+    attachments: list[FileBody]
 
 
 class ContactBody(TypedDict, total=False):
@@ -157,8 +157,8 @@ class ResponseBody(TypedDict, total=False):
     subject: str
     share_with_team: str
     shared_labels: list[str]
-    to_fields: list[Party]
-    cc_fields: list[Party]
+    to_fields: list[PartyBody]
+    cc_fields: list[PartyBody]
 
 
 class LabelBody(TypedDict, total=False):

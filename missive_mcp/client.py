@@ -23,25 +23,11 @@ from urllib.parse import quote, urlsplit
 
 import anyio
 import httpx2
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import __version__
 from . import endpoints as ep
-from .bodies import (
-    ContactBody,
-    ConversationChanges,
-    DraftBody,
-    HookBody,
-    LabelBody,
-    MessageBody,
-    PostBody,
-    ReportBody,
-    ResponseBody,
-    TaskBody,
-    TeamBody,
-)
 from .deadline import budget, remaining, within
-from .endpoints import Endpoint, Retry
+from .endpoints import GONE_UNCONFIRMED, Endpoint, Retry
 from .errors import (
     APIConnectionError,
     APIError,
@@ -63,29 +49,14 @@ from .errors import (
     with_advice,
 )
 from .limits import Limits, LocalLimits, RateLimiter, TokenLimiter
-from .models import (
-    AnalyticsReport,
-    CannedResponse,
-    Contact,
-    ContactBook,
-    ContactGroup,
-    Conversation,
-    Message,
-    Organization,
-    Post,
-    SharedLabel,
-    Task,
-    Team,
-    User,
-    Webhook,
-)
+from .models import Message
 from .redact import remember
 from .settings import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP, Settings
 from .text import sanitize_tree
 
 logger = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
+A = TypeVar("A")
 TokenSource = Callable[[], Awaitable[str]]
 """The Missive token of the current call: the configured one, or (team server) the signed-in person's."""
 Params = Mapping[str, str | int | bool | None]
@@ -97,15 +68,6 @@ BACKOFF = 0.5
 """Seconds before the first retry; doubled for each next one, capped at 8, with jitter."""
 MAX_QUERY_VALUE = 2000
 """Characters in one query value: longer ones are refused before they reach a URL."""
-
-
-GONE_UNCONFIRMED = object()
-"""What `call` answers for a DELETE whose first attempt got no answer and whose retry met 404: the object is
-gone, most likely deleted by that first attempt, but an id that never existed would answer the same."""
-UNCONFIRMED_NOTE = (
-    "Missive's answer to the first attempt was lost and the retry found nothing there: that attempt most "
-    "likely deleted it, unless the id was wrong."
-)
 
 
 def path_ids(field: str, ids: str | Sequence[str]) -> str:
@@ -195,17 +157,37 @@ class MissiveClient:
 
     async def call(
         self,
-        endpoint: Endpoint,
+        endpoint: Endpoint[A],
         *,
         ids: Sequence[str] = (),
         id_field: str = "id",
         params: Params | None = None,
         body: Any = None,
         context: Context | None = None,
-    ) -> Any:
-        """Send one API call as its endpoint row says, and return its decoded body (None when empty).
+    ) -> A:
+        """Send one API call as its endpoint row says, and return its answer as the row reads it.
 
-        `ids` fill the path's `{id}`; `context` fills the row's `verify` sentence."""
+        `ids` fill the path's `{id}` (`id_field` names the argument they came from); `context` fills the row's
+        `verify` sentence. An answer a write's row cannot read still says the write happened."""
+        context = {"id": ids[0] if ids else "", **(context or {})}
+        decoded = await self._exchange(endpoint, ids, id_field, params, body, context)
+        try:
+            return endpoint.answer.read(decoded)
+        except DecodingError as unreadable:
+            if endpoint.retry is Retry.UNSAFE:
+                raise accepted_but_unreadable(endpoint, str(unreadable), context) from None
+            raise
+
+    async def _exchange(
+        self,
+        endpoint: Endpoint[Any],
+        ids: Sequence[str],
+        id_field: str,
+        params: Params | None,
+        body: Any,
+        context: Context,
+    ) -> Any:
+        """The request, its retries and its failures; the decoded body (None when empty)."""
         token = await self._token_source()
         if not token:
             raise ConfigurationError(f"No Missive API token is configured. {TOKEN_HELP}")
@@ -217,7 +199,6 @@ class MissiveClient:
         query = {k: _query_value(k, v) for k, v in (params or {}).items() if v is not None}
         payload = body if endpoint.envelope is None or body is None else {endpoint.envelope: body}
         content = None if payload is None else encode_body(payload)
-        context = {"id": ids[0] if ids else "", **(context or {})}
         unsafe = endpoint.retry is Retry.UNSAFE
         attempt = timeouts = 0
         unanswered = False  # an earlier attempt got no answer at all: it may have taken effect
@@ -267,10 +248,10 @@ class MissiveClient:
                 raise failure
             delay = self._retry_delay(failure, attempt, timeouts, limiter)
             if delay is None or isinstance(failure, DeadlineError):
-                raise with_advice(failure, endpoint)
+                raise with_advice(failure)
             left = remaining()
             if left is not None and delay >= left:
-                raise with_advice(failure, endpoint)  # no time left in this call's deadline to wait and retry
+                raise with_advice(failure)  # no time left in this call's deadline to wait and retry
             logger.info(
                 "%s /%s failed (%s); retry %d in %.1f s", endpoint.method, path, type(failure).__name__, attempt, delay
             )
@@ -278,7 +259,7 @@ class MissiveClient:
 
     async def _send(
         self,
-        endpoint: Endpoint,
+        endpoint: Endpoint[Any],
         path: str,
         query: dict[str, str],
         content: bytes | None,
@@ -334,7 +315,9 @@ class MissiveClient:
         finally:
             await slot.__aexit__(None, None, None)
 
-    def _decoded(self, endpoint: Endpoint, response: httpx2.Response, data: bytes, context: Context, token: str) -> Any:
+    def _decoded(
+        self, endpoint: Endpoint[Any], response: httpx2.Response, data: bytes, context: Context, token: str
+    ) -> Any:
         """The answer as the agent may see it; `token` is this call's (the person's own, in oauth mode)."""
         try:
             return _decode(response, data, token)
@@ -354,7 +337,7 @@ class MissiveClient:
         return None
 
     def _status_error(
-        self, endpoint: Endpoint, response: httpx2.Response, data: bytes, ids: Sequence[str], token: str
+        self, endpoint: Endpoint[Any], response: httpx2.Response, data: bytes, ids: Sequence[str], token: str
     ) -> APIError:
         status = response.status_code
         html = _is_html(response, data)
@@ -368,220 +351,14 @@ class MissiveClient:
             gateway=html or (status in (502, 503, 504) and _error_message(data) is None),
         )
 
-    # Conversations -------------------------------------------------------------------------------
-
-    async def list_conversations(self, params: Params) -> list[Conversation]:
-        return _many(await self.call(ep.list_conversations, params=params), "conversations", Conversation)
-
-    async def get_conversation(self, conversation_id: str) -> Conversation:
-        body = await self.call(ep.get_conversation, ids=[conversation_id], id_field="conversation_id")
-        return _one(body, "conversations", Conversation)
-
-    async def update_conversations(
-        self, conversation_ids: Sequence[str], changes: ConversationChanges
-    ) -> list[Conversation]:
-        items = [{"id": cid, **changes} for cid in conversation_ids]
-        body = await self.call(ep.update_conversations, ids=conversation_ids, id_field="conversation_ids", body=items)
-        return _many(body, "conversations", Conversation)
-
-    async def merge_conversations(self, conversation_id: str, target: str, subject: str | None) -> Conversation | None:
-        path_ids("target", target)
-        payload = {"target": target} | ({"subject": subject} if subject is not None else {})
-        endpoint = ep.merge_conversations
-        body = await self.call(endpoint, ids=[conversation_id], id_field="conversation_id", body=payload)
-        found = _written_many(endpoint, body, {"id": conversation_id}, Conversation)
-        return found[0] if found else None
-
-    async def list_conversation_items(
-        self, conversation_id: str, kind: str, limit: int, until: int | None
-    ) -> list[dict[str, Any]]:
-        """Messages, comments, drafts or posts of one conversation, newest first, as raw objects."""
-        endpoint = _CONVERSATION_ITEMS[kind]
-        body = await self.call(
-            endpoint, ids=[conversation_id], id_field="conversation_id", params={"limit": limit, "until": until}
-        )
-        return _many(body, kind, dict[str, Any])
-
-    # Messages, drafts ----------------------------------------------------------------------------
-
-    async def get_messages(self, message_ids: Sequence[str]) -> list[Message]:
-        body = await self.call(ep.get_messages, ids=message_ids, id_field="message_ids")
-        return _many(body, "messages", Message)
-
-    async def create_draft(self, draft: DraftBody, *, where: str) -> Message | None:
-        """`where` names the conversation, for the sentence that says how to check a lost answer."""
-        body = await self.call(ep.create_draft, body=draft, context={"where": where})
-        found = _written_many(ep.create_draft, body, {"where": where}, Message)
-        return found[0] if found else None
-
-    async def delete_draft(self, draft_id: str) -> bool:
-        """True when Missive confirmed the delete; False when only a retry's 404 says it is gone."""
-        return await self.call(ep.delete_draft, ids=[draft_id], id_field="draft_id") is not GONE_UNCONFIRMED
-
-    async def create_message(self, message: MessageBody) -> Message | None:
-        repeat = " (or call create_message again with the same external_id: Missive recognises it)"
-        context = {"repeat": repeat if message.get("external_id") else ""}
-        body = await self.call(ep.create_message, body=message, context=context)
-        found = _written_many(ep.create_message, body, context, Message)
-        return found[0] if found else None
-
-    # Contacts ------------------------------------------------------------------------------------
-
-    async def list_contacts(self, params: Params) -> list[Contact]:
-        book = str(params.get("contact_book") or "")
-        body = await self.call(ep.list_contacts, params=params, ids=[book] if book else [])
-        return _many(body, "contacts", Contact)
-
-    async def get_contact(self, contact_id: str) -> Contact:
-        body = await self.call(ep.get_contact, ids=[contact_id], id_field="contact_id")
-        return _one(body, "contacts", Contact)
-
-    async def create_contacts(self, contacts: Sequence[ContactBody]) -> list[Contact]:
-        context = {"book": str(contacts[0].get("contact_book", "")) if contacts else ""}
-        body = await self.call(ep.create_contacts, body=list(contacts), context=context)
-        return _written_many(ep.create_contacts, body, context, Contact)
-
-    async def update_contacts(self, contact_ids: Sequence[str], changes: ContactBody) -> list[Contact]:
-        items = [{"id": cid, **changes} for cid in contact_ids]
-        body = await self.call(ep.update_contacts, ids=contact_ids, id_field="contact_ids", body=items)
-        return _many(body, "contacts", Contact)
-
-    async def list_contact_books(self, params: Params) -> list[ContactBook]:
-        return _many(await self.call(ep.list_contact_books, params=params), "contact_books", ContactBook)
-
-    async def list_contact_groups(self, params: Params) -> list[ContactGroup]:
-        book = str(params.get("contact_book") or "")
-        body = await self.call(ep.list_contact_groups, params=params, ids=[book] if book else [])
-        return _many(body, "contact_groups", ContactGroup)
-
-    # Organization directory ----------------------------------------------------------------------
-
-    async def list_organizations(self, params: Params) -> list[Organization]:
-        return _many(await self.call(ep.list_organizations, params=params), "organizations", Organization)
-
-    async def list_users(self, params: Params) -> list[User]:
-        return _many(await self.call(ep.list_users, params=params), "users", User)
-
-    async def list_teams(self, params: Params) -> list[Team]:
-        return _many(await self.call(ep.list_teams, params=params), "teams", Team)
-
-    async def list_shared_labels(self, params: Params) -> list[SharedLabel]:
-        return _many(await self.call(ep.list_shared_labels, params=params), "shared_labels", SharedLabel)
-
-    # Analytics -----------------------------------------------------------------------------------
-
-    async def create_analytics_report(self, report: ReportBody) -> str:
-        created: Any = _unwrap(await self.call(ep.create_analytics_report, body=report), "reports")
-        report_id: Any = cast(dict[str, Any], created).get("id") if isinstance(created, dict) else None
-        if not isinstance(report_id, str):
-            raise DecodingError("Missive created the report but sent no report id; create it again.")
-        return report_id
-
-    async def get_analytics_report(self, report_id: str) -> AnalyticsReport:
-        """The finished report; NotFoundError while it is pending, expired or unknown."""
-        body = await self.call(ep.get_analytics_report, ids=[report_id], id_field="report_id")
-        return _one(body, "reports", AnalyticsReport)
-
-    # Posts ---------------------------------------------------------------------------------------
-
-    async def create_post(self, post: PostBody, *, where: str) -> Post | None:
-        context = {"where": where}
-        body = await self.call(ep.create_post, body=post, context=context)
-        found = _written_many(ep.create_post, body, context, Post)
-        return found[0] if found else None
-
-    async def delete_post(self, post_id: str) -> bool:
-        return await self.call(ep.delete_post, ids=[post_id], id_field="post_id") is not GONE_UNCONFIRMED
-
-    # Tasks ---------------------------------------------------------------------------------------
-
-    async def list_tasks(self, params: Params) -> list[Task]:
-        return _many(await self.call(ep.list_tasks, params=params), "tasks", Task)
-
-    async def get_task(self, task_id: str) -> Task:
-        return _one(await self.call(ep.get_task, ids=[task_id], id_field="task_id"), "tasks", Task)
-
-    async def create_task(self, task: TaskBody) -> Task | None:
-        parent = task.get("conversation")
-        where = f"conversation={parent!r}" if parent else "assignee or team filter"
-        context = {"title": task.get("title", ""), "where": where}
-        body = await self.call(ep.create_task, body=task, context=context)
-        found = _written_many(ep.create_task, body, context, Task)
-        return found[0] if found else None
-
-    async def update_task(self, task_id: str, changes: TaskBody) -> Task | None:
-        body = await self.call(ep.update_task, ids=[task_id], id_field="task_id", body=changes)
-        found = _many(body, "tasks", Task)
-        return found[0] if found else None
-
-    # Canned responses ----------------------------------------------------------------------------
-
-    async def list_responses(self, params: Params) -> list[CannedResponse]:
-        return _many(await self.call(ep.list_responses, params=params), "responses", CannedResponse)
-
-    async def get_response(self, response_id: str) -> CannedResponse:
-        body = await self.call(ep.get_response, ids=[response_id], id_field="response_id")
-        return _one(body, "responses", CannedResponse)
-
-    async def create_response(self, response: ResponseBody) -> CannedResponse | None:
-        context = {"title": response.get("title", "")}
-        body = await self.call(ep.create_responses, body=[response], context=context)
-        found = _written_many(ep.create_responses, body, context, CannedResponse)
-        return found[0] if found else None
-
-    async def update_responses(self, response_ids: Sequence[str], changes: ResponseBody) -> list[CannedResponse]:
-        # Missive takes a list with each item's id, even for one id (an object answers "Invalid resource ID(s)").
-        items = [{"id": rid, **changes} for rid in response_ids]
-        body = await self.call(ep.update_responses, ids=response_ids, id_field="response_ids", body=items)
-        return _many(body, "responses", CannedResponse)
-
-    async def delete_responses(self, response_ids: Sequence[str]) -> bool:
-        found = await self.call(ep.delete_responses, ids=response_ids, id_field="response_ids")
-        return found is not GONE_UNCONFIRMED
-
-    # Shared labels and teams ---------------------------------------------------------------------
-
-    async def create_shared_label(self, label: LabelBody) -> SharedLabel | None:
-        context = {"name": label.get("name", "")}
-        body = await self.call(ep.create_shared_labels, body=[label], context=context)
-        found = _written_many(ep.create_shared_labels, body, context, SharedLabel)
-        return found[0] if found else None
-
-    async def update_shared_labels(self, label_ids: Sequence[str], changes: LabelBody) -> list[SharedLabel]:
-        items = [{"id": lid, **changes} for lid in label_ids]
-        body = await self.call(ep.update_shared_labels, ids=label_ids, id_field="label_ids", body=items)
-        return _many(body, "shared_labels", SharedLabel)
-
-    async def create_team(self, team: TeamBody) -> Team | None:
-        context = {"name": team.get("name", "")}
-        body = await self.call(ep.create_teams, body=[team], context=context)
-        found = _written_many(ep.create_teams, body, context, Team)
-        return found[0] if found else None
-
-    async def update_teams(self, team_ids: Sequence[str], changes: TeamBody) -> list[Team]:
-        items = [{"id": tid, **changes} for tid in team_ids]
-        body = await self.call(ep.update_teams, ids=team_ids, id_field="team_ids", body=items)
-        return _many(body, "teams", Team)
-
-    # Webhooks ------------------------------------------------------------------------------------
-
-    async def create_webhook(self, hook: HookBody) -> Webhook | None:
-        context = {"url": hook.get("url", "")}
-        body = await self.call(ep.create_webhook, body=hook, context=context)
-        found = _written_many(ep.create_webhook, body, context, Webhook)
-        return found[0] if found else None
-
-    async def delete_webhook(self, hook_id: str) -> bool:
-        return await self.call(ep.delete_webhook, ids=[hook_id], id_field="webhook_id") is not GONE_UNCONFIRMED
-
     # Messages by Message-ID, attachments ---------------------------------------------------------
 
     async def find_messages(self, email_message_id: str) -> list[Message]:
+        """Messages by their Message-ID header; none rather than an error when Missive answers 404."""
         try:
-            body = await self.call(ep.find_messages, params={"email_message_id": email_message_id})
+            return await self.call(ep.find_messages, params={"email_message_id": email_message_id})
         except NotFoundError:
             return []  # unverified: Missive may answer 404 rather than an empty list
-        return _many(body, "messages", Message)
 
     async def download(self, url: str, *, max_bytes: int) -> bytes | None:
         """An attachment's bytes from its pre-signed URL, at most `max_bytes`; None when the link has expired or
@@ -606,14 +383,6 @@ class MissiveClient:
             raise APITimeoutError("The attachment's download did not finish in time. Try again.") from None
         except httpx2.TransportError as exc:
             raise APIConnectionError(f"Could not download the attachment ({type(exc).__name__}). Try again.") from None
-
-
-_CONVERSATION_ITEMS = {
-    "messages": ep.list_conversation_messages,
-    "comments": ep.list_conversation_comments,
-    "drafts": ep.list_conversation_drafts,
-    "posts": ep.list_conversation_posts,
-}
 
 
 # Reading answers --------------------------------------------------------------------------------
@@ -735,47 +504,3 @@ def _retry_after(response: httpx2.Response) -> float:
     if seconds != seconds or seconds < 0:  # NaN or negative: unreadable
         seconds = 1.0
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def _unwrap(body: Any, key: str) -> Any:
-    if body is None:
-        return None
-    if isinstance(body, dict) and key in body:
-        return body[key]  # pyright: ignore[reportUnknownVariableType]
-    raise DecodingError(f"Missive answered without the expected {key!r} envelope.")
-
-
-_adapters: dict[Any, TypeAdapter[Any]] = {}
-
-
-def _many(body: Any, key: str, model: type[M] | Any) -> list[Any]:
-    """The objects under `key`, which may be a list, one object or absent (an empty write answer)."""
-    value: Any = _unwrap(body, key)
-    items: list[Any] = [] if value is None else cast(list[Any], value) if isinstance(value, list) else [value]
-    adapter = _adapters.get(model) or _adapters.setdefault(model, TypeAdapter(list[model]))
-    try:
-        return adapter.validate_python(items)
-    except ValidationError as exc:
-        raise DecodingError(
-            f"Missive sent {key} this server could not read ({exc.error_count()} problem(s)); "
-            "please report it to the missive-mcp maintainers."
-        ) from None
-
-
-def _written_many(endpoint: Endpoint, body: Any, context: Context, model: type[M] | Any) -> list[Any]:
-    """The objects a write Missive accepted answered with; an unreadable answer still says it happened."""
-    assert endpoint.answer is not None
-    try:
-        return _many(body, endpoint.answer, model)
-    except DecodingError as unreadable:
-        raise accepted_but_unreadable(endpoint, str(unreadable), context) from None
-
-
-def _one(body: Any, key: str, model: type[M]) -> M:
-    """A "get one" answer: an object or a one-item list (a merged id resolves to the surviving object)."""
-    found = _many(body, key, model)
-    if not found:  # the list-shaped answer of a "get one" with nothing in it: not there, or not visible
-        raise NotFoundError(
-            f"Missive answered with no {key}: it was not found, or the token's owner cannot see it.", status=404
-        )
-    return found[0]

@@ -8,8 +8,9 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.types import Completion, CompletionArgument, PromptReference, ResourceTemplateReference
 
+from . import endpoints as ep
 from .errors import MissiveError
-from .tools._common import AppState
+from .state import AppState
 
 MAILBOX_WORDS = ("inbox", "assigned", "flagged", "closed", "snoozed", "all")
 """What triage_inbox's `mailbox` takes besides a team."""
@@ -40,6 +41,6 @@ async def candidates(
         wanted = partial.casefold()
         return [o.id for o in found if o.id.startswith(partial) or wanted in o.label.casefold()]
     if name == "conversation_id":
-        recent = await app.client.list_conversations({"all": True, "limit": RECENT})
+        recent = await app.client.call(ep.list_conversations, params={"all": True, "limit": RECENT})
         return [c.id for c in recent if c.id.startswith(partial)]
     return []

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import anyio
 import httpx2
 
+from . import endpoints as ep
 from .client import MissiveClient
 from .errors import APIConnectionError, APITimeoutError, AuthenticationError, ForbiddenError, MissiveError
 from .settings import TOKEN_HELP, Settings
@@ -36,8 +37,8 @@ async def run_check(
     async with MissiveClient(settings, transport=transport, max_attempts=1) as client:
         try:
             with anyio.fail_after(settings.timeout + 10):
-                organizations = await client.list_organizations({"limit": 200})
-                users = await client.list_users({"limit": 200})
+                organizations = await client.call(ep.list_organizations, params={"limit": 200})
+                users = await client.call(ep.list_users, params={"limit": 200})
         except AuthenticationError:
             out(f"Token: rejected by Missive (invalid or revoked). {TOKEN_HELP}")
             return PROBLEM

@@ -1,16 +1,18 @@
 """Every Missive operation this server calls, described once, as data.
 
-A row says how to call the operation (method, path, the envelope its body goes in and its answer comes in),
-what kind of object it is about (for "not found" wording and where the ids come from), whether a retry is
-safe, and how to check a write whose answer was lost. `MissiveClient.call` reads the rows; `errors.py`
-composes every sentence the agent sees from them.
+A row says how to call the operation (method, path, the envelope its body goes in), what its answer is (the
+key its objects come under, one or many, their model), what kind of object it is about (for "not found"
+wording and where the ids come from), whether a retry is safe, and how to check a write whose answer was lost.
+`MissiveClient.call` reads the rows and returns the typed answer; `errors.py` composes every sentence the agent
+sees from them; each tool declares the rows it calls (`tools/declaration.py`), which say whether it reads or
+writes.
 
 Retry classes:
 - SAFE: reads (and report creation, which changes nothing); retried through timeouts, dropped connections,
   5xx and short 429s.
 - IDEMPOTENT: PATCH and DELETE; repeating one does what doing it once does, so it is retried like a read. A
   DELETE that meets 404 after an attempt whose answer never came is reported as deleted, with a note that
-  this is inferred (`client.GONE_UNCONFIRMED`).
+  this is inferred (`GONE_UNCONFIRMED`).
 - UNSAFE: POSTs that create something. Never sent twice (Missive has no idempotency key): a failure where
   Missive said it did nothing (429, 401, 403, a connection that never opened) says so and when to try again;
   an ambiguous one says the outcome is unknown and how to check.
@@ -20,8 +22,40 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
+
+from pydantic import TypeAdapter, ValidationError
+
+from .errors import DecodingError, NotFoundError
+from .models import (
+    AnalyticsReport,
+    CannedResponse,
+    Contact,
+    ContactBook,
+    ContactGroup,
+    Conversation,
+    Message,
+    NewReport,
+    Organization,
+    Post,
+    SharedLabel,
+    Task,
+    Team,
+    User,
+    Webhook,
+)
+
+A = TypeVar("A")
+M = TypeVar("M")
+
+GONE_UNCONFIRMED: Any = object()
+"""What the client reads for a DELETE whose first attempt got no answer and whose retry met 404: the object is
+gone, most likely deleted by that first attempt, but an id that never existed would answer the same."""
+UNCONFIRMED_NOTE = (
+    "Missive's answer to the first attempt was lost and the retry found nothing there: that attempt most "
+    "likely deleted it, unless the id was wrong."
+)
 
 
 class Retry(enum.Enum):
@@ -40,12 +74,10 @@ class Kind:
 
 CONVERSATION = Kind("Conversation", "Conversation ids come from list_conversations (a merged id answers its target).")
 MESSAGE = Kind("Message", "Message ids come from read_conversation or list_conversation_messages.")
-COMMENT = Kind("Comment", "Comments are listed by list_conversation_comments.")
 DRAFT = Kind("Draft", "Draft ids come from list_conversation_drafts; a sent or deleted draft is gone.")
 POST = Kind("Post", "Post ids come from list_conversation_posts or create_post.")
 CONTACT = Kind("Contact", "Contact ids come from list_contacts.")
 CONTACT_BOOK = Kind("Contact book", "Contact book ids come from list_contact_books.")
-CONTACT_GROUP = Kind("Contact group", "Contact group ids come from list_contact_groups.")
 ORGANIZATION = Kind("Organization", "Organization ids come from list_organizations.")
 USER = Kind("User", "User ids come from list_users.")
 TEAM = Kind("Team", "Team ids come from list_teams.")
@@ -86,6 +118,94 @@ class Excludes:
         return None
 
 
+class Answer(Generic[A]):
+    """What an operation's answer is, and how to read it from the decoded body."""
+
+    def read(self, body: Any) -> A:
+        raise NotImplementedError
+
+
+def _objects(body: Any, key: str, model: Any) -> list[Any]:
+    """The objects under `key`, which may be a list, one object or absent (an empty write answer)."""
+    if body is None:
+        return []
+    if not isinstance(body, dict) or key not in body:
+        raise DecodingError(f"Missive answered without the expected {key!r} envelope.")
+    value: Any = cast(dict[str, Any], body)[key]
+    items: list[Any] = [] if value is None else cast(list[Any], value) if isinstance(value, list) else [value]
+    try:
+        return _adapter(model).validate_python(items)
+    except ValidationError as exc:
+        raise DecodingError(
+            f"Missive sent {key} this server could not read ({exc.error_count()} problem(s)); "
+            "please report it to the missive-mcp maintainers."
+        ) from None
+
+
+_adapters: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return _adapters.get(model) or _adapters.setdefault(model, TypeAdapter(list[model]))
+
+
+@dataclass(frozen=True)
+class Many(Answer[list[M]], Generic[M]):
+    """A list of objects under `key` (a single object counts as a list of one)."""
+
+    key: str
+    model: type[M]
+
+    def read(self, body: Any) -> list[M]:
+        return _objects(body, self.key, self.model)
+
+
+@dataclass(frozen=True)
+class One(Answer[M], Generic[M]):
+    """One object under `key`, possibly as a list of one (a merged id answers the surviving object)."""
+
+    key: str
+    model: type[M]
+
+    def read(self, body: Any) -> M:
+        found = _objects(body, self.key, self.model)
+        if not found:  # the list-shaped answer of a "get one" with nothing in it: not there, or not visible
+            raise NotFoundError(
+                f"Missive answered with no {self.key}: it was not found, or the token's owner cannot see it.",
+                status=404,
+            )
+        return found[0]
+
+
+@dataclass(frozen=True)
+class Written(Answer[M | None], Generic[M]):
+    """What a write answers: the object it made or changed under `key`, or None when Missive answers nothing
+    (a draft sent at once)."""
+
+    key: str
+    model: type[M]
+
+    def read(self, body: Any) -> M | None:
+        found = _objects(body, self.key, self.model)
+        return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Done(Answer[bool]):
+    """A DELETE, whose answer is not read: True when Missive confirmed it, False when it is only inferred."""
+
+    def read(self, body: Any) -> bool:
+        return body is not GONE_UNCONFIRMED
+
+
+@dataclass(frozen=True)
+class Unread(Answer[None]):
+    """An answer the client does not read through `call` (a file's bytes)."""
+
+    def read(self, body: Any) -> None:
+        return None
+
+
 Rule = RequiredWith | Excludes
 
 CONVERSATION_CHANGES: tuple[Rule, ...] = (
@@ -101,15 +221,14 @@ CONVERSATION_CHANGES: tuple[Rule, ...] = (
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    """One Missive operation."""
+class Endpoint(Generic[A]):
+    """One Missive operation; `MissiveClient.call` returns its answer as `A`."""
 
     method: str
     path: str
     """Relative to the API root; `{id}` is one id or a comma-joined list, checked and percent-encoded."""
     kind: Kind
-    answer: str | None
-    """The key the answer's objects come under (a list or one object), or None when the answer is not read."""
+    answer: Answer[A]
     envelope: str | None = None
     """The key the request body is wrapped in (`{"drafts": {...}}`); None for an unwrapped body."""
     retry: Retry = Retry.SAFE
@@ -118,6 +237,8 @@ class Endpoint:
     filled from the call's context."""
     rules: tuple[Rule, ...] = ()
     """Missive's rules for the request body, checked before sending (on each item of a list body)."""
+    removes: bool = field(default=False, kw_only=True)
+    """A POST that removes data all the same (a merge takes a conversation away); PATCH and DELETE always can."""
 
     def problems(self, body: Any) -> list[str]:
         """What Missive would refuse in this body, one sentence each."""
@@ -129,22 +250,23 @@ class Endpoint:
         return found
 
     @property
-    def is_write(self) -> bool:
-        return self.method != "GET"
+    def destructive(self) -> bool:
+        """Whether calling it can remove or replace data."""
+        return self.removes or self.method in ("PATCH", "DELETE")
 
 
-def _get(path: str, kind: Kind, answer: str) -> Endpoint:
+def _get(path: str, kind: Kind, answer: Answer[A]) -> Endpoint[A]:
     return Endpoint("GET", path, kind, answer)
 
 
 # Conversations
-list_conversations = _get("conversations", CONVERSATION, "conversations")
-get_conversation = _get("conversations/{id}", CONVERSATION, "conversations")
+list_conversations = _get("conversations", CONVERSATION, Many("conversations", Conversation))
+get_conversation = _get("conversations/{id}", CONVERSATION, One("conversations", Conversation))
 update_conversations = Endpoint(
     "PATCH",
     "conversations/{id}",
     CONVERSATION,
-    "conversations",
+    Many("conversations", Conversation),
     envelope="conversations",
     retry=Retry.IDEMPOTENT,
     rules=CONVERSATION_CHANGES,
@@ -153,85 +275,91 @@ merge_conversations = Endpoint(
     "POST",
     "conversations/{id}/merge",
     CONVERSATION,
-    "conversations",
+    Written("conversations", Conversation),
     retry=Retry.UNSAFE,
     verify="Call get_conversation with {id!r}: after a merge it answers the target conversation",
+    removes=True,
 )
-list_conversation_messages = _get("conversations/{id}/messages", CONVERSATION, "messages")
-list_conversation_comments = _get("conversations/{id}/comments", CONVERSATION, "comments")
-list_conversation_drafts = _get("conversations/{id}/drafts", CONVERSATION, "drafts")
-list_conversation_posts = _get("conversations/{id}/posts", CONVERSATION, "posts")
+# A conversation's items as raw objects: the tools make each kind lean in their own way.
+list_conversation_messages = _get("conversations/{id}/messages", CONVERSATION, Many("messages", dict[str, Any]))
+list_conversation_comments = _get("conversations/{id}/comments", CONVERSATION, Many("comments", dict[str, Any]))
+list_conversation_drafts = _get("conversations/{id}/drafts", CONVERSATION, Many("drafts", dict[str, Any]))
+list_conversation_posts = _get("conversations/{id}/posts", CONVERSATION, Many("posts", dict[str, Any]))
 
 # Messages and drafts
-get_messages = _get("messages/{id}", MESSAGE, "messages")
+get_messages = _get("messages/{id}", MESSAGE, Many("messages", Message))
 create_draft = Endpoint(
     "POST",
     "drafts",
     DRAFT,
-    "drafts",
+    Written("drafts", Message),
     envelope="drafts",
     retry=Retry.UNSAFE,
     verify="Look in list_conversation_drafts (and list_conversation_messages if it was sent) of {where}",
     rules=CONVERSATION_CHANGES,
 )
-delete_draft = Endpoint("DELETE", "drafts/{id}", DRAFT, None, retry=Retry.IDEMPOTENT)
+delete_draft = Endpoint("DELETE", "drafts/{id}", DRAFT, Done(), retry=Retry.IDEMPOTENT)
 create_message = Endpoint(
     "POST",
     "messages",
     MESSAGE,
-    "messages",
+    Written("messages", Message),
     envelope="messages",
     retry=Retry.UNSAFE,
     verify="Look for it in list_conversations of the custom channel{repeat}",
 )
 
 # Contacts
-list_contacts = _get("contacts", CONTACT_BOOK, "contacts")
-get_contact = _get("contacts/{id}", CONTACT, "contacts")
+list_contacts = _get("contacts", CONTACT_BOOK, Many("contacts", Contact))
+get_contact = _get("contacts/{id}", CONTACT, One("contacts", Contact))
 create_contacts = Endpoint(
     "POST",
     "contacts",
     CONTACT,
-    "contacts",
+    Many("contacts", Contact),
     envelope="contacts",
     retry=Retry.UNSAFE,
     verify="Search list_contacts in contact book {book!r} for the new contact",
 )
-update_contacts = Endpoint("PATCH", "contacts/{id}", CONTACT, "contacts", envelope="contacts", retry=Retry.IDEMPOTENT)
-list_contact_books = _get("contact_books", CONTACT_BOOK, "contact_books")
-list_contact_groups = _get("contact_groups", CONTACT_BOOK, "contact_groups")
+update_contacts = Endpoint(
+    "PATCH", "contacts/{id}", CONTACT, Many("contacts", Contact), envelope="contacts", retry=Retry.IDEMPOTENT
+)
+list_contact_books = _get("contact_books", CONTACT_BOOK, Many("contact_books", ContactBook))
+list_contact_groups = _get("contact_groups", CONTACT_BOOK, Many("contact_groups", ContactGroup))
 
 # The organization's directory
-list_organizations = _get("organizations", ORGANIZATION, "organizations")
-list_users = _get("users", USER, "users")
-list_teams = _get("teams", TEAM, "teams")
-list_shared_labels = _get("shared_labels", SHARED_LABEL, "shared_labels")
+list_organizations = _get("organizations", ORGANIZATION, Many("organizations", Organization))
+list_users = _get("users", USER, Many("users", User))
+list_teams = _get("teams", TEAM, Many("teams", Team))
+list_shared_labels = _get("shared_labels", SHARED_LABEL, Many("shared_labels", SharedLabel))
 
 # Analytics: creating a report changes nothing a person sees, so it is retried like a read.
-create_analytics_report = Endpoint("POST", "analytics/reports", REPORT, "reports", envelope="reports")
-get_analytics_report = _get("analytics/reports/{id}", REPORT, "reports")
+create_analytics_report = Endpoint(
+    "POST", "analytics/reports", REPORT, Written("reports", NewReport), envelope="reports"
+)
+get_analytics_report = _get("analytics/reports/{id}", REPORT, One("reports", AnalyticsReport))
 
 # Posts: notes in a conversation, visible to the team only
 create_post = Endpoint(
     "POST",
     "posts",
     POST,
-    "posts",
+    Written("posts", Post),
     envelope="posts",
     retry=Retry.UNSAFE,
     verify="Look in list_conversation_posts of {where} for a post with this text",
     rules=CONVERSATION_CHANGES,
 )
-delete_post = Endpoint("DELETE", "posts/{id}", POST, None, retry=Retry.IDEMPOTENT)
+delete_post = Endpoint("DELETE", "posts/{id}", POST, Done(), retry=Retry.IDEMPOTENT)
 
 # Tasks
-list_tasks = _get("tasks", TASK, "tasks")
-get_task = _get("tasks/{id}", TASK, "tasks")
+list_tasks = _get("tasks", TASK, Many("tasks", Task))
+get_task = _get("tasks/{id}", TASK, One("tasks", Task))
 create_task = Endpoint(
     "POST",
     "tasks",
     TASK,
-    "tasks",
+    Written("tasks", Task),
     envelope="tasks",
     retry=Retry.UNSAFE,
     verify="Look for a task titled {title!r} with list_tasks ({where})",
@@ -240,64 +368,74 @@ create_task = Endpoint(
         RequiredWith("add_users", "organization", " (an id from list_organizations)"),
     ),
 )
-update_task = Endpoint("PATCH", "tasks/{id}", TASK, "tasks", envelope="tasks", retry=Retry.IDEMPOTENT)
+update_task = Endpoint("PATCH", "tasks/{id}", TASK, Written("tasks", Task), envelope="tasks", retry=Retry.IDEMPOTENT)
 
 # Canned responses
-list_responses = _get("responses", RESPONSE, "responses")
-get_response = _get("responses/{id}", RESPONSE, "responses")
+list_responses = _get("responses", RESPONSE, Many("responses", CannedResponse))
+get_response = _get("responses/{id}", RESPONSE, One("responses", CannedResponse))
 create_responses = Endpoint(
     "POST",
     "responses",
     RESPONSE,
-    "responses",
+    Written("responses", CannedResponse),
     envelope="responses",
     retry=Retry.UNSAFE,
     verify="Look for a response titled {title!r} with list_responses",
     rules=(Excludes("organization", "user"), RequiredWith("external_id", "external_source")),
 )
 update_responses = Endpoint(
-    "PATCH", "responses/{id}", RESPONSE, "responses", envelope="responses", retry=Retry.IDEMPOTENT
+    "PATCH",
+    "responses/{id}",
+    RESPONSE,
+    Many("responses", CannedResponse),
+    envelope="responses",
+    retry=Retry.IDEMPOTENT,
 )
-delete_responses = Endpoint("DELETE", "responses/{id}", RESPONSE, None, retry=Retry.IDEMPOTENT)
+delete_responses = Endpoint("DELETE", "responses/{id}", RESPONSE, Done(), retry=Retry.IDEMPOTENT)
 
 # Shared labels and teams (administration)
 create_shared_labels = Endpoint(
     "POST",
     "shared_labels",
     SHARED_LABEL,
-    "shared_labels",
+    Written("shared_labels", SharedLabel),
     envelope="shared_labels",
     retry=Retry.UNSAFE,
     verify="Look for a label named {name!r} with list_shared_labels",
 )
 update_shared_labels = Endpoint(
-    "PATCH", "shared_labels/{id}", SHARED_LABEL, "shared_labels", envelope="shared_labels", retry=Retry.IDEMPOTENT
+    "PATCH",
+    "shared_labels/{id}",
+    SHARED_LABEL,
+    Many("shared_labels", SharedLabel),
+    envelope="shared_labels",
+    retry=Retry.IDEMPOTENT,
 )
 create_teams = Endpoint(
     "POST",
     "teams",
     TEAM,
-    "teams",
+    Written("teams", Team),
     envelope="teams",
     retry=Retry.UNSAFE,
     verify="Look for a team named {name!r} with list_teams",
 )
-update_teams = Endpoint("PATCH", "teams/{id}", TEAM, "teams", envelope="teams", retry=Retry.IDEMPOTENT)
+update_teams = Endpoint("PATCH", "teams/{id}", TEAM, Many("teams", Team), envelope="teams", retry=Retry.IDEMPOTENT)
 
 # Webhooks: Missive has no way to list them, so a lost answer cannot be checked through the API.
 create_webhook = Endpoint(
     "POST",
     "hooks",
     HOOK,
-    "hooks",
+    Written("hooks", Webhook),
     envelope="hooks",
     retry=Retry.UNSAFE,
     verify="The API cannot list webhooks: look in Missive's Settings > Rules for a rule posting to {url}",
 )
-delete_webhook = Endpoint("DELETE", "hooks/{id}", HOOK, None, retry=Retry.IDEMPOTENT)
+delete_webhook = Endpoint("DELETE", "hooks/{id}", HOOK, Done(), retry=Retry.IDEMPOTENT)
 
 # A message by its RFC 5322 Message-ID (the `email_message_id` query of GET /messages)
-find_messages = _get("messages", MESSAGE, "messages")
+find_messages = _get("messages", MESSAGE, Many("messages", Message))
 
 # An attachment's bytes, at the pre-signed URL its message carries (another host; no API token, no API limits)
-download_attachment = Endpoint("GET", "{url}", ATTACHMENT, None)
+download_attachment = Endpoint("GET", "{url}", ATTACHMENT, Unread())

@@ -32,11 +32,15 @@ here, from the endpoint row (`endpoints.py`) of the call that failed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from .endpoints import Endpoint
+from .calls import mark_outcome_unknown
 from .settings import LIMITS, TOKEN_HELP
+
+if TYPE_CHECKING:
+    from .endpoints import Endpoint
 
 
 class MissiveError(ToolError):
@@ -163,7 +167,7 @@ _NEXT_STEPS = {
 """Missive's own 400/422 messages, with the next step an agent should take."""
 
 
-def described(endpoint: Endpoint, ids: Sequence[str]) -> str:
+def described(endpoint: Endpoint[Any], ids: Sequence[str]) -> str:
     """`Conversation 'abc'`, `Conversation(s) 'a', 'b'`, or the kind alone."""
     if not ids:
         return f"The {endpoint.kind.name.lower()}"
@@ -172,7 +176,7 @@ def described(endpoint: Endpoint, ids: Sequence[str]) -> str:
 
 
 def status_error(
-    endpoint: Endpoint,
+    endpoint: Endpoint[Any],
     status: int,
     api_message: str | None,
     *,
@@ -248,7 +252,7 @@ def status_error(
     )
 
 
-def with_advice(failure: MissiveError, endpoint: Endpoint) -> MissiveError:
+def with_advice(failure: MissiveError) -> MissiveError:
     """A final failure of a call that may be repeated, with the advice to do so where it can help."""
     if isinstance(failure, ServerError):
         advice = f"{failure} Try again in a moment."
@@ -259,16 +263,18 @@ def with_advice(failure: MissiveError, endpoint: Endpoint) -> MissiveError:
 
 
 def outcome_unknown(
-    endpoint: Endpoint, failure: MissiveError, context: Mapping[str, object]
+    endpoint: Endpoint[Any], failure: MissiveError, context: Mapping[str, object]
 ) -> WriteOutcomeUnknownError:
-    """A write that may have reached Missive, with no answer we can trust: never "try again"."""
+    """A write that may have reached Missive, with no answer we can trust: never "try again". The running call
+    is marked so (`calls.py`), for the audit to record."""
+    mark_outcome_unknown()
     return WriteOutcomeUnknownError(
         f"{failure} The write may or may not have happened: Missive has no idempotency key, so do not simply "
         f"repeat it. {verification(endpoint, context)} before deciding whether to do it again."
     )
 
 
-def accepted_but_unreadable(endpoint: Endpoint, detail: str, context: Mapping[str, object]) -> DecodingError:
+def accepted_but_unreadable(endpoint: Endpoint[Any], detail: str, context: Mapping[str, object]) -> DecodingError:
     """Missive accepted a write (2xx) but its answer cannot be read: it happened."""
     return DecodingError(
         f"{detail} Missive accepted the write, so it happened: do not repeat it (that would do it twice). "
@@ -276,7 +282,7 @@ def accepted_but_unreadable(endpoint: Endpoint, detail: str, context: Mapping[st
     )
 
 
-def verification(endpoint: Endpoint, context: Mapping[str, object]) -> str:
+def verification(endpoint: Endpoint[Any], context: Mapping[str, object]) -> str:
     """How to check whether a write happened, from the endpoint's row."""
     if not endpoint.verify:
         return "Check the result with the matching list tool"

@@ -23,7 +23,6 @@ from typing import Any, cast
 import anyio
 import h11
 import uvicorn
-from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http import check_accept_headers
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -35,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from . import __version__
-from .server import TEAMS
+from .server import MissiveServer
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -318,14 +317,9 @@ def security_for(host: str, port: int, allowed_hosts: list[str]) -> TransportSec
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
+def create_http_app(server: MissiveServer, settings: Settings) -> ASGIApp:
     """The ASGI app serving MCP at /mcp; refuses to exist without a bearer key to check."""
-    team = TEAMS.get(server)
-    if settings.dynamic_toolsets:
-        raise ValueError(
-            "MISSIVE_DYNAMIC_TOOLSETS works over stdio only: its switch is server-wide, and over HTTP one person "
-            "would change every other person's tools. Choose the toolsets with MISSIVE_TOOLSETS instead."
-        )
+    team = server.team
     if settings.mcp_auth_token is None and team is None:
         raise ValueError(
             "The HTTP transport needs a bearer key: set MISSIVE_MCP_AUTH_TOKEN to a long random string "

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 import anyio
 
+from . import endpoints as ep
 from .client import MissiveClient
 from .errors import InvalidArgumentError
 from .models import Ref
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-Kind = Literal["user", "team", "label", "organization"]
+NameKind = Literal["user", "team", "label", "organization"]
 NAMES_TTL = 300.0
 """Seconds a person's directory is kept before it is read again."""
 PAGE = 200
@@ -60,7 +61,7 @@ class Named:
 class Names:
     """Marks a tool argument whose values may be names of this kind (`Annotated[list[str], Names("user")]`)."""
 
-    kind: Kind
+    kind: NameKind
 
 
 def looks_like_id(value: str) -> bool:
@@ -74,10 +75,10 @@ class Directory:
         self.client = client
         self.ttl = ttl
         self._clock = clock
-        self._cache: dict[tuple[str, Kind], tuple[float, list[Named]]] = {}
-        self._locks: dict[tuple[str, Kind], anyio.Lock] = {}
+        self._cache: dict[tuple[str, NameKind], tuple[float, list[Named]]] = {}
+        self._locks: dict[tuple[str, NameKind], anyio.Lock] = {}
 
-    async def entries(self, kind: Kind) -> list[Named]:
+    async def entries(self, kind: NameKind) -> list[Named]:
         key = (await self.client.caller(), kind)
         lock = self._locks.setdefault(key, anyio.Lock())
         async with lock:
@@ -88,12 +89,12 @@ class Directory:
             self._cache[key] = (self._clock(), found)
             return found
 
-    def forget(self, *kinds: Kind) -> None:
+    def forget(self, *kinds: NameKind) -> None:
         """Drop what is kept of these kinds, for every person: a write just changed them (a label created...)."""
         for key in [key for key in self._cache if key[1] in kinds]:
             del self._cache[key]
 
-    async def resolve(self, kind: Kind, field: str, value: str, organization: str | None = None) -> str:
+    async def resolve(self, kind: NameKind, field: str, value: str, organization: str | None = None) -> str:
         """The id for `value`: itself when it is an id, else the one entry whose name matches it (within
         `organization`, when the call names one)."""
         if looks_like_id(value):
@@ -118,13 +119,13 @@ class Directory:
         )
 
     async def resolve_all(
-        self, kind: Kind, field: str, values: Sequence[str], organization: str | None = None
+        self, kind: NameKind, field: str, values: Sequence[str], organization: str | None = None
     ) -> list[str]:
         return [
             await self.resolve(kind, f"{field}[{index}]", value, organization) for index, value in enumerate(values)
         ]
 
-    async def complete(self, kind: Kind, partial: str) -> list[str]:
+    async def complete(self, kind: NameKind, partial: str) -> list[str]:
         """Names of this kind starting with `partial` (case-insensitive), then those containing it."""
         wanted = partial.casefold()
         labels = [entry.label for entry in await self.entries(kind)]
@@ -149,17 +150,17 @@ def _owner(value: Ref | str | None) -> str | None:
 
 
 async def _users(client: MissiveClient) -> list[Named]:
-    found = await _pages(client.list_users)
+    found = await _pages(lambda params: client.call(ep.list_users, params=params))
     return [Named(u.id, tuple(n for n in (u.name, u.email) if n)) for u in found]
 
 
 async def _teams(client: MissiveClient) -> list[Named]:
-    found = await _pages(client.list_teams)
+    found = await _pages(lambda params: client.call(ep.list_teams, params=params))
     return [Named(t.id, (t.name,) if t.name else (), _owner(t.organization)) for t in found]
 
 
 async def _labels(client: MissiveClient) -> list[Named]:
-    found = await _pages(client.list_shared_labels)
+    found = await _pages(lambda params: client.call(ep.list_shared_labels, params=params))
     return [
         Named(
             lbl.id,
@@ -171,10 +172,11 @@ async def _labels(client: MissiveClient) -> list[Named]:
 
 
 async def _organizations(client: MissiveClient) -> list[Named]:
-    return [Named(o.id, (o.name,) if o.name else ()) for o in await _pages(client.list_organizations)]
+    found = await _pages(lambda params: client.call(ep.list_organizations, params=params))
+    return [Named(o.id, (o.name,) if o.name else ()) for o in found]
 
 
-_LOADERS: dict[Kind, Callable[[MissiveClient], Awaitable[list[Named]]]] = {
+_LOADERS: dict[NameKind, Callable[[MissiveClient], Awaitable[list[Named]]]] = {
     "user": _users,
     "team": _teams,
     "label": _labels,
@@ -182,10 +184,10 @@ _LOADERS: dict[Kind, Callable[[MissiveClient], Awaitable[list[Named]]]] = {
 }
 
 
-def named_arguments(tools: Sequence[Tool]) -> dict[str, dict[str, Kind]]:
+def named_arguments(tools: Sequence[Tool]) -> dict[str, dict[str, NameKind]]:
     """Per tool, the arguments whose users, teams or labels may be given by name: those annotated `Names(kind)`,
     read from the argument models the SDK built (their annotations are evaluated once, there)."""
-    found: dict[str, dict[str, Kind]] = {}
+    found: dict[str, dict[str, NameKind]] = {}
     for tool in tools:
         for name, field in tool.fn_metadata.arg_model.model_fields.items():
             for meta in field.metadata:

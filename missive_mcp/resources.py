@@ -10,11 +10,12 @@ from typing import Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
+from . import endpoints as ep
 from .errors import MissiveError, NotFoundError
 from .settings import Settings
+from .state import AppState
 from .text import FENCE_CLOSE, FENCE_OPEN
 from .tools import contacts, threads
-from .tools._common import AppState
 
 JSON = "application/json"
 
@@ -105,13 +106,15 @@ def register(server: MCPServer[AppState], settings: Settings, current: Callable[
         "missive://organizations",
         "organizations",
         "Organizations the token's owner belongs to.",
-        lambda client: client.list_organizations(page),
+        lambda client: client.call(ep.list_organizations, params=page),
     )
-    reference("missive://users", "users", "Users (teammates) with their ids.", lambda c: c.list_users(page))
-    reference("missive://teams", "teams", "Teams with their ids.", lambda c: c.list_teams(page))
+    reference(
+        "missive://users", "users", "Users (teammates) with their ids.", lambda c: c.call(ep.list_users, params=page)
+    )
+    reference("missive://teams", "teams", "Teams with their ids.", lambda c: c.call(ep.list_teams, params=page))
     reference(
         "missive://shared-labels",
         "shared_labels",
         "Shared labels with their ids.",
-        lambda c: c.list_shared_labels(page),
+        lambda c: c.call(ep.list_shared_labels, params=page),
     )

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from .docstrings import Described
+from .toolsets import DEFAULT_TOOLSET_IDS, TOOLSET_IDS
 
 DEFAULT_BASE_URL = "https://public.missiveapp.com/v1"
 TOKEN_HELP = (
@@ -44,13 +45,6 @@ LIMITS = f"per token: {MAX_IN_FLIGHT} requests at once, {WINDOWS[0][0]} a minute
 MAX_RETRY_AFTER = 120.0
 """The longest pause a 429's Retry-After (or rate-limit reset) can impose on every caller."""
 
-DEFAULT_TOOLSETS = ("conversations", "drafts", "posts", "tasks", "directory")
-"""The toolsets served by default: what triaging an inbox needs."""
-TOOLSETS = (
-    *DEFAULT_TOOLSETS,
-    *("history", "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages"),
-)
-"""Groups of tools an operator can enable with MISSIVE_TOOLSETS (`all` for every one)."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Transport = Literal["stdio", "http"]
@@ -62,6 +56,10 @@ SECRET_KEY_HELP = (
 )
 
 _TRUE = {"1", "true", "yes", "on"}
+REMOVED_DYNAMIC_TOOLSETS = (
+    "MISSIVE_DYNAMIC_TOOLSETS is no longer supported (see the README's Toolsets section): unset it and choose "
+    "the toolsets to serve with MISSIVE_TOOLSETS (all for every one)"
+)
 _FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -87,7 +85,7 @@ class Settings(Described):
     """Whether drafts may be sent or scheduled."""
     read_only: Annotated[bool, env("MISSIVE_READ_ONLY")] = False
     """Only tools that change nothing in the mailbox."""
-    toolsets: Annotated[frozenset[str], env("MISSIVE_TOOLSETS")] = frozenset(DEFAULT_TOOLSETS)
+    toolsets: Annotated[frozenset[str], env("MISSIVE_TOOLSETS")] = frozenset(DEFAULT_TOOLSET_IDS)
     """Tool groups to serve (comma-separated; `all` for every one, `default` for the triage set)."""
     send_allowed_domains: Annotated[frozenset[str], env("MISSIVE_SEND_ALLOWED_DOMAINS")] = frozenset()
     """If set, sending is allowed only to these recipient domains (comma-separated)."""
@@ -100,8 +98,6 @@ class Settings(Described):
     the 60 s after which most clients give up."""
     log_level: Annotated[LogLevel, env("MISSIVE_LOG_LEVEL")] = "INFO"
     """Level of the log written to stderr."""
-    dynamic_toolsets: Annotated[bool, env("MISSIVE_DYNAMIC_TOOLSETS")] = False
-    """stdio: start with the default toolsets and let the agent turn on others within MISSIVE_TOOLSETS."""
     output_schemas: Annotated[Literal["full", "compact"], env("MISSIVE_OUTPUT_SCHEMAS")] = "full"
     """full: each tool's output schema in depth, with field descriptions; compact: top-level fields only, for
     clients that pass output schemas to the model (about 25 KB less in tools/list)."""
@@ -231,15 +227,6 @@ class Settings(Described):
         return frozenset(ids)
 
     @model_validator(mode="after")
-    def _dynamic_over_stdio(self) -> Settings:
-        if self.dynamic_toolsets and self.transport == "http":
-            raise ValueError(
-                "MISSIVE_DYNAMIC_TOOLSETS works over stdio only: its switch is server-wide, and over HTTP one "
-                "person would change every other person's tools; choose the toolsets with MISSIVE_TOOLSETS"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _oauth_needs(self) -> Settings:
         if self.auth == "oauth":
             missing = [variable_of(name) for name in ("secret_key", "public_url") if not getattr(self, name)]
@@ -256,6 +243,8 @@ class Settings(Described):
 
         An empty variable counts as unset. Raises SettingsError naming the variable (or flag) at fault."""
         environ = os.environ if environ is None else environ
+        if environ.get("MISSIVE_DYNAMIC_TOOLSETS", "").strip().lower() in _TRUE:
+            raise SettingsError(REMOVED_DYNAMIC_TOOLSETS)
         values: dict[str, object] = {}
         for name in cls.model_fields:
             raw = environ.get(variable_of(name), "").strip()
@@ -281,7 +270,7 @@ class Settings(Described):
                 raise ValueError("must be printable ASCII (check for a pasted newline or quote)")
         return raw
 
-    @field_validator("allow_send", "read_only", "demo", "dynamic_toolsets", mode="before")
+    @field_validator("allow_send", "read_only", "demo", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -298,12 +287,12 @@ class Settings(Described):
     def _toolsets(cls, value: Any) -> Any:
         names = {part.strip().lower() for part in _parts(value)}
         if "all" in names:
-            return frozenset(TOOLSETS)
+            return frozenset(TOOLSET_IDS)
         if not names or "default" in names:
-            names = (names - {"default"}) | set(DEFAULT_TOOLSETS)
-        unknown = sorted(names - set(TOOLSETS))
+            names = (names - {"default"}) | set(DEFAULT_TOOLSET_IDS)
+        unknown = sorted(names - set(TOOLSET_IDS))
         if unknown:
-            raise ValueError(f"has unknown toolset(s) {', '.join(unknown)}; use {', '.join(TOOLSETS)} or all")
+            raise ValueError(f"has unknown toolset(s) {', '.join(unknown)}; use {', '.join(TOOLSET_IDS)} or all")
         return frozenset(names)
 
     @field_validator("send_allowed_domains", mode="before")

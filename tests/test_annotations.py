@@ -40,7 +40,8 @@ from missive_mcp.sandbox import (
     FakeMissive,
     RecordedRequest,
 )
-from missive_mcp.server import TOOLS, build_tool, create_server
+from missive_mcp.schemas import build_tool
+from missive_mcp.server import TOOLS, create_server
 
 from .conftest import settings_for
 

@@ -3,6 +3,7 @@ answers, Retry-After clamping, and the token kept out of everything an agent see
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import time
@@ -14,6 +15,7 @@ import pytest
 from mcp import Client
 from pydantic import SecretStr
 
+from missive_mcp import endpoints as ep
 from missive_mcp.client import MissiveClient
 from missive_mcp.deadline import deadline
 from missive_mcp.errors import (
@@ -311,7 +313,7 @@ async def refusal(fake: FakeMissive, fault: Fault, *, max_attempts: int = 1) -> 
     fake.faults.append(fault)
     async with direct(fake, max_attempts=max_attempts) as missive:
         with pytest.raises(MissiveError) as caught:
-            await missive.get_conversation(CONVERSATION)
+            await missive.call(ep.get_conversation, ids=[CONVERSATION])
     return caught.value
 
 
@@ -456,11 +458,11 @@ async def test_a_gzip_bomb_is_refused_without_holding_it(fake: FakeMissive) -> N
 
 async def test_a_gzipped_answer_within_the_budget_is_read(fake: FakeMissive) -> None:
     async with direct(fake) as missive:
-        plain = await missive.get_conversation(CONVERSATION)
+        plain = await missive.call(ep.get_conversation, ids=[CONVERSATION])
     body = ('{"conversations": [' + plain.model_dump_json() + "]}").encode()
     fake.faults.append(Fault(status=200, body=gzip.compress(body), headers={"Content-Encoding": "gzip"}))
     async with direct(fake) as missive:
-        assert await missive.get_conversation(CONVERSATION) == plain
+        assert await missive.call(ep.get_conversation, ids=[CONVERSATION]) == plain
 
 
 @pytest.mark.parametrize(
@@ -489,7 +491,7 @@ async def test_retry_after_is_clamped_to_a_sane_pause(
 async def test_an_idempotent_write_is_retried_through_a_5xx(fake: FakeMissive) -> None:
     fake.faults.append(Fault(status=502, method="PATCH", after_write=True))
     async with direct(fake, max_attempts=4) as missive:
-        updated = await missive.update_task(DEMO_TASK_ID, {"state": "closed"})
+        updated = await missive.call(ep.update_task, ids=[DEMO_TASK_ID], body={"state": "closed"})
     assert updated is not None and updated.state == "closed"
     assert [(r.method, r.path) for r in fake.requests] == [("PATCH", f"/v1/tasks/{DEMO_TASK_ID}")] * 2
 
@@ -498,7 +500,11 @@ async def test_an_unsafe_write_is_never_retried_and_says_the_outcome_is_unknown(
     fake.faults.append(Fault(status=503, method="POST", after_write=True))
     async with direct(fake, max_attempts=4) as missive:
         with pytest.raises(WriteOutcomeUnknownError) as caught:
-            await missive.create_task({"title": "Once", "subtask": True, "conversation": CONVERSATION})
+            await missive.call(
+                ep.create_task,
+                body={"title": "Once", "subtask": True, "conversation": CONVERSATION},
+                context={"title": "Once", "where": f"conversation={CONVERSATION!r}"},
+            )
     assert str(caught.value) == (
         "HTTP 503 from a gateway in front of Missive (POST /tasks): Missive may be down or restarting. The write may "
         "or may not have happened: Missive has no "
@@ -518,7 +524,7 @@ async def test_a_hung_answer_past_the_deadline_says_which_wait_ran_out(fake: Fak
     fake.faults.append(Fault(hang=True))
     async with direct(fake, max_attempts=4, timeout=30.0) as missive:
         with anyio.fail_after(10), deadline(0.3), pytest.raises(DeadlineError) as caught:
-            await missive.get_conversation(CONVERSATION)
+            await missive.call(ep.get_conversation, ids=[CONVERSATION])
     assert str(caught.value) == (
         f"This call used up its 0.3 s deadline waiting for Missive's answer (GET /conversations/{CONVERSATION})."
     )
@@ -530,10 +536,10 @@ async def test_a_turn_under_the_limits_past_the_deadline_sends_nothing(fake: Fak
     limiter = RateLimiter(max_in_flight=1)
     missive = MissiveClient(settings_for(fake, timeout=30.0), transport=fake.transport(), limiter=limiter)
     async with missive, anyio.create_task_group() as group:
-        group.start_soon(missive.get_conversation, CONVERSATION)  # hangs, holding the one place
+        group.start_soon(functools.partial(missive.call, ep.get_conversation, ids=[CONVERSATION]))  # hangs, holding the one place
         await wait_for(lambda: len(fake.requests) == 1)
         with anyio.fail_after(10), deadline(0.2), pytest.raises(DeadlineError) as caught:
-            await missive.get_conversation(CONVERSATION)
+            await missive.call(ep.get_conversation, ids=[CONVERSATION])
         group.cancel_scope.cancel()
     assert str(caught.value) == (
         "This call used up its 0.2 s deadline waiting its turn under Missive's rate limits (GET /conversations/"
@@ -545,9 +551,9 @@ async def test_a_turn_under_the_limits_past_the_deadline_sends_nothing(fake: Fak
 async def test_a_wait_longer_than_the_deadline_under_a_full_window_says_when_to_come_back(fake: FakeMissive) -> None:
     limiter = RateLimiter(windows=((1, 100.0),), max_wait=60.0)
     async with MissiveClient(settings_for(fake), transport=fake.transport(), limiter=limiter) as missive:
-        await missive.get_conversation(CONVERSATION)
+        await missive.call(ep.get_conversation, ids=[CONVERSATION])
         with anyio.fail_after(10), deadline(0.2), pytest.raises(RateLimitError) as caught:
-            await missive.get_conversation(CONVERSATION)
+            await missive.call(ep.get_conversation, ids=[CONVERSATION])
     assert str(caught.value) == (
         "This server is holding back to stay within Missive's rate limits (per token: 5 requests at once, 300 a "
         "minute, 900 per 15 minutes). Try again in 101 s."
@@ -564,7 +570,7 @@ async def wait_for(condition: Callable[[], bool]) -> None:
 async def test_no_token_is_a_configuration_error_and_nothing_is_sent(fake: FakeMissive) -> None:
     async with direct(fake, api_token=None) as missive:
         with pytest.raises(ConfigurationError) as caught:
-            await missive.get_conversation(CONVERSATION)
+            await missive.call(ep.get_conversation, ids=[CONVERSATION])
     assert str(caught.value) == f"No Missive API token is configured. {TOKEN_STEP}"
     assert fake.requests == []
 
@@ -572,7 +578,7 @@ async def test_no_token_is_a_configuration_error_and_nothing_is_sent(fake: FakeM
 async def test_a_query_value_too_long_for_a_url_is_refused_before_sending(fake: FakeMissive) -> None:
     async with direct(fake) as missive:
         with pytest.raises(InvalidArgumentError) as caught:
-            await missive.list_tasks({"conversation": "x" * 2001})
+            await missive.call(ep.list_tasks, params={"conversation": "x" * 2001})
     assert str(caught.value) == "Invalid `conversation`: is 2001 characters; at most 2000 fit in a request."
     assert fake.requests == []
 
@@ -588,9 +594,9 @@ async def test_the_token_of_the_call_is_scrubbed_when_it_is_a_persons_own() -> N
 
     settings = settings_for(fake, api_token=None)
     async with MissiveClient(settings, transport=fake.transport(), token_source=token_source) as missive:
-        (message,) = await missive.get_messages([DEMO_MESSAGE_ID])
+        (message,) = await missive.call(ep.get_messages, ids=[DEMO_MESSAGE_ID])
         with pytest.raises(BadRequestError) as refused:
-            await missive.list_tasks({"limit": 1})
+            await missive.call(ep.list_tasks, params={"limit": 1})
     assert fake.requests[0].headers["authorization"] == f"Bearer {person}"
     assert person not in message.model_dump_json() and person not in str(refused.value)
     assert "Bearer [redacted]" in (message.body or "") and "Bearer [redacted]" in str(refused.value)
@@ -620,17 +626,17 @@ async def test_a_persons_own_token_is_kept_out_of_the_log(fake: FakeMissive, cap
 
     settings = settings_for(fake, api_token=None)
     async with MissiveClient(settings, transport=fake.transport(), token_source=token) as missive:
-        await missive.get_conversation(CONVERSATION)
+        await missive.call(ep.get_conversation, ids=[CONVERSATION])
     logging.getLogger("missive_mcp.test").debug("Authorization: Bearer %s", person)
     assert person not in caplog.text and "Bearer [redacted]" in caplog.text
 
 
 async def test_a_call_after_close_is_refused_and_opens_no_connection(fake: FakeMissive) -> None:
     client = MissiveClient(settings_for(fake), transport=fake.transport())
-    await client.list_users({})  # the API client is made at the first call
+    await client.call(ep.list_users)  # the API client is made at the first call
     await client.aclose()
     with pytest.raises(RuntimeError, match="client has been closed"):
-        await client.list_users({})
+        await client.call(ep.list_users)
     unused = MissiveClient(settings_for(fake), transport=fake.transport())
     await unused.aclose()  # never used: nothing to close
     with pytest.raises(RuntimeError, match="client has been closed"):

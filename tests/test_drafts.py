@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from missive_mcp.client import UNCONFIRMED_NOTE
+from missive_mcp.endpoints import UNCONFIRMED_NOTE
 from missive_mcp.sandbox import FakeMissive, Fault
 from missive_mcp.server import create_server
 

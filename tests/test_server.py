@@ -15,8 +15,10 @@ from mcp import Client
 from mcp.types import TextContent
 
 from missive_mcp.sandbox import FakeMissive, Fault
-from missive_mcp.server import TOOLS, build_tool, create_server, lean_schema
-from missive_mcp.settings import TOOLSETS, Settings
+from missive_mcp.schemas import build_tool, lean_schema
+from missive_mcp.server import TOOLS, create_server
+from missive_mcp.settings import Settings
+from missive_mcp.toolsets import TOOLSET_IDS as TOOLSETS
 
 from .conftest import call, fail, settings_for
 

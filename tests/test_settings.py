@@ -1,6 +1,8 @@
 import pytest
 
-from missive_mcp.settings import DEFAULT_BASE_URL, DEFAULT_TOOLSETS, TOOLSETS, Settings, SettingsError
+from missive_mcp.settings import DEFAULT_BASE_URL, Settings, SettingsError
+from missive_mcp.toolsets import DEFAULT_TOOLSET_IDS as DEFAULT_TOOLSETS
+from missive_mcp.toolsets import TOOLSET_IDS as TOOLSETS
 
 
 def test_defaults_are_safe_without_any_environment() -> None:

@@ -27,7 +27,8 @@ from missive_mcp.doctor import run_check
 from missive_mcp.http import create_http_app
 from missive_mcp.sandbox import DEMO_MESSAGE_ID, DEMO_ORG_ID, DEMO_TOKEN, FakeMissive
 from missive_mcp.server import TOOLS, create_server
-from missive_mcp.settings import DEFAULT_TOOLSETS, Settings
+from missive_mcp.settings import Settings
+from missive_mcp.toolsets import DEFAULT_TOOLSET_IDS as DEFAULT_TOOLSETS
 
 from .conftest import settings_for, structured, text_of
 
@@ -49,7 +50,7 @@ async def test_stdio_process_serves_the_fake_on_loopback(fake: FakeMissive) -> N
             async with Client(params) as mcp:
                 tools = await mcp.list_tools()
                 result = await mcp.call_tool("list_conversations", {"inbox": True, "limit": 3})
-    assert [tool.name for tool in tools.tools] == [t.name for t in TOOLS if t.toolset in DEFAULT_TOOLSETS]
+    assert [tool.name for tool in tools.tools] == [t.name for t in TOOLS if t.toolset.id in DEFAULT_TOOLSETS]
     assert not result.is_error and structured(result)["conversations"]
     assert any(r.path == "/v1/conversations" for r in fake.requests)
 

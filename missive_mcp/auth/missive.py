@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from .. import endpoints as ep
 from ..client import MissiveClient
 from ..errors import AuthenticationError, BadRequestError, ForbiddenError, MissiveError, NotFoundError
 from ..models import User
@@ -65,7 +66,7 @@ async def _find_me(client: MissiveClient, organization: str | None) -> User | No
     while True:
         params: dict[str, str | int | bool | None] = {"limit": PAGE, "offset": offset, "organization": organization}
         try:
-            users = await client.list_users(params)
+            users = await client.call(ep.list_users, params=params)
         except (ForbiddenError, NotFoundError, BadRequestError):
             if organization is None:
                 raise

@@ -1,6 +1,6 @@
 """Pydantic models of Missive objects, one module per resource."""
 
-from .analytics import AnalyticsReport
+from .analytics import AnalyticsReport, NewReport
 from .base import MissiveModel, Ref
 from .contacts import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership
 from .conversations import Conversation
@@ -25,6 +25,7 @@ __all__ = [
     "Conversation",
     "Message",
     "MissiveModel",
+    "NewReport",
     "Organization",
     "Post",
     "PostAttachment",

@@ -12,3 +12,9 @@ class AnalyticsReport(MissiveModel):
 
     selected_period: dict[str, Any] | None = None
     previous_period: dict[str, Any] | None = None
+
+
+class NewReport(MissiveModel):
+    """The answer to creating a report: its id, to fetch it by once it is computed."""
+
+    id: str

@@ -1,82 +1,16 @@
-"""What the tool modules share: the server state, argument aliases, annotations and paging."""
+"""What the tool modules share: argument aliases, paging, concurrent calls and request-body helpers."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import anyio
-from mcp.server.mcpserver import Context
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from ..client import UNCONFIRMED_NOTE, MissiveClient
 from ..docstrings import Described
-from ..endpoints import Endpoint
-from ..names import Directory, Names
-
-if TYPE_CHECKING:
-    from .toolsets import Switchboard
-from ..settings import Settings
-
-
-@dataclass(frozen=True)
-class AppState:
-    """What the server's lifespan opens once and every call shares."""
-
-    client: MissiveClient
-    settings: Settings
-    directory: Directory
-    """Names of users, teams and labels, for arguments given by name and for completions."""
-    switchboard: Switchboard | None = None
-    """The toolsets turned on, in dynamic mode (MISSIVE_DYNAMIC_TOOLSETS)."""
-
-
-def state(ctx: Context[Any, Any]) -> AppState:
-    return ctx.request_context.lifespan_context
-
-
-Access = Literal["read", "write"]
-
-
-@dataclass(frozen=True)
-class ToolDef:
-    """One row of the registration table: the function, its toolset, its title, and what it may change."""
-
-    fn: Callable[..., Any]
-    toolset: str
-    title: str
-    access: Access
-    annotations: ToolAnnotations
-    checks: Endpoint | None = None
-    """The endpoint whose rules (`Endpoint.rules`) the arguments must meet, checked before anything is sent."""
-
-    @property
-    def name(self) -> str:
-        return self.fn.__name__
-
-
-def read(fn: Callable[..., Any], toolset: str, title: str) -> ToolDef:
-    return ToolDef(fn, toolset, title, "read", ToolAnnotations(read_only_hint=True, open_world_hint=True))
-
-
-def write(
-    fn: Callable[..., Any],
-    toolset: str,
-    title: str,
-    *,
-    idempotent: bool = False,
-    destructive: bool = False,
-    checks: Endpoint | None = None,
-) -> ToolDef:
-    """A tool that changes the mailbox. `destructive`: it can remove or replace data (a delete, a merge, a
-    list replaced, assignees or labels removed); `idempotent`: repeating it does what doing it once does."""
-    annotations = ToolAnnotations(
-        read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=True
-    )
-    return ToolDef(fn, toolset, title, "write", annotations, checks)
-
+from ..endpoints import UNCONFIRMED_NOTE
+from ..names import Names
 
 # Each id's form is checked where it enters a URL (client.path_ids), which names the field.
 ConversationId = Annotated[str, Field(description="From list_conversations.")]
@@ -158,6 +92,12 @@ class Deleted(Described):
 def deleted(object_id: str, confirmed: bool) -> Deleted:
     """What a delete tool answers: confirmed by Missive, or inferred after a lost answer (with a note)."""
     return Deleted(deleted=True, id=object_id, note=None if confirmed else UNCONFIRMED_NOTE)
+
+
+def per_id(ids: Sequence[str], changes: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A PATCH body for several objects: Missive takes a list with each item's id, even for one id (an object
+    answers "Invalid resource ID(s)")."""
+    return [{"id": object_id, **changes} for object_id in ids]
 
 
 def drop_none(**values: Any) -> dict[str, Any]:

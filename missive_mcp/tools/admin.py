@@ -6,11 +6,15 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import LabelBody, TeamBody, body
+from .. import endpoints as ep
+from ..bodies import LabelBody, TeamBody, compose
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import SharedLabel, Team
-from ._common import OrganizationId, TeamId, UserIds, state
+from ..state import app_state
+from ..toolsets import ADMIN
+from ._common import OrganizationId, TeamId, UserIds, per_id
+from .declaration import tool
 
 Color = Annotated[str | None, Field(pattern=r"^#(?:[0-9A-Fa-f]{3}){1,2}$", description="Hex colour, e.g. #ff0000.")]
 Ids = Annotated[list[str], Field(min_length=1, max_length=50)]
@@ -33,6 +37,7 @@ class UpdatedTeams(Described):
     teams: list[Team]
 
 
+@tool(ADMIN, "Create a shared label", ep.create_shared_labels)
 async def create_shared_label(
     ctx: Context[Any, Any],
     name: Annotated[str, Field(min_length=1, max_length=200, description="Label name.")],
@@ -47,7 +52,7 @@ async def create_shared_label(
     ] = None,
 ) -> LabelResult:
     """Create a shared label in an organization, optionally nested under another and shared with people."""
-    label = body(
+    label = compose(
         LabelBody,
         name=name,
         organization=organization,
@@ -58,12 +63,14 @@ async def create_shared_label(
         share_with_users=share_with_users,
         visibility=visibility,
     )
-    app = state(ctx)
-    created = await app.client.create_shared_label(label)
+    app = app_state(ctx)
+    context = {"name": label.get("name", "")}
+    created = await app.client.call(ep.create_shared_labels, body=[label], context=context)
     app.directory.forget("label")  # its name works at once
     return LabelResult(shared_label=created.concise() if created else None)
 
 
+@tool(ADMIN, "Update shared labels", ep.update_shared_labels)
 async def update_shared_label(
     ctx: Context[Any, Any],
     label_ids: Annotated[Ids, Field(description="Label ids (list_shared_labels).")],
@@ -78,7 +85,7 @@ async def update_shared_label(
     """Rename, recolour, re-nest or re-share shared labels; only the fields given change."""
     if parent is not None and parent in label_ids:
         raise InvalidArgumentError("parent", "a label cannot be its own parent.")
-    changes = body(
+    changes = compose(
         LabelBody,
         name=name,
         color=color,
@@ -90,8 +97,9 @@ async def update_shared_label(
     )
     if not changes:
         raise InvalidArgumentError("name", "nothing to change: pass at least one field.")
-    app = state(ctx)
-    updated = await app.client.update_shared_labels(label_ids, changes)
+    app = app_state(ctx)
+    items = per_id(label_ids, changes)
+    updated = await app.client.call(ep.update_shared_labels, ids=label_ids, id_field="label_ids", body=items)
     app.directory.forget("label")
     return UpdatedLabels(shared_labels=[label.concise() for label in updated])
 
@@ -99,9 +107,10 @@ async def update_shared_label(
 def _team_fields(emoji: str | None, **values: Any) -> TeamBody:
     if emoji is not None and not _EMOJI.fullmatch(emoji):
         raise InvalidArgumentError("emoji", f"{emoji[:40]!r} is not a shortcode such as :dart:.")
-    return body(TeamBody, emoji=emoji, **values)
+    return compose(TeamBody, emoji=emoji, **values)
 
 
+@tool(ADMIN, "Create a team", ep.create_teams)
 async def create_team(
     ctx: Context[Any, Any],
     name: Annotated[str, Field(min_length=1, max_length=200, description="Team name.")],
@@ -122,12 +131,14 @@ async def create_team(
         observers=observers,
         inactivity_period=inactivity_period,
     )
-    app = state(ctx)
-    created = await app.client.create_team(team)
+    app = app_state(ctx)
+    context = {"name": team.get("name", "")}
+    created = await app.client.call(ep.create_teams, body=[team], context=context)
     app.directory.forget("team")
     return TeamResult(team=created.concise() if created else None)
 
 
+@tool(ADMIN, "Update teams", ep.update_teams)
 async def update_team(
     ctx: Context[Any, Any],
     team_ids: Annotated[Ids, Field(description="Team ids (list_teams).")],
@@ -149,7 +160,8 @@ async def update_team(
     )
     if not changes:
         raise InvalidArgumentError("name", "nothing to change: pass at least one field.")
-    app = state(ctx)
-    updated = await app.client.update_teams(team_ids, changes)
+    app = app_state(ctx)
+    items = per_id(team_ids, changes)
+    updated = await app.client.call(ep.update_teams, ids=team_ids, id_field="team_ids", body=items)
     app.directory.forget("team")
     return UpdatedTeams(teams=[team.concise() for team in updated])

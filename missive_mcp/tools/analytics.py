@@ -7,12 +7,16 @@ import anyio
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import ReportBody, body
+from .. import endpoints as ep
+from ..bodies import ReportBody, compose
 from ..deadline import remaining
 from ..docstrings import Described
-from ..errors import InvalidArgumentError, MissiveError, NotFoundError
+from ..errors import DecodingError, InvalidArgumentError, MissiveError, NotFoundError
 from ..models import AnalyticsReport
-from ._common import OrganizationId, ReportId, state
+from ..state import app_state
+from ..toolsets import ANALYTICS
+from ._common import OrganizationId, ReportId
+from .declaration import tool
 
 POLL_INTERVAL = 0.75
 """The wait between polls while a report is young, so one that finishes in the usual 2-3 s is answered at
@@ -38,6 +42,7 @@ class ReportResult(Described):
     """Figures under selected_period.global.totals.metrics, beside tallies and previous_period."""
 
 
+@tool(ANALYTICS, "Start an analytics report", ep.create_analytics_report)
 async def create_analytics_report(
     ctx: Context[Any, Any],
     organization: OrganizationId,
@@ -54,7 +59,7 @@ async def create_analytics_report(
     get_analytics_report with the id it returns. Filters need Missive's Business plan."""
     if end <= start:
         raise InvalidArgumentError("end", "must be after start (both Unix seconds).")
-    report = body(
+    report = compose(
         ReportBody,
         organization=organization,
         start=start,
@@ -66,7 +71,10 @@ async def create_analytics_report(
         account_types=account_types,
         shared_labels=shared_labels,
     )
-    return ReportCreated(report_id=await state(ctx).client.create_analytics_report(report))
+    created = await app_state(ctx).client.call(ep.create_analytics_report, body=report)
+    if created is None:
+        raise DecodingError("Missive created the report but sent no report id; create it again.")
+    return ReportCreated(report_id=created.id)
 
 
 def poll_interval(polls: int, waited: float, previous: float) -> float:
@@ -76,6 +84,7 @@ def poll_interval(polls: int, waited: float, previous: float) -> float:
     return min(SLOW_INTERVAL, max(previous, POLL_INTERVAL) * 1.5)
 
 
+@tool(ANALYTICS, "Get an analytics report", ep.get_analytics_report)
 async def get_analytics_report(
     ctx: Context[Any, Any],
     report_id: ReportId,
@@ -85,7 +94,7 @@ async def get_analytics_report(
 ) -> ReportResult:
     """Wait for an analytics report to finish and return its figures, reporting progress while it waits. A
     report expires 60 s after it finishes: if it is gone, create it again."""
-    client = state(ctx).client
+    client = app_state(ctx).client
     # The wait ends before the call's deadline (and so before the client gives up), leaving room for the answer.
     left = remaining()
     timeout = timeout if left is None else max(0.0, min(timeout, left - ANSWER_MARGIN))
@@ -94,7 +103,7 @@ async def get_analytics_report(
     interval = 0.0
     while True:
         try:
-            report = await client.get_analytics_report(report_id)
+            report = await client.call(ep.get_analytics_report, ids=[report_id], id_field="report_id")
             return ReportResult(report_id=report_id, report=report)
         except NotFoundError:
             pass  # Missive answers 404 while the report is pending.

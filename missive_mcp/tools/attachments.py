@@ -7,11 +7,14 @@ from mcp.server.mcpserver import Context
 from mcp.types import BlobResourceContents, CallToolResult, EmbeddedResource, TextContent, TextResourceContents
 from pydantic import Field
 
+from .. import endpoints as ep
 from ..docstrings import Described
 from ..errors import InvalidArgumentError, NotFoundError
 from ..models import Attachment
+from ..state import app_state
 from ..text import sanitize
-from ._common import state
+from ..toolsets import ATTACHMENTS
+from .declaration import tool
 
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/csv", "application/x-yaml")
 """MIME types returned as text (UTF-8, invisible characters removed); anything else comes as a base64 blob."""
@@ -28,6 +31,7 @@ class Opened(Described):
     """Bytes."""
 
 
+@tool(ATTACHMENTS, "Open an attachment", ep.get_messages, ep.download_attachment)
 async def get_attachment(
     ctx: Context[Any, Any],
     message_id: Annotated[str, Field(description="The message holding it (read_conversation, get_messages).")],
@@ -36,11 +40,11 @@ async def get_attachment(
     """Open a message's attachment (a PDF, an image, a text file...) as an embedded resource: text for text
     types, base64 otherwise. Files over the server's size cap (5 MB unless the operator set another) are
     refused before download."""
-    app = state(ctx)
+    app = app_state(ctx)
     client = app.client
     limit = int(app.settings.attachment_max_mb * 1_000_000)
     for attempt in range(2):  # a link that expired is refreshed once, by reading the message again
-        found = await client.get_messages([message_id])
+        found = await client.call(ep.get_messages, ids=[message_id], id_field="message_ids")
         file = next((a for a in found[0].attachments if a.id == attachment_id), None) if found else None
         if file is None:
             names = ", ".join(f"{a.id} ({a.filename})" for a in (found[0].attachments if found else []))

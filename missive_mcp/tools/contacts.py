@@ -5,11 +5,15 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import ContactBody, body
+from .. import endpoints as ep
+from ..bodies import ContactBody, compose
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership
-from ._common import ContactBookId, ContactId, IdList, Offset, OffsetLimit, drop_none, state
+from ..state import app_state
+from ..toolsets import CONTACTS
+from ._common import ContactBookId, ContactId, IdList, Offset, OffsetLimit, drop_none, per_id
+from .declaration import tool
 
 
 class ContactPage(Described):
@@ -48,7 +52,7 @@ def offset_page(key: str, items: list[Any], limit: int, offset: int) -> dict[str
 def contact_fields(
     infos: list[ContactInfo] | None = None, memberships: list[ContactMembership] | None = None, **values: Any
 ) -> ContactBody:
-    return body(
+    return compose(
         ContactBody,
         infos=[item.model_dump(exclude_none=True) for item in infos] if infos else None,
         memberships=[item.model_dump(exclude_none=True) for item in memberships] if memberships else None,
@@ -66,6 +70,7 @@ Memberships = Annotated[
 ]
 
 
+@tool(CONTACTS, "List contacts", ep.list_contacts)
 async def list_contacts(
     ctx: Context[Any, Any],
     contact_book: ContactBookId,
@@ -86,7 +91,8 @@ async def list_contacts(
         modified_since=modified_since,
         include_deleted=include_deleted,
     )
-    contacts = await state(ctx).client.list_contacts(params)
+    book = [contact_book]  # named in a "not found"
+    contacts = await app_state(ctx).client.call(ep.list_contacts, params=params, ids=book)
     return ContactPage(**offset_page("contacts", contacts, limit, offset))
 
 
@@ -94,11 +100,14 @@ class ContactResult(Described):
     contact: Contact
 
 
+@tool(CONTACTS, "Get a contact", ep.get_contact)
 async def get_contact(ctx: Context[Any, Any], contact_id: ContactId) -> ContactResult:
     """Get one contact with all its details: infos (emails, phones), memberships, notes."""
-    return ContactResult(contact=(await state(ctx).client.get_contact(contact_id)).concise())
+    found = await app_state(ctx).client.call(ep.get_contact, ids=[contact_id], id_field="contact_id")
+    return ContactResult(contact=found.concise())
 
 
+@tool(CONTACTS, "Create a contact", ep.create_contacts)
 async def create_contact(
     ctx: Context[Any, Any],
     contact_book: ContactBookId,
@@ -116,10 +125,12 @@ async def create_contact(
     )
     if not fields:
         raise InvalidArgumentError("first_name", "give at least a name, an info (email, phone...) or notes.")
-    created = await state(ctx).client.create_contacts([{"contact_book": contact_book, **fields}])
+    new = [{"contact_book": contact_book, **fields}]
+    created = await app_state(ctx).client.call(ep.create_contacts, body=new, context={"book": contact_book})
     return Contacts(contacts=[c.concise() for c in created])
 
 
+@tool(CONTACTS, "Update contacts", ep.update_contacts)
 async def update_contact(
     ctx: Context[Any, Any],
     contact_ids: Annotated[IdList, Field(min_length=1, max_length=50, description="Ids from list_contacts.")],
@@ -137,16 +148,20 @@ async def update_contact(
     )
     if not fields:
         raise InvalidArgumentError("contact_ids", "nothing to change: pass at least one field to update.")
-    updated = await state(ctx).client.update_contacts(contact_ids, fields)
+    items = per_id(contact_ids, fields)
+    client = app_state(ctx).client
+    updated = await client.call(ep.update_contacts, ids=contact_ids, id_field="contact_ids", body=items)
     return Contacts(contacts=[c.concise() for c in updated])
 
 
+@tool(CONTACTS, "List contact books", ep.list_contact_books)
 async def list_contact_books(ctx: Context[Any, Any], limit: OffsetLimit = 50, offset: Offset = 0) -> ContactBookPage:
     """List the contact books the token's owner can see; their ids serve list_contacts and create_contact."""
-    books = await state(ctx).client.list_contact_books({"limit": limit, "offset": offset})
+    books = await app_state(ctx).client.call(ep.list_contact_books, params={"limit": limit, "offset": offset})
     return ContactBookPage(**offset_page("contact_books", books, limit, offset))
 
 
+@tool(CONTACTS, "List contact groups", ep.list_contact_groups)
 async def list_contact_groups(
     ctx: Context[Any, Any],
     contact_book: ContactBookId,
@@ -157,5 +172,5 @@ async def list_contact_groups(
     """List a contact book's groups or organizations (companies); their ids serve contact memberships and the
     contact_organization filter of list_conversations."""
     params = {"contact_book": contact_book, "kind": kind, "limit": limit, "offset": offset}
-    groups = await state(ctx).client.list_contact_groups(params)
+    groups = await app_state(ctx).client.call(ep.list_contact_groups, params=params, ids=[contact_book])
     return ContactGroupPage(**offset_page("contact_groups", groups, limit, offset))

@@ -5,10 +5,14 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import ConversationChanges, body
+from .. import endpoints as ep
+from ..bodies import ConversationChanges, compose
+from ..client import path_ids
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Conversation
+from ..state import app_state
+from ..toolsets import CONVERSATIONS, HISTORY
 from ._common import (
     ConversationId,
     IdList,
@@ -20,12 +24,12 @@ from ._common import (
     Until,
     UserIds,
     drop_none,
+    per_id,
     split_page,
-    state,
 )
+from .declaration import tool
 
 MAILBOXES = ("inbox", "all", "assigned", "closed", "snoozed", "flagged", "trashed", "junked", "drafts")
-TEAM_FILTERS = ("shared_label", "team_inbox", "team_closed", "team_all")
 Flag = bool | None
 
 
@@ -66,6 +70,7 @@ def shape(items: list[Any], response_format: str) -> list[Any]:
     return items if response_format == "detailed" else [item.concise() for item in items]
 
 
+@tool(CONVERSATIONS, "List conversations", ep.list_conversations)
 async def list_conversations(
     ctx: Context[Any, Any],
     inbox: Annotated[Flag, Field(description="Your Inbox.")] = None,
@@ -118,7 +123,7 @@ async def list_conversations(
         raise InvalidArgumentError(", ".join(contact), "email, domain and contact_organization exclude each other.")
     params: dict[str, Any] = drop_none(**{k: v for k, v in flags.items() if v}, **ids, organization=organization)
     params.update(contact)
-    client = state(ctx).client
+    client = app_state(ctx).client
     wanted = max_results or limit
     collected: list[Conversation] = []
     cursor = until
@@ -126,7 +131,7 @@ async def list_conversations(
         # Collecting: full pages (never smaller than `limit`), the last one trimmed, so the rate budget is not
         # spent on pages of 2.
         page_limit = limit if max_results is None else min(50, max(limit, wanted - len(collected)))
-        page = await client.list_conversations({**params, "limit": page_limit, "until": cursor})
+        page = await client.call(ep.list_conversations, params={**params, "limit": page_limit, "until": cursor})
         served, cursor = split_page(page, page_limit, lambda c: c.last_activity_at)
         seen = {c.id for c in collected}
         fresh = [c for c in served if c.id not in seen]
@@ -141,15 +146,18 @@ async def list_conversations(
     )
 
 
+@tool(HISTORY, "Get a conversation", ep.get_conversation)
 async def get_conversation(
     ctx: Context[Any, Any], conversation_id: ConversationId, response_format: ResponseFormat = "concise"
 ) -> ConversationResult:
     """Get one conversation's metadata: subject, assignees, labels, team, state, counts (a merged id answers the
     survivor). read_conversation gives its messages."""
-    conversation = await state(ctx).client.get_conversation(conversation_id)
+    client = app_state(ctx).client
+    conversation = await client.call(ep.get_conversation, ids=[conversation_id], id_field="conversation_id")
     return ConversationResult(conversation=shape([conversation], response_format)[0])
 
 
+@tool(CONVERSATIONS, "Update conversations", ep.update_conversations, checks=ep.update_conversations)
 async def update_conversation(
     ctx: Context[Any, Any],
     conversation_ids: Annotated[IdList, Field(min_length=1, max_length=25, description="From list_conversations.")],
@@ -170,7 +178,7 @@ async def update_conversation(
 ) -> UpdatedConversations:
     """Change conversations: close, reopen, assign, label, move to a team or inbox, rename. Posts nothing in the
     thread."""
-    changes = body(
+    changes = compose(
         ConversationChanges,
         subject=subject,
         color=color,
@@ -191,10 +199,13 @@ async def update_conversation(
         raise InvalidArgumentError(
             "conversation_ids", "nothing to change: pass at least one change such as close=true."
         )
-    updated = await state(ctx).client.update_conversations(conversation_ids, changes)
+    items = per_id(conversation_ids, changes)
+    client = app_state(ctx).client
+    updated = await client.call(ep.update_conversations, ids=conversation_ids, id_field="conversation_ids", body=items)
     return UpdatedConversations(conversations=[c.concise() for c in updated])
 
 
+@tool(CONVERSATIONS, "Merge conversations", ep.merge_conversations, ep.get_conversation)
 async def merge_conversations(
     ctx: Context[Any, Any],
     conversation_id: Annotated[ConversationId, Field(description="The one merged away.")],
@@ -204,6 +215,9 @@ async def merge_conversations(
     """Merge a conversation into `target`: its messages, comments and posts move there. Cannot be undone."""
     if conversation_id == target:
         raise InvalidArgumentError("target", "a conversation cannot be merged into itself.")
-    client = state(ctx).client
-    merged = await client.merge_conversations(conversation_id, target, subject)
-    return ConversationResult(conversation=(merged or await client.get_conversation(target)).concise())
+    path_ids("target", target)
+    client = app_state(ctx).client
+    merge = {"target": target} | ({"subject": subject} if subject is not None else {})
+    merged = await client.call(ep.merge_conversations, ids=[conversation_id], id_field="conversation_id", body=merge)
+    survivor = merged or await client.call(ep.get_conversation, ids=[target], id_field="target")
+    return ConversationResult(conversation=survivor.concise())

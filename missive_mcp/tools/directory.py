@@ -5,10 +5,14 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from .. import endpoints as ep
 from ..docstrings import Described
 from ..models import Organization, SharedLabel, Team, User
-from ._common import Offset, OffsetLimit, drop_none, state
+from ..state import app_state
+from ..toolsets import DIRECTORY
+from ._common import Offset, OffsetLimit, drop_none
 from .contacts import offset_page
+from .declaration import tool
 
 OrgFilter = Annotated[str | None, Field(description="Only this organization's.")]
 
@@ -37,31 +41,38 @@ class SharedLabelPage(Described):
     next_offset: int | None = None
 
 
+@tool(DIRECTORY, "List organizations", ep.list_organizations)
 async def list_organizations(ctx: Context[Any, Any], limit: OffsetLimit = 50, offset: Offset = 0) -> OrganizationPage:
     """List the organizations the token's owner is in; their ids serve writes and filters."""
-    found = await state(ctx).client.list_organizations({"limit": limit, "offset": offset})
+    found = await app_state(ctx).client.call(ep.list_organizations, params={"limit": limit, "offset": offset})
     return OrganizationPage(**offset_page("organizations", found, limit, offset))
 
 
+@tool(DIRECTORY, "List users", ep.list_users)
 async def list_users(
     ctx: Context[Any, Any], organization: OrgFilter = None, limit: OffsetLimit = 50, offset: Offset = 0
 ) -> UserPage:
     """List users (teammates); their ids serve assignees. `me` marks the token's owner."""
-    found = await state(ctx).client.list_users(drop_none(organization=organization, limit=limit, offset=offset))
+    params = drop_none(organization=organization, limit=limit, offset=offset)
+    found = await app_state(ctx).client.call(ep.list_users, params=params)
     return UserPage(**offset_page("users", found, limit, offset))
 
 
+@tool(DIRECTORY, "List teams", ep.list_teams)
 async def list_teams(
     ctx: Context[Any, Any], organization: OrgFilter = None, limit: OffsetLimit = 50, offset: Offset = 0
 ) -> TeamPage:
     """List teams; their ids serve team filters and a conversation's team."""
-    found = await state(ctx).client.list_teams(drop_none(organization=organization, limit=limit, offset=offset))
+    params = drop_none(organization=organization, limit=limit, offset=offset)
+    found = await app_state(ctx).client.call(ep.list_teams, params=params)
     return TeamPage(**offset_page("teams", found, limit, offset))
 
 
+@tool(DIRECTORY, "List shared labels", ep.list_shared_labels)
 async def list_shared_labels(
     ctx: Context[Any, Any], organization: OrgFilter = None, limit: OffsetLimit = 50, offset: Offset = 0
 ) -> SharedLabelPage:
     """List shared labels; their ids serve labelling and the shared_label filter."""
-    found = await state(ctx).client.list_shared_labels(drop_none(organization=organization, limit=limit, offset=offset))
+    params = drop_none(organization=organization, limit=limit, offset=offset)
+    found = await app_state(ctx).client.call(ep.list_shared_labels, params=params)
     return SharedLabelPage(**offset_page("shared_labels", found, limit, offset))

@@ -9,15 +9,18 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import ConfigDict, Field
 
-from ..bodies import DraftBody
-from ..bodies import body as make
+from .. import endpoints as ep
+from ..bodies import DraftBody, compose
 from ..client import encode_body
 from ..docstrings import Described
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
 from ..recipients import Recipient, check_allowed, check_format
 from ..settings import Settings
-from ._common import ConversationId, Deleted, DraftId, LabelIds, OrgId, TeamId, UserIds, deleted, state
+from ..state import app_state
+from ..toolsets import DRAFTS
+from ._common import ConversationId, Deleted, DraftId, LabelIds, OrgId, TeamId, UserIds, deleted
+from .declaration import tool
 from .threads import lean
 
 MAX_ATTACHMENTS = 25
@@ -114,6 +117,7 @@ def check_sending(settings: Settings, send: bool | None, send_at: int | None, re
     check_allowed(recipients, settings.send_allowed_domains, settings.send_allowed_recipients)
 
 
+@tool(DRAFTS, "Create a draft (or send it)", ep.create_draft, checks=ep.create_draft)
 async def create_draft(
     ctx: Context[Any, Any],
     body: Annotated[str | None, Field(description="HTML or plain text.")] = None,
@@ -136,14 +140,14 @@ async def create_draft(
 ) -> DraftResult:
     """Create a draft (email, SMS, WhatsApp), new or in a conversation, for a person to send (reply_to_conversation
     addresses replies for you). send/send_at need permission. Drafts cannot be edited."""
-    settings = state(ctx).settings
+    settings = app_state(ctx).settings
     recipients = recipients_of(to_fields=to_fields, cc_fields=cc_fields, bcc_fields=bcc_fields)
     check_sending(settings, send, send_at, recipients)
     if not (body or attachments or external_response_id):
         raise InvalidArgumentError("body", "a draft needs a body (or attachments, or a WhatsApp template).")
     if references and any(not ref.strip() or any(c.isspace() for c in ref) for ref in references):
         raise InvalidArgumentError("references", "Message-IDs contain no whitespace (Missive ignores such entries).")
-    draft = make(
+    draft = compose(
         DraftBody,
         body=body,
         subject=subject,
@@ -165,11 +169,12 @@ async def create_draft(
     )
     check_attachments(attachments, {"drafts": draft})
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
-    created = await state(ctx).client.create_draft(draft, where=where)
+    created = await app_state(ctx).client.call(ep.create_draft, body=draft, context={"where": where})
     return DraftResult(draft=await lean(created), sent=bool(send), scheduled_at=send_at)
 
 
+@tool(DRAFTS, "Delete a draft", ep.delete_draft)
 async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:
     """Delete an unsent draft (ids from list_conversation_drafts). Cannot be undone."""
-    confirmed = await state(ctx).client.delete_draft(draft_id)
+    confirmed = await app_state(ctx).client.call(ep.delete_draft, ids=[draft_id], id_field="draft_id")
     return deleted(draft_id, confirmed)

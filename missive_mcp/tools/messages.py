@@ -5,12 +5,14 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import MessageBody
-from ..bodies import body as make
+from .. import endpoints as ep
+from ..bodies import MessageBody, compose
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Message
-from ._common import state
+from ..state import app_state
+from ..toolsets import MESSAGES
+from .declaration import tool
 from .drafts import Attachments, Party, check_attachments
 from .threads import lean
 
@@ -19,6 +21,7 @@ class CreatedMessage(Described):
     message: Message | None = None
 
 
+@tool(MESSAGES, "Add a message to a custom channel", ep.create_message)
 async def create_message(
     ctx: Context[Any, Any],
     account: Annotated[str, Field(min_length=1, description="Custom channel account id (Missive channel settings).")],
@@ -35,7 +38,7 @@ async def create_message(
     Give external_id so that a repeated call is recognised instead of creating a second message."""
     if not body.strip():
         raise InvalidArgumentError("body", "must not be blank.")
-    message = make(
+    message = compose(
         MessageBody,
         account=account,
         subject=subject,
@@ -46,5 +49,7 @@ async def create_message(
         attachments=attachments and [a.model_dump() for a in attachments],
     )
     check_attachments(attachments, {"messages": message})
-    created = await state(ctx).client.create_message(message)
+    repeat = " (or call create_message again with the same external_id: Missive recognises it)"
+    context = {"repeat": repeat if message.get("external_id") else ""}
+    created = await app_state(ctx).client.call(ep.create_message, body=message, context=context)
     return CreatedMessage(message=await lean(created))

@@ -5,11 +5,15 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import PostBody, body
+from .. import endpoints as ep
+from ..bodies import PostBody, compose
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Post
-from ._common import ConversationId, Deleted, LabelIds, OrgId, UserIds, deleted, state
+from ..state import app_state
+from ..toolsets import POSTS
+from ._common import ConversationId, Deleted, LabelIds, OrgId, UserIds, deleted
+from .declaration import tool
 
 PostText = Annotated[str | None, Field(max_length=8000, description="Plain text.")]
 
@@ -19,6 +23,13 @@ class PostResult(Described):
     """The new post; null when Missive answered without it."""
 
 
+@tool(
+    POSTS,
+    "Leave an internal note (post)",
+    ep.create_post,
+    checks=ep.create_post,
+    destructive_because="it can also remove assignees and labels, and close the conversation",
+)
 async def create_post(
     ctx: Context[Any, Any],
     conversation: Annotated[ConversationId | None, Field(description="Omit to start a new conversation.")] = None,
@@ -39,7 +50,7 @@ async def create_post(
     reopens a closed one unless close or reopen=false."""
     if not (text or markdown):
         raise InvalidArgumentError("text", "a post needs text or markdown (Missive refuses an empty post).")
-    post = body(
+    post = compose(
         PostBody,
         conversation=conversation,
         text=text,
@@ -58,13 +69,14 @@ async def create_post(
     # The push notification Missive may require: always sent, as the live API's other clients do.
     post["notification"] = {"title": username or "Note", "body": (text or markdown or "")[:200]}
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
-    created = await state(ctx).client.create_post(post, where=where)
+    created = await app_state(ctx).client.call(ep.create_post, body=post, context={"where": where})
     return PostResult(post=created.concise() if created else None)
 
 
+@tool(POSTS, "Delete a post", ep.delete_post)
 async def delete_post(
     ctx: Context[Any, Any], post_id: Annotated[str, Field(description="Post id (list_conversation_posts).")]
 ) -> Deleted:
     """Delete a post; what it changed (closed, labels) stays. Cannot be undone."""
-    confirmed = await state(ctx).client.delete_post(post_id)
+    confirmed = await app_state(ctx).client.call(ep.delete_post, ids=[post_id], id_field="post_id")
     return deleted(post_id, confirmed)

@@ -6,12 +6,15 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import DraftBody
-from ..bodies import body as make
+from .. import endpoints as ep
+from ..bodies import DraftBody, compose
 from ..client import MissiveClient
 from ..errors import InvalidArgumentError
 from ..models import Address, CannedResponse, Message, User
-from ._common import ConversationId, gather, state
+from ..state import app_state
+from ..toolsets import DRAFTS
+from ._common import ConversationId, gather
+from .declaration import tool
 from .drafts import DraftResult, Party, check_sending, recipients_of
 from .threads import lean
 
@@ -107,10 +110,14 @@ def reply_subject(subject: str | None) -> str | None:
 
 
 async def _thread(client: MissiveClient, conversation_id: str) -> list[Message]:
-    items = await client.list_conversation_items(conversation_id, "messages", SCAN, None)
+    params = {"limit": SCAN}
+    items = await client.call(
+        ep.list_conversation_messages, ids=[conversation_id], id_field="conversation_id", params=params
+    )
     return [Message.model_validate(item) for item in items]
 
 
+@tool(DRAFTS, "Reply in a thread", ep.list_conversation_messages, ep.list_users, ep.get_response, ep.create_draft)
 async def reply_to_conversation(
     ctx: Context[Any, Any],
     conversation_id: ConversationId,
@@ -124,14 +131,16 @@ async def reply_to_conversation(
     threading set. send/send_at need the operator's permission."""
     if not (body or response_id):
         raise InvalidArgumentError("body", "give the reply's body, or a response_id to start from.")
-    app = state(ctx)
+    app = app_state(ctx)
     client = app.client
 
     async def canned() -> CannedResponse | None:
-        return await client.get_response(response_id) if response_id else None
+        if not response_id:
+            return None
+        return await client.call(ep.get_response, ids=[response_id], id_field="response_id")
 
     messages, users, response = await gather(
-        lambda: _thread(client, conversation_id), lambda: client.list_users({"limit": 200}), canned
+        lambda: _thread(client, conversation_id), lambda: client.call(ep.list_users, params={"limit": 200}), canned
     )
     if not messages:
         raise InvalidArgumentError(
@@ -151,7 +160,7 @@ async def reply_to_conversation(
     earlier: list[Any] = extra.get("references") or []
     references = [str(ref) for ref in [*earlier, answered.email_message_id] if ref]
     sender = sender_for(answered, messages, own)
-    draft = make(
+    draft = compose(
         DraftBody,
         conversation=conversation_id,
         body="<br><br>".join(parts),
@@ -163,7 +172,8 @@ async def reply_to_conversation(
         send=send,
         send_at=send_at,
     )
-    created = await client.create_draft(draft, where=f"conversation {conversation_id!r}")
+    where = {"where": f"conversation {conversation_id!r}"}
+    created = await client.call(ep.create_draft, body=draft, context=where)
     return ReplyResult(
         draft=await lean(created),
         sent=bool(send),

@@ -5,14 +5,17 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import ResponseBody
-from ..bodies import body as make
-from ..client import UNCONFIRMED_NOTE
+from .. import endpoints as ep
+from ..bodies import ResponseBody, compose
 from ..docstrings import Described
+from ..endpoints import UNCONFIRMED_NOTE
 from ..errors import InvalidArgumentError
 from ..models import CannedResponse
-from ._common import LabelIds, Offset, OrgId, drop_none, state
+from ..state import app_state
+from ..toolsets import DRAFTS, RESPONSES
+from ._common import LabelIds, Offset, OrgId, drop_none, per_id
 from .contacts import offset_page
+from .declaration import tool
 from .drafts import Party, Recipients
 
 ResponseId = Annotated[str, Field(description="Response id (list_responses).")]
@@ -40,6 +43,7 @@ class DeletedResponses(Described):
     """Set when the delete is inferred, not confirmed (its answer was lost)."""
 
 
+@tool(DRAFTS, "List canned responses", ep.list_responses)
 async def list_responses(
     ctx: Context[Any, Any],
     organization: OrgId = None,
@@ -47,19 +51,23 @@ async def list_responses(
     offset: Offset = 0,
 ) -> ResponsePage:
     """List canned responses (saved replies) with bodies; reply_to_conversation(response_id=) starts from one."""
-    found = await state(ctx).client.list_responses(drop_none(organization=organization, limit=limit, offset=offset))
+    params = drop_none(organization=organization, limit=limit, offset=offset)
+    found = await app_state(ctx).client.call(ep.list_responses, params=params)
     return ResponsePage(**offset_page("responses", found, limit, offset))
 
 
+@tool(RESPONSES, "Get a canned response", ep.get_response)
 async def get_response(ctx: Context[Any, Any], response_id: ResponseId) -> ResponseResult:
     """Get one canned response in full: title, subject, body and default recipients."""
-    return ResponseResult(response=(await state(ctx).client.get_response(response_id)).concise())
+    found = await app_state(ctx).client.call(ep.get_response, ids=[response_id], id_field="response_id")
+    return ResponseResult(response=found.concise())
 
 
 def _parties(parties: list[Party] | None) -> list[dict[str, Any]] | None:
     return [p.model_dump(exclude_none=True) for p in parties] if parties else None
 
 
+@tool(RESPONSES, "Create a canned response", ep.create_responses, checks=ep.create_responses)
 async def create_response(
     ctx: Context[Any, Any],
     title: Annotated[str, Field(min_length=1, max_length=500, description="Name shown in the list.")],
@@ -77,7 +85,7 @@ async def create_response(
     """Create a canned response, shared with an organization or personal to one user."""
     if bool(organization) == bool(user):
         raise InvalidArgumentError("organization", "give exactly one of organization (shared) or user (personal).")
-    response = make(
+    response = compose(
         ResponseBody,
         title=title,
         body=body,
@@ -89,10 +97,12 @@ async def create_response(
         to_fields=_parties(to_fields),
         cc_fields=_parties(cc_fields),
     )
-    created = await state(ctx).client.create_response(response)
+    context = {"title": response.get("title", "")}
+    created = await app_state(ctx).client.call(ep.create_responses, body=[response], context=context)
     return ResponseResult(response=created.concise() if created else None)
 
 
+@tool(RESPONSES, "Update canned responses", ep.update_responses)
 async def update_response(
     ctx: Context[Any, Any],
     response_ids: ResponseIds,
@@ -104,7 +114,7 @@ async def update_response(
 ) -> UpdatedResponses:
     """Change one or more canned responses; only the fields given change. Responses made by an integration
     (WhatsApp templates) cannot be changed."""
-    changes = make(
+    changes = compose(
         ResponseBody,
         title=title,
         body=body,
@@ -114,11 +124,15 @@ async def update_response(
     )
     if not changes:
         raise InvalidArgumentError("title", "nothing to change: pass at least one field.")
-    updated = await state(ctx).client.update_responses(response_ids, changes)
+    items = per_id(response_ids, changes)
+    client = app_state(ctx).client
+    updated = await client.call(ep.update_responses, ids=response_ids, id_field="response_ids", body=items)
     return UpdatedResponses(responses=[r.concise() for r in updated])
 
 
+@tool(RESPONSES, "Delete canned responses", ep.delete_responses)
 async def delete_response(ctx: Context[Any, Any], response_ids: ResponseIds) -> DeletedResponses:
     """Delete canned responses by id. Responses made by an integration cannot be deleted. Cannot be undone."""
-    confirmed = await state(ctx).client.delete_responses(response_ids)
+    client = app_state(ctx).client
+    confirmed = await client.call(ep.delete_responses, ids=response_ids, id_field="response_ids")
     return DeletedResponses(deleted=True, ids=response_ids, note=None if confirmed else UNCONFIRMED_NOTE)

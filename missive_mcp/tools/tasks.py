@@ -5,12 +5,15 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import TaskBody, body
+from .. import endpoints as ep
+from ..bodies import TaskBody, compose
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Task
+from ..state import app_state
+from ..toolsets import TASKS
 from ._common import ConversationId, OrgId, TeamId, Until, UserId, UserIds, drop_none, split_page
-from ._common import state as app
+from .declaration import tool
 
 TaskId = Annotated[str, Field(description="From list_tasks.")]
 State = Literal["todo", "in_progress", "closed"]
@@ -30,6 +33,7 @@ class TaskResult(Described):
     task: Task | None = None
 
 
+@tool(TASKS, "List tasks", ep.list_tasks)
 async def list_tasks(
     ctx: Context[Any, Any],
     state: Annotated[State | None, Field(description="In this state.")] = None,
@@ -54,16 +58,19 @@ async def list_tasks(
         limit=limit,
         until=until,
     )
-    found = await app(ctx).client.list_tasks(params)
+    found = await app_state(ctx).client.call(ep.list_tasks, params=params)
     served, cursor = split_page(found, limit, lambda t: t.last_activity_at)
     return TaskPage(tasks=[t.concise() for t in served], has_more=cursor is not None, next_until=cursor)
 
 
+@tool(TASKS, "Get a task", ep.get_task)
 async def get_task(ctx: Context[Any, Any], task_id: TaskId) -> TaskResult:
     """Get one task: state, due date, assignees and team spelled out."""
-    return TaskResult(task=(await app(ctx).client.get_task(task_id)).concise())
+    found = await app_state(ctx).client.call(ep.get_task, ids=[task_id], id_field="task_id")
+    return TaskResult(task=found.concise())
 
 
+@tool(TASKS, "Create a task", ep.create_task, checks=ep.create_task)
 async def create_task(
     ctx: Context[Any, Any],
     title: Title,
@@ -81,7 +88,7 @@ async def create_task(
         raise InvalidArgumentError(
             "conversation", "give a conversation (for a subtask), or a team or assignees (for a standalone task)."
         )
-    task = body(
+    task = compose(
         TaskBody,
         title=title,
         description=description,
@@ -93,9 +100,13 @@ async def create_task(
         due_at=due_at,
         state=state,
     )
-    return TaskResult(task=_concise(await app(ctx).client.create_task(task)))
+    parent = task.get("conversation")
+    where = f"conversation={parent!r}" if parent else "assignee or team filter"
+    context = {"title": task.get("title", ""), "where": where}
+    return TaskResult(task=_concise(await app_state(ctx).client.call(ep.create_task, body=task, context=context)))
 
 
+@tool(TASKS, "Update a task", ep.update_task)
 async def update_task(
     ctx: Context[Any, Any],
     task_id: TaskId,
@@ -108,12 +119,14 @@ async def update_task(
 ) -> TaskResult:
     """Change a task: complete it (state=closed), rename, reassign (replaces assignees), move, or change its
     due date."""
-    changes = body(
+    changes = compose(
         TaskBody, title=title, description=description, state=state, assignees=assignees, team=team, due_at=due_at
     )
     if not changes:
         raise InvalidArgumentError("state", "nothing to change: pass at least one change, such as state='closed'.")
-    return TaskResult(task=_concise(await app(ctx).client.update_task(task_id, changes)))
+    client = app_state(ctx).client
+    updated = await client.call(ep.update_task, ids=[task_id], id_field="task_id", body=changes)
+    return TaskResult(task=_concise(updated))
 
 
 def _concise(task: Task | None) -> Task | None:

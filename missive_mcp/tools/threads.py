@@ -8,12 +8,16 @@ from typing import Annotated, Any, Literal, cast
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from .. import endpoints as ep
 from ..client import MissiveClient
 from ..docstrings import Described
 from ..models import Attachment, Comment, Conversation, Message, MissiveModel, Post
+from ..state import app_state
 from ..text import MAX_SUBJECT_CHARS, one_line, to_text, truncate
-from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, split_page, state
+from ..toolsets import CONVERSATIONS, DRAFTS, HISTORY
+from ._common import ConversationId, IdList, ItemLimit, ResponseFormat, Until, gather, split_page
 from .conversations import shape
+from .declaration import tool
 
 BodyBudget = Annotated[int, Field(ge=0, le=100_000, description="Cap per body; 0: none.")]
 _STAMP: dict[str, str] = {
@@ -23,6 +27,12 @@ _STAMP: dict[str, str] = {
     "posts": "created_at",
 }
 _MODEL: dict[str, type[MissiveModel]] = {"messages": Message, "drafts": Message, "comments": Comment, "posts": Post}
+_ROW = {
+    "messages": ep.list_conversation_messages,
+    "comments": ep.list_conversation_comments,
+    "drafts": ep.list_conversation_drafts,
+    "posts": ep.list_conversation_posts,
+}
 
 
 _FULL_TEXT = {
@@ -64,7 +74,8 @@ def _stamp(kind: str) -> Callable[[dict[str, Any]], int | None]:
 async def _page(
     client: MissiveClient, conversation_id: str, kind: str, limit: int, until: int | None
 ) -> tuple[list[dict[str, Any]], int | None]:
-    items = await client.list_conversation_items(conversation_id, kind, limit, until)
+    params = {"limit": limit, "until": until}
+    items = await client.call(_ROW[kind], ids=[conversation_id], id_field="conversation_id", params=params)
     return split_page(items, limit, _stamp(kind))
 
 
@@ -96,80 +107,9 @@ class PostPage(Described):
 async def _list(
     ctx: Context[Any, Any], conversation_id: str, kind: str, limit: int, until: int | None, fmt: str, budget: int
 ) -> dict[str, Any]:
-    items, cursor = await _page(state(ctx).client, conversation_id, kind, limit, until)
+    items, cursor = await _page(app_state(ctx).client, conversation_id, kind, limit, until)
     models = [_MODEL[kind].model_validate(item) for item in await readable(items, budget, kind)]
     return {kind: shape(models, fmt), "has_more": cursor is not None, "next_until": cursor}
-
-
-async def list_conversation_messages(
-    ctx: Context[Any, Any],
-    conversation_id: ConversationId,
-    limit: ItemLimit = 10,
-    until: Until = None,
-    max_body_chars: BodyBudget = 2000,
-    response_format: ResponseFormat = "concise",
-) -> MessagePage:
-    """List a conversation's messages, newest first, bodies as plain text (no drafts). read_conversation reads a whole
-    thread at once."""
-    return MessagePage(**await _list(ctx, conversation_id, "messages", limit, until, response_format, max_body_chars))
-
-
-async def list_conversation_comments(
-    ctx: Context[Any, Any], conversation_id: ConversationId, limit: ItemLimit = 10, until: Until = None
-) -> CommentPage:
-    """List a conversation's comments (internal notes by the team, never seen by the contact), newest first."""
-    return CommentPage(**await _list(ctx, conversation_id, "comments", limit, until, "concise", 0))
-
-
-async def list_conversation_drafts(
-    ctx: Context[Any, Any], conversation_id: ConversationId, limit: ItemLimit = 10, until: Until = None
-) -> DraftPage:
-    """A conversation's unsent drafts, newest first (ids for delete_draft)."""
-    return DraftPage(**await _list(ctx, conversation_id, "drafts", limit, until, "concise", 0))
-
-
-async def list_conversation_posts(
-    ctx: Context[Any, Any], conversation_id: ConversationId, limit: ItemLimit = 10, until: Until = None
-) -> PostPage:
-    """List a conversation's posts (notes left by integrations and automations), newest first."""
-    return PostPage(**await _list(ctx, conversation_id, "posts", limit, until, "concise", 0))
-
-
-class Messages(Described):
-    messages: list[Message]
-
-
-async def get_messages(
-    ctx: Context[Any, Any],
-    message_ids: Annotated[IdList, Field(min_length=1, max_length=50, description="From read_conversation.")],
-    max_body_chars: BodyBudget = 20_000,
-    response_format: ResponseFormat = "concise",
-) -> Messages:
-    """Get messages by id with full plain-text bodies (when one was cut)."""
-    found = await state(ctx).client.get_messages(message_ids)
-    models = [Message.model_validate(m) for m in await readable([m.model_dump() for m in found], max_body_chars)]
-    return Messages(messages=shape(models, response_format))
-
-
-async def find_message(
-    ctx: Context[Any, Any],
-    email_message_id: Annotated[
-        str,
-        Field(
-            min_length=3,
-            max_length=998,
-            pattern=r"^\S+$",
-            description="The Message-ID header, e.g. <abc@mail.example.com> (brackets optional).",
-        ),
-    ],
-    max_body_chars: BodyBudget = 20_000,
-) -> Messages:
-    """Find a message by its email Message-ID header (from a bounce, a forwarded mail or another system), with
-    its conversation id. Usually one; up to the latest 10 if a sender reused the id."""
-    wanted = email_message_id if email_message_id.startswith("<") else f"<{email_message_id}>"
-    found = await state(ctx).client.find_messages(wanted)
-    models = [Message.model_validate(m) for m in await readable([m.model_dump() for m in found], max_body_chars)]
-    return Messages(messages=[m.concise() for m in models])
 
 
 class FileRef(Described):
@@ -251,6 +191,14 @@ def _entry(kind: str, item: dict[str, Any]) -> Entry:
     )
 
 
+@tool(
+    CONVERSATIONS,
+    "Read a whole conversation",
+    ep.get_conversation,
+    ep.list_conversation_messages,
+    ep.list_conversation_comments,
+    ep.list_conversation_posts,
+)
 async def read_conversation(
     ctx: Context[Any, Any],
     conversation_id: ConversationId,
@@ -259,7 +207,7 @@ async def read_conversation(
 ) -> Thread:
     """Read a whole conversation in one call: metadata, then every message, comment and post in time order as plain
     text (quotes collapsed, long bodies cut). Start here."""
-    client = state(ctx).client
+    client = app_state(ctx).client
 
     async def collect(kind: str) -> tuple[list[dict[str, Any]], bool]:
         items: list[dict[str, Any]] = []
@@ -272,7 +220,8 @@ async def read_conversation(
 
     kinds = ("messages", "comments", "posts")
     conversation, *lists = await gather(
-        lambda: client.get_conversation(conversation_id), *(functools.partial(collect, kind) for kind in kinds)
+        lambda: client.call(ep.get_conversation, ids=[conversation_id], id_field="conversation_id"),
+        *(functools.partial(collect, kind) for kind in kinds),
     )
     found = {kind: items for kind, (items, _) in zip(kinds, lists, strict=True)}
     more = {kind: more for kind, (_, more) in zip(kinds, lists, strict=True)}
@@ -289,6 +238,83 @@ async def read_conversation(
     lean.authors = None  # each entry names its author
     _drop_repeated_subjects(shown, lean.subject or lean.latest_message_subject)  # among what the agent sees
     return Thread(conversation=lean, entries=shown, older_omitted=omitted or None)
+
+
+@tool(CONVERSATIONS, "List a conversation's messages", ep.list_conversation_messages)
+async def list_conversation_messages(
+    ctx: Context[Any, Any],
+    conversation_id: ConversationId,
+    limit: ItemLimit = 10,
+    until: Until = None,
+    max_body_chars: BodyBudget = 2000,
+    response_format: ResponseFormat = "concise",
+) -> MessagePage:
+    """List a conversation's messages, newest first, bodies as plain text (no drafts). read_conversation reads a whole
+    thread at once."""
+    return MessagePage(**await _list(ctx, conversation_id, "messages", limit, until, response_format, max_body_chars))
+
+
+@tool(HISTORY, "List a conversation's comments", ep.list_conversation_comments)
+async def list_conversation_comments(
+    ctx: Context[Any, Any], conversation_id: ConversationId, limit: ItemLimit = 10, until: Until = None
+) -> CommentPage:
+    """List a conversation's comments (internal notes by the team, never seen by the contact), newest first."""
+    return CommentPage(**await _list(ctx, conversation_id, "comments", limit, until, "concise", 0))
+
+
+@tool(DRAFTS, "List a conversation's drafts", ep.list_conversation_drafts)
+async def list_conversation_drafts(
+    ctx: Context[Any, Any], conversation_id: ConversationId, limit: ItemLimit = 10, until: Until = None
+) -> DraftPage:
+    """A conversation's unsent drafts, newest first (ids for delete_draft)."""
+    return DraftPage(**await _list(ctx, conversation_id, "drafts", limit, until, "concise", 0))
+
+
+@tool(HISTORY, "List a conversation's posts", ep.list_conversation_posts)
+async def list_conversation_posts(
+    ctx: Context[Any, Any], conversation_id: ConversationId, limit: ItemLimit = 10, until: Until = None
+) -> PostPage:
+    """List a conversation's posts (notes left by integrations and automations), newest first."""
+    return PostPage(**await _list(ctx, conversation_id, "posts", limit, until, "concise", 0))
+
+
+class Messages(Described):
+    messages: list[Message]
+
+
+@tool(CONVERSATIONS, "Get messages", ep.get_messages)
+async def get_messages(
+    ctx: Context[Any, Any],
+    message_ids: Annotated[IdList, Field(min_length=1, max_length=50, description="From read_conversation.")],
+    max_body_chars: BodyBudget = 20_000,
+    response_format: ResponseFormat = "concise",
+) -> Messages:
+    """Get messages by id with full plain-text bodies (when one was cut)."""
+    found = await app_state(ctx).client.call(ep.get_messages, ids=message_ids, id_field="message_ids")
+    models = [Message.model_validate(m) for m in await readable([m.model_dump() for m in found], max_body_chars)]
+    return Messages(messages=shape(models, response_format))
+
+
+@tool(HISTORY, "Find a message by Message-ID", ep.find_messages)
+async def find_message(
+    ctx: Context[Any, Any],
+    email_message_id: Annotated[
+        str,
+        Field(
+            min_length=3,
+            max_length=998,
+            pattern=r"^\S+$",
+            description="The Message-ID header, e.g. <abc@mail.example.com> (brackets optional).",
+        ),
+    ],
+    max_body_chars: BodyBudget = 20_000,
+) -> Messages:
+    """Find a message by its email Message-ID header (from a bounce, a forwarded mail or another system), with
+    its conversation id. Usually one; up to the latest 10 if a sender reused the id."""
+    wanted = email_message_id if email_message_id.startswith("<") else f"<{email_message_id}>"
+    found = await app_state(ctx).client.find_messages(wanted)
+    models = [Message.model_validate(m) for m in await readable([m.model_dump() for m in found], max_body_chars)]
+    return Messages(messages=[m.concise() for m in models])
 
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)

@@ -5,12 +5,16 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..bodies import HookBody, body
+from .. import endpoints as ep
+from ..bodies import HookBody, compose
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Webhook
 from ..models.hooks import HookType
-from ._common import Deleted, deleted, state
+from ..state import app_state
+from ..toolsets import WEBHOOKS
+from ._common import Deleted, deleted
+from .declaration import tool
 
 _EMAIL_ONLY = ("from_eq", "subject_contains")
 _COMMENT_ONLY = ("is_task", "author", "mention")
@@ -21,6 +25,7 @@ class WebhookResult(Described):
     """Keep its id: Missive cannot list webhooks, and delete_webhook needs it."""
 
 
+@tool(WEBHOOKS, "Create a webhook", ep.create_webhook)
 async def create_webhook(
     ctx: Context[Any, Any],
     type: Annotated[HookType, Field(description="What triggers it.")],
@@ -37,7 +42,7 @@ async def create_webhook(
 ) -> WebhookResult:
     """Create a webhook (a Missive rule) that POSTs to `url` on new mail, SMS, chat messages or comments.
     Missive checks the URL with a POST when saving. Keep the returned id: webhooks cannot be listed."""
-    hook = body(
+    hook = compose(
         HookBody,
         type=type,
         url=url,
@@ -57,13 +62,15 @@ async def create_webhook(
     for field in _COMMENT_ONLY if type != "new_comment" else ():
         if field in hook:
             raise InvalidArgumentError(field, "only applies to type new_comment.")
-    created = await state(ctx).client.create_webhook(hook)
+    created = await app_state(ctx).client.call(ep.create_webhook, body=hook, context={"url": hook.get("url", "")})
     return WebhookResult(webhook=created.concise() if created else None)
 
 
+@tool(WEBHOOKS, "Delete a webhook", ep.delete_webhook)
 async def delete_webhook(
     ctx: Context[Any, Any], webhook_id: Annotated[str, Field(description="The id create_webhook returned.")]
 ) -> Deleted:
     """Delete a webhook (its Missive rule) by the id create_webhook returned."""
-    confirmed = await state(ctx).client.delete_webhook(webhook_id)
+    client = app_state(ctx).client
+    confirmed = await client.call(ep.delete_webhook, ids=[webhook_id], id_field="webhook_id")
     return deleted(webhook_id, confirmed)
