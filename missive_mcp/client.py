@@ -48,10 +48,11 @@ from .errors import (
     status_error,
     with_advice,
 )
+from .facts import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP
 from .limits import Limits, LocalLimits, RateLimiter, TokenLimiter
 from .models import Message
 from .redact import remember
-from .settings import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP, Settings
+from .settings import Settings
 from .text import sanitize_tree
 
 logger = logging.getLogger(__name__)

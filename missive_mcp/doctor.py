@@ -10,7 +10,8 @@ import httpx2
 from . import endpoints as ep
 from .client import MissiveClient
 from .errors import APIConnectionError, APITimeoutError, AuthenticationError, ForbiddenError, MissiveError
-from .settings import TOKEN_HELP, Settings
+from .facts import TOKEN_HELP
+from .settings import Settings
 
 OK, PROBLEM = 0, 1
 

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.mcpserver.exceptions import ToolError
 
 from .calls import mark_outcome_unknown
-from .settings import LIMITS, TOKEN_HELP
+from .facts import LIMITS, TOKEN_HELP
 
 if TYPE_CHECKING:
     from .endpoints import Endpoint

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import anyio
 
 from .errors import RateLimitError
-from .settings import LIMITS, MAX_IN_FLIGHT, WINDOWS
+from .facts import LIMITS, MAX_IN_FLIGHT, WINDOWS
 
 
 @dataclass

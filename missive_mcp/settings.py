@@ -28,24 +28,6 @@ from .docstrings import Described
 from .toolsets import DEFAULT_TOOLSET_IDS, TOOLSET_IDS
 
 DEFAULT_BASE_URL = "https://public.missiveapp.com/v1"
-TOKEN_HELP = (
-    "Create a personal API token in Missive (Settings > API > Create a new token; it needs the Productive plan) "
-    "and set it in the MISSIVE_API_TOKEN environment variable of the MCP server."
-)
-
-MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-"""The most of one Missive answer the server takes in (decompressed): a page of 50 detailed conversations is
-well under 1 MiB; a larger answer is refused rather than held in memory."""
-MAX_IN_FLIGHT = 5
-"""Missive's limit on requests in flight at once, per token."""
-WINDOWS = ((300, 60.0), (900, 900.0))
-"""Missive's per-token budgets: (requests, seconds): 300 a minute, 900 per 15 minutes."""
-LIMITS = f"per token: {MAX_IN_FLIGHT} requests at once, {WINDOWS[0][0]} a minute, {WINDOWS[1][0]} per 15 minutes"
-"""Missive's rate limits, as an agent is told them."""
-MAX_RETRY_AFTER = 120.0
-"""The longest pause a 429's Retry-After (or rate-limit reset) can impose on every caller."""
-
-
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Transport = Literal["stdio", "http"]
 AuthMode = Literal["key", "oauth"]

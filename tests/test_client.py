@@ -39,6 +39,7 @@ from missive_mcp.errors import (
     UnprocessableError,
     WriteOutcomeUnknownError,
 )
+from missive_mcp.facts import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER
 from missive_mcp.limits import RateLimiter
 from missive_mcp.sandbox import (
     DEMO_ACCOUNT_ID,
@@ -52,7 +53,6 @@ from missive_mcp.sandbox import (
     Fault,
 )
 from missive_mcp.server import create_server
-from missive_mcp.settings import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER
 
 from .conftest import call, fail, settings_for
 
@@ -536,7 +536,8 @@ async def test_a_turn_under_the_limits_past_the_deadline_sends_nothing(fake: Fak
     limiter = RateLimiter(max_in_flight=1)
     missive = MissiveClient(settings_for(fake, timeout=30.0), transport=fake.transport(), limiter=limiter)
     async with missive, anyio.create_task_group() as group:
-        group.start_soon(functools.partial(missive.call, ep.get_conversation, ids=[CONVERSATION]))  # hangs, holding the one place
+        # hangs, holding the one place
+        group.start_soon(functools.partial(missive.call, ep.get_conversation, ids=[CONVERSATION]))
         await wait_for(lambda: len(fake.requests) == 1)
         with anyio.fail_after(10), deadline(0.2), pytest.raises(DeadlineError) as caught:
             await missive.call(ep.get_conversation, ids=[CONVERSATION])
@@ -640,6 +641,6 @@ async def test_a_call_after_close_is_refused_and_opens_no_connection(fake: FakeM
     unused = MissiveClient(settings_for(fake), transport=fake.transport())
     await unused.aclose()  # never used: nothing to close
     with pytest.raises(RuntimeError, match="client has been closed"):
-        await unused.list_users({})
+        await unused.call(ep.list_users)
     assert "_http" not in vars(unused) and "_files" not in vars(unused)
     assert [r.path for r in fake.requests] == ["/v1/users"]

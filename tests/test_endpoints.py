@@ -10,7 +10,19 @@ from pathlib import Path
 import pytest
 
 from missive_mcp import client, endpoints
-from missive_mcp.endpoints import CONVERSATION_CHANGES, Endpoint, Excludes, Kind, RequiredWith, Retry
+from missive_mcp.endpoints import (
+    CONVERSATION_CHANGES,
+    Done,
+    Endpoint,
+    Excludes,
+    Kind,
+    Many,
+    One,
+    RequiredWith,
+    Retry,
+    Unread,
+    Written,
+)
 from missive_mcp.server import TOOLS
 
 ROWS = {name: row for name, row in vars(endpoints).items() if isinstance(row, Endpoint)}
@@ -18,11 +30,13 @@ KINDS = {name: kind for name, kind in vars(endpoints).items() if isinstance(kind
 TOOL_NAMES = {tool.name for tool in TOOLS}
 
 
-def test_every_row_is_called_by_the_client_and_no_other_table_exists() -> None:
-    source = Path(client.__file__).read_text()
-    used = set(re.findall(r"\bep\.([a-z_]+)", source))
-    assert used == set(ROWS), (set(ROWS) - used, used - set(ROWS))
-    assert "Endpoint(" not in source  # the client reads rows; it does not make its own
+def test_every_row_is_declared_by_a_tool_and_no_other_table_exists() -> None:
+    declared = {row for tool in TOOLS for row in tool.calls}
+    assert declared == set(ROWS.values()), [name for name, row in ROWS.items() if row not in declared]
+    package = Path(client.__file__).parent
+    for source in package.rglob("*.py"):
+        if source.name != "endpoints.py":  # the client and the tools read rows; they do not make their own
+            assert "Endpoint(" not in source.read_text(), source
 
 
 @pytest.mark.parametrize("name", sorted(ROWS))
@@ -30,18 +44,18 @@ def test_each_row_is_well_formed(name: str) -> None:
     row = ROWS[name]
     assert row.method in ("GET", "POST", "PATCH", "DELETE")
     if name == "download_attachment":  # a pre-signed URL on Missive's file host, used as the message gives it
-        assert (row.path, row.retry, row.answer) == ("{url}", Retry.SAFE, None)
+        assert (row.path, row.retry, row.answer) == ("{url}", Retry.SAFE, Unread())
         return
     assert re.fullmatch(r"[a-z_]+(/[a-z_]+)?(/\{id\}(/[a-z_]+)?)?", row.path), row.path
     assert row.kind in KINDS.values()
-    assert row.is_write is (row.method != "GET")
+    assert row.destructive is (row.method in ("PATCH", "DELETE") or name == "merge_conversations")
     if row.method == "GET":
         assert (row.retry, row.envelope, row.rules) == (Retry.SAFE, None, ())
-        assert row.answer
+        assert isinstance(row.answer, Many | One)
     if row.method in ("PATCH", "DELETE"):
         assert row.retry is Retry.IDEMPOTENT and "{id}" in row.path
     if row.method == "DELETE":
-        assert (row.answer, row.envelope) == (None, None)
+        assert (row.answer, row.envelope) == (Done(), None)
     if row.method == "POST":
         # Report creation changes nothing a person sees: the one POST retried like a read.
         assert row.retry is (Retry.SAFE if name == "create_analytics_report" else Retry.UNSAFE)
@@ -50,7 +64,8 @@ def test_each_row_is_well_formed(name: str) -> None:
     else:
         assert row.verify == ""
     if row.method == "PATCH" or (row.method == "POST" and not row.path.endswith("/merge")):
-        assert row.envelope == row.answer, f"{name}: Missive answers in the envelope it was sent"
+        assert isinstance(row.answer, Many | Written)
+        assert row.envelope == row.answer.key, f"{name}: Missive answers in the envelope it was sent"
 
 
 @pytest.mark.parametrize("name", sorted(ROWS))

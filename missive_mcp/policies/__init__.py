@@ -32,6 +32,7 @@ from .handshake import Handshake
 from .names import ResolveNames
 from .refusals import Refusals
 
+
 def policies(
     settings: Settings, served: Sequence[ToolDeclaration[..., Any]], turned_off: dict[str, str], tools: list[Tool]
 ) -> list[ServerMiddleware[Any]]:
