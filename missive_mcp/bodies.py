@@ -31,7 +31,7 @@ class FileBody(TypedDict):
 
 
 class ConversationChanges(TypedDict, total=False):
-    """PATCH /conversations (addendum section 8): state changes, silent."""
+    """PATCH /conversations: state changes, made silently (nothing is posted in the thread)."""
 
     subject: str
     color: str

@@ -217,7 +217,7 @@ CONVERSATION_CHANGES: tuple[Rule, ...] = (
     Excludes("close", "reopen"),
 )
 """Missive's rules for the fields that change a conversation, shared by conversations, drafts and posts
-(addendum section 8): checked before anything is sent, naming the field."""
+(Missive refuses each with a 400): checked before anything is sent, naming the field."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,10 @@ from .tools.declaration import ToolDeclaration
 
 def build_tool(spec: ToolDeclaration[..., Any], output_schemas: str = "full") -> Tool:
     """The SDK tool for one declaration: description from the docstring, schemas derived by the SDK from the
-    signature and the result model, then made lean (and shallow, for MISSIVE_OUTPUT_SCHEMAS=compact)."""
+    signature and the result model, then made lean (and shallow, for MISSIVE_OUTPUT_SCHEMAS=compact). Made once
+    per declaration and form."""
+    if output_schemas in spec.built:
+        return spec.built[output_schemas]
     tool = Tool.from_function(
         spec.fn,
         name=spec.name,
@@ -25,6 +28,7 @@ def build_tool(spec: ToolDeclaration[..., Any], output_schemas: str = "full") ->
     tool.parameters = lean_schema(tool.parameters)
     output = lean_schema(tool.fn_metadata.output_schema)
     tool.fn_metadata.output_schema = shallow(output) if output_schemas == "compact" else output
+    spec.built[output_schemas] = tool
     return tool
 
 

@@ -110,7 +110,7 @@ class Settings(Described):
     http_max_connections: Annotated[int, env("MISSIVE_MCP_MAX_CONNECTIONS")] = 500
     """HTTP: connections served at once; past this, requests are answered 503 (keep it under the file limit)."""
 
-    # The team server (issue 12). -----------------------------------------------------------------------
+    # The team server (MISSIVE_MCP_AUTH=oauth). --------------------------------------------------------------------
     auth: Annotated[AuthMode, env("MISSIVE_MCP_AUTH")] = "key"
     """HTTP: key (one shared MISSIVE_MCP_AUTH_TOKEN) or oauth (each person signs in with their own token)."""
     public_url: Annotated[str | None, env("MISSIVE_MCP_PUBLIC_URL")] = None

@@ -190,6 +190,8 @@ async def test_annotations_match_what_the_tool_sends(spec: Any) -> None:
     requests = fake.requests[first:]
     assert requests, f"{spec.name} sent nothing"
     rows = [route(request) for request in requests]
+    undeclared = [f"{r.method} {r.path}" for r, row in zip(requests, rows, strict=True) if row not in spec.calls]
+    assert not undeclared, f"{spec.name} calls rows its declaration does not name: {undeclared}"
     hints = spec.annotations
     changes_nothing = all(row.retry is Retry.SAFE for row in rows)
     assert hints.read_only_hint is changes_nothing, [f"{r.method} {r.path}" for r in requests]

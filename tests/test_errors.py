@@ -72,23 +72,22 @@ def test_a_4xx_without_a_reason_says_so() -> None:
 
 
 def test_advice_to_try_again_is_added_only_where_it_helps() -> None:
-    row = endpoints.list_tasks
-    server = with_advice(ServerError("Missive failed.", status=500, api_message="x"), row)
+    server = with_advice(ServerError("Missive failed.", status=500, api_message="x"))
     assert (type(server), str(server), server.status, server.api_message) == (
         ServerError,
         "Missive failed. Try again in a moment.",
         500,
         "x",
     )
-    gateway = with_advice(GatewayError("HTTP 502 from a gateway.", status=502), row)
+    gateway = with_advice(GatewayError("HTTP 502 from a gateway.", status=502))
     assert type(gateway) is GatewayError and str(gateway) == "HTTP 502 from a gateway. Try again in a moment."
     for kind in (APITimeoutError, APIConnectionError):
-        advised = with_advice(kind("No answer."), row)
+        advised = with_advice(kind("No answer."))
         assert type(advised) is kind and str(advised) == "No answer. Try again in a moment."
     refused = NotFoundError("Task 'x' was not found.", status=404)
-    assert with_advice(refused, row) is refused
+    assert with_advice(refused) is refused
     unreadable = DecodingError("Unreadable.")
-    assert with_advice(unreadable, row) is unreadable
+    assert with_advice(unreadable) is unreadable
 
 
 def test_an_unknown_outcome_says_how_to_check_and_never_to_try_again() -> None:

@@ -5,6 +5,9 @@ terms."""
 from __future__ import annotations
 
 import ast
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "missive_mcp"
@@ -83,3 +86,23 @@ def test_the_circle_finder_finds_a_circle() -> None:
     assert cycle({"a": {"b"}, "b": set()}) is None
     graph = package_graph()
     assert "missive_mcp.endpoints" in graph["missive_mcp.client"]  # the walk sees the package's real imports
+
+
+def test_every_distribution_the_package_imports_is_declared() -> None:
+    declared = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {
+        entry.split(";")[0].split("[")[0].split(">")[0].split("<")[0].split("=")[0].strip().lower().replace("_", "-")
+        for entry in declared
+    }
+    imported: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"missive_mcp", "__future__"}
+    distributions = packages_distributions()
+    for module in sorted(third_party):
+        provided_by = {name.lower().replace("_", "-") for name in distributions.get(module, [])}
+        assert provided_by & names, f"{module} is imported but its distribution ({provided_by}) is not declared"

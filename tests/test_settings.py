@@ -176,6 +176,7 @@ def test_the_api_root_must_be_https_unless_it_is_this_machine(url: str, said: st
     assert Settings(base_url="http://127.0.0.1:9000/v1/").base_url == "http://127.0.0.1:9000/v1"
 
 
-def test_dynamic_toolsets_are_refused_with_the_http_transport() -> None:
-    with pytest.raises(SettingsError, match="MISSIVE_DYNAMIC_TOOLSETS works over stdio only"):
-        Settings.from_env({"MISSIVE_DYNAMIC_TOOLSETS": "true", "MISSIVE_MCP_TRANSPORT": "http"})
+def test_the_removed_dynamic_toolsets_setting_says_what_to_use_instead() -> None:
+    with pytest.raises(SettingsError, match=r"MISSIVE_DYNAMIC_TOOLSETS is no longer supported .* MISSIVE_TOOLSETS"):
+        Settings.from_env({"MISSIVE_DYNAMIC_TOOLSETS": "true"})
+    assert Settings.from_env({"MISSIVE_DYNAMIC_TOOLSETS": "false"}).toolsets == frozenset(DEFAULT_TOOLSETS)

@@ -12,7 +12,6 @@ keys         the `missive-mcp keys` command
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import httpx2
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -25,7 +24,7 @@ from .crypto import Sealer, digest
 from .provider import KEY_PREFIX, Access, Provider, new_secret
 from .store import Person, Store, open_database
 
-__all__ = ["Access", "Person", "Provider", "Sealer", "Store", "TeamAuth", "current_person"]
+__all__ = ["Access", "Person", "Provider", "Sealer", "Store", "TeamAuth"]
 
 logger = logging.getLogger(__name__)
 
@@ -133,11 +132,3 @@ class TeamAuth:
 
     async def aclose(self) -> None:
         await self.store.aclose()
-
-
-def current_person() -> dict[str, Any] | None:
-    """Who the current request acts for, for the audit trail: None when no one signed in (one-key mode)."""
-    access = get_access_token()
-    if isinstance(access, Access):
-        return {"user_id": access.subject, "email": access.email, "grant": access.grant_id}
-    return None

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..docstrings import Described
-from .base import MissiveModel, Name
+from .base import MissiveModel, Name, Ref
 
 
 class ContactInfo(Described):
@@ -17,12 +17,14 @@ class ContactInfo(Described):
     value: str
     label: str | None = None
     custom_label: str | None = None
+    """With label=custom."""
 
 
 class ContactMembership(Described):
     """Membership of a group or organization (ids from list_contact_groups)."""
 
-    group: str | dict[str, object]
+    group: Ref | str
+    """Its id (list_contact_groups)."""
     title: str | None = None
     location: str | None = None
     department: str | None = None
@@ -34,18 +36,27 @@ class Contact(MissiveModel):
     first_name: Name | None = None
     last_name: Name | None = None
     starred: bool | None = None
+    """Starred by the token's owner in Missive."""
     notes: str | None = None
-    infos: list[ContactInfo] = Field(default_factory=list[ContactInfo])
-    memberships: list[ContactMembership] = Field(default_factory=list[ContactMembership])
+    """Free text the team keeps about the contact."""
+    infos: list[ContactInfo] = Field(
+        default_factory=list[ContactInfo], description="Every way to reach them: emails, phone numbers, addresses."
+    )
+    memberships: list[ContactMembership] = Field(
+        default_factory=list[ContactMembership], description="The groups and organizations (companies) they are in."
+    )
 
 
 class ContactBook(MissiveModel):
     id: str
     name: Name | None = None
     shared: bool | None = None
+    """True when the book is shared with an organization, false when it is the token owner's own."""
 
 
 class ContactGroup(MissiveModel):
     id: str
     name: Name | None = None
     kind: str | None = None
+    """group (a list of contacts) or organization (a company, the contact_organization filter of
+    list_conversations)."""

@@ -8,8 +8,11 @@ from .base import MissiveModel, Name, Ref, Subject
 
 
 class Author(MissiveModel):
+    """Someone who wrote in the conversation."""
+
     name: Name | None = None
     address: str | None = None
+    """Their email address or phone number."""
 
 
 class Assignee(Ref):
@@ -22,12 +25,16 @@ class UserState(MissiveModel):
     id: str
     name: Name | None = None
     assigned: bool | None = None
+    """Assigned to this user."""
     closed: bool | None = None
+    """Closed for this user (out of their Inbox)."""
     archived: bool | None = None
     flagged: bool | None = None
+    """Starred by this user."""
     snoozed: bool | None = None
     trashed: bool | None = None
     junked: bool | None = None
+    """In this user's spam."""
 
     def concise(self) -> UserState:
         """Only the states that hold: `{"name": "Maya", "assigned": true}` says what a row of false flags would."""
@@ -42,20 +49,30 @@ _FLAGS = ("assigned", "closed", "archived", "flagged", "snoozed", "trashed", "ju
 class Conversation(MissiveModel):
     id: str
     subject: Subject | None = None
+    """The subject a person set for the conversation; often empty (see latest_message_subject)."""
     latest_message_subject: Subject | None = None
+    """The subject of its latest message."""
     last_activity_at: int | None = None
     """Unix seconds; also the `until` cursor of list_conversations."""
     messages_count: int | None = None
     drafts_count: int | None = None
+    """Unsent drafts in it (list_conversation_drafts lists them)."""
     organization: Ref | str | None = None
+    """The organization it belongs to."""
     team: Ref | str | None = None
+    """The team whose inbox holds it."""
     # None when the API sent none (a guest sees little more than id and last_activity_at): `detailed` shows
     # what Missive sent, not empty lists it did not.
     assignees: list[Assignee | str] | None = None
+    """The users it is assigned to."""
     shared_labels: list[Ref | str] | None = None
+    """Its shared labels (ids from list_shared_labels)."""
     users: list[UserState] | None = None
+    """Per user, where it sits in their mailbox (concise: only the users for whom a flag holds)."""
     authors: list[Author] | None = None
+    """Who wrote in it."""
     web_url: str | None = None
+    """A link that opens it in Missive (detailed only)."""
 
     def concise(self) -> Conversation:
         """The fields an agent acts on: users only where a flag holds, no empty lists, no link (the id opens it)."""

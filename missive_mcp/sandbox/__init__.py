@@ -9,7 +9,7 @@ bodies in envelopes, checked strictly against the excerpt's schemas; list-shaped
 cursor pages whose `until` includes its boundary and that run past `limit` on tied timestamps; reports that 404
 while pending and after expiry; per-token rate limits answered with 429; attachments downloadable without the
 token at pre-signed URLs that expire. `Fault`s inject failures; `echo_token=True` leaks the caller's token back.
-The operations beyond the excerpt (posts, tasks, responses, labels, teams, hooks) follow `missive-api-addendum.md`.
+The operations beyond the excerpt (posts, tasks, responses, labels, teams, hooks) follow Missive's documentation.
 
 Modules: `fake` (FakeMissive, the request gate, transports), `app` (the routes), `workspace` (state and rules),
 `render` (live JSON shapes), `seed` (the demo workspace and its ids), `spec` (body checks), `limits`,

@@ -3,7 +3,7 @@
 The component schemas of `missive-openapi.json` are made strict: every object that lists its properties rejects
 any other key. The excerpt is not the whole truth, though, so a few fields the live API documents beyond it are
 added explicitly (`LIVE_FIELDS`), and the operations the excerpt lacks (posts, tasks, responses, shared labels,
-teams, hooks) get schemas written from `missive-api-addendum.md` (`SCHEMAS`).
+teams, hooks) get schemas written from Missive's documentation of them (`SCHEMAS`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ LIVE_FIELDS: dict[str, dict[str, Schema]] = {
     "CreateMessageRequest": {"delivered_at": {"type": "integer"}} | _CONVERSATION_FIELDS,
     # Bulk updates name each object they change (notes: "each carrying its id").
     "UpdateContactRequest": {"id": _STRING},
-    # The excerpt types `add_to_team_inbox` as a team id; the API takes a boolean beside `team` (addendum 8), and
+    # The excerpt types `add_to_team_inbox` as a team id; the API takes a boolean beside `team`, and
     # knows `force_team` and `conversation_color` (an alias of `color`).
     "UpdateConversationRequest": {
         "id": _STRING,
@@ -99,7 +99,7 @@ _HEX_OR_NAMED: Schema = {"type": "string", "pattern": "^(#[0-9a-fA-F]{3}|#[0-9a-
 
 _RESPONSE_FIELDS: dict[str, Schema] = {
     "title": _text(500),
-    # `name` is not a field of a response: the live API drops it silently (addendum 3c), so the fake accepts it.
+    # `name` is not a field of a response: the live API drops it silently, so the fake accepts it.
     "name": _STRING,
     "body": _STRING,
     "subject": _text(500),

@@ -10,14 +10,17 @@ the declarations.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Generic, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar
 
 from mcp.types import ToolAnnotations
 
 from ..endpoints import Endpoint, Retry
 from ..toolsets import Toolset
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver.tools import Tool
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,6 +41,9 @@ class ToolDeclaration(Generic[P, R]):
     where the arguments are that endpoint's body."""
     destructive_because: str = ""
     """Why the tool is destructive although none of its rows is (a post that can also remove assignees)."""
+    built: dict[str, Tool] = field(default_factory=dict["str", "Tool"], compare=False, repr=False)
+    """The SDK tool made from this declaration, per output-schema form (`schemas.build_tool`): made once, as
+    it depends on nothing else, and shared by every server the process builds (the tests build hundreds)."""
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.fn(*args, **kwargs)
