@@ -27,6 +27,10 @@ R = TypeVar("R")
 Access = Literal["read", "write"]
 
 
+def _no_tools() -> dict[str, Tool]:
+    return {}
+
+
 @dataclass(frozen=True)
 class ToolDeclaration(Generic[P, R]):
     """One tool: its function (whose name and docstring are the tool's), and what the server needs to know."""
@@ -41,7 +45,7 @@ class ToolDeclaration(Generic[P, R]):
     where the arguments are that endpoint's body."""
     destructive_because: str = ""
     """Why the tool is destructive although none of its rows is (a post that can also remove assignees)."""
-    built: dict[str, Tool] = field(default_factory=dict["str", "Tool"], compare=False, repr=False)
+    built: dict[str, Tool] = field(default_factory=_no_tools, compare=False, repr=False)
     """The SDK tool made from this declaration, per output-schema form (`schemas.build_tool`): made once, as
     it depends on nothing else, and shared by every server the process builds (the tests build hundreds)."""
 
