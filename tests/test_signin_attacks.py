@@ -209,6 +209,30 @@ def test_a_flow_started_by_another_client_cannot_be_allowed_without_the_browsers
             assert copied.status_code == 403 and "Location" not in copied.headers
 
 
+def test_behind_https_the_consent_cookie_is_secure(fake: FakeMissive, tmp_path: Path) -> None:
+    public = "https://mcp.example.com"
+    with team(fake, str(tmp_path / "team.sqlite3"), public_url=public) as origin, httpx2.Client(timeout=10) as http:
+        client = OAuthClient(origin)
+        client.register({"registration_endpoint": f"{origin}/register"})
+        start = http.get(
+            f"{origin}/authorize",
+            params={
+                "response_type": "code",
+                "client_id": client.client_id,
+                "redirect_uri": "http://127.0.0.1:9/callback",
+                "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                "code_challenge_method": "S256",
+                "resource": f"{public}/mcp",
+            },
+        )
+        assert start.status_code == 302 and start.headers["Location"].startswith(f"{public}/signin?request=")
+        shown = http.post(
+            f"{origin}/signin", data={"request": request_id(start.headers["Location"]), "missive_token": DEMO_TOKEN}
+        )
+    assert shown.status_code == 200, shown.text
+    assert "Secure" in shown.headers["set-cookie"] and "HttpOnly" in shown.headers["set-cookie"]
+
+
 # 4. A replayed refresh token ends the grant. ---------------------------------------------------------------------
 
 
