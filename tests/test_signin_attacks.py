@@ -153,7 +153,10 @@ def test_the_servers_own_tokens_never_reach_the_log(fake: FakeMissive, tmp_path:
     assert redact.scrub(f"token={issued};") == "token=[redacted];"
 
 
-def test_sign_in_attempts_are_limited_per_client_and_per_address(fake: FakeMissive, tmp_path: Path) -> None:
+def test_sign_in_attempts_are_limited_per_client_and_per_address(
+    fake: FakeMissive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="missive_mcp.auth.signin")
     limited = {"signin_per_client": 3, "signin_per_address": 5, "signin_window": 600}
     with team(fake, str(tmp_path / "team.sqlite3"), **limited) as origin:
         stranger, page_url, _, _ = started(origin)
@@ -168,6 +171,11 @@ def test_sign_in_attempts_are_limited_per_client_and_per_address(fake: FakeMissi
         with httpx2.Client(timeout=10) as http:
             key_page = http.post(f"{origin}/keys", data={"label": "bot", "missive_token": DEMO_TOKEN})
         assert key_page.status_code == 429 and "from your address" in key_page.text
+    warned = [r.getMessage() for r in caplog.records if r.name == "missive_mcp.auth.signin"]
+    assert [line.split(" (")[0] for line in warned] == [  # once per limit and window, not once per refusal
+        "Sign-in attempts over the limit for this app",
+        "Sign-in attempts over the limit from your address",
+    ]
     assert not any(
         r.path == "/v1/users" and r.headers.get("authorization") == f"Bearer {DEMO_TOKEN}" for r in fake.requests
     )

@@ -78,27 +78,25 @@ class Attempts:
         self._clock = clock
         self._counts: dict[str, tuple[float, int]] = {}
 
-    def take(self, key: str) -> float:
-        """Count one attempt; 0 if it is allowed, else the seconds until the window ends."""
+    def take(self, key: str) -> tuple[float, bool]:
+        """Count one attempt: (0, False) if it is allowed, else (seconds until the window ends, whether this is the
+        first attempt refused in this window)."""
         now = self._clock()
         started, count = self._counts.get(key, (now, 0))
         if now - started >= self.window:
             started, count = now, 0
-        if count >= self.limit:
-            return started + self.window - now
         self._counts.pop(key, None)  # re-inserted last: the dict stays in order of last use
         self._counts[key] = (started, count + 1)
         if len(self._counts) > MAX_TRACKED:
             self._prune(now)
-        return 0.0
+        if count >= self.limit:
+            return started + self.window - now, count == self.limit
+        return 0.0, False
 
     def _prune(self, now: float) -> None:
         self._counts = {k: v for k, v in self._counts.items() if now - v[0] < self.window}
         while len(self._counts) > MAX_TRACKED:
             del self._counts[next(iter(self._counts))]
-
-    def __len__(self) -> int:
-        return len(self._counts)
 
 
 def page(title: str, body: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
@@ -133,14 +131,14 @@ class Pages:
     def _too_many(self, request: Request, client_id: str | None) -> Response | None:
         """The 429 page if this address, or this client's sign-ins, pasted too many tokens lately."""
         address = request.client.host if request.client else "unknown"
-        wait = self.per_address.take(address)
-        whose = "from your address"
+        (wait, first), whose = self.per_address.take(address), "from your address"
         if not wait and client_id is not None:
-            wait, whose = self.per_client.take(client_id), "for this app"
+            (wait, first), whose = self.per_client.take(client_id), "for this app"
         if not wait:
             return None
         seconds = max(1, math.ceil(wait))
-        logger.warning("Sign-in attempts over the limit %s (%s); refused for %d s.", whose, address, seconds)
+        if first:  # once per window: a flood of refusals must not flood the log
+            logger.warning("Sign-in attempts over the limit %s (%s); refused for %d s.", whose, address, seconds)
         body = (
             f"<p class=error>Too many sign-in attempts {whose}: try again in {_minutes(seconds)}. "
             "Check that you paste your own Missive API token (Missive: Settings &gt; API).</p>"
