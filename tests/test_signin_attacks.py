@@ -181,6 +181,22 @@ def test_sign_in_attempts_are_limited_per_client_and_per_address(
     )
 
 
+def test_attempt_counts_restart_with_each_window_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from missive_mcp.auth import signin
+
+    now = [0.0]
+    attempts = signin.Attempts(2, 60.0, clock=lambda: now[0])
+    assert [attempts.take("a")[0] for _ in range(3)] == [0.0, 0.0, 60.0]
+    now[0] = 59.0
+    assert attempts.take("a") == (1.0, False)  # refused again, not logged again
+    now[0] = 60.0
+    assert attempts.take("a") == (0.0, False)  # a new window
+    monkeypatch.setattr(signin, "MAX_TRACKED", 3)
+    for n in range(10):  # ten addresses: only the three most recent are still counted
+        attempts.take(f"address-{n}")
+    assert set(attempts._counts) == {"address-7", "address-8", "address-9"}  # pyright: ignore[reportPrivateUsage]
+
+
 # 3. Consent is bound to the browser. ---------------------------------------------------------------------------
 
 
