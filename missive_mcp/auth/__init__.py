@@ -5,7 +5,7 @@ provider     the SDK's OAuthAuthorizationServerProvider over the store
 signin       the sign-in, key and revocation pages
 missive      whose token it is (one Missive call) and whether their organization is allowed
 store        SQLite or PostgreSQL tables, migrated by the server itself
-crypto       AES-GCM sealing of Missive tokens, with key rotation
+crypto       AES-GCM sealing of Missive tokens, with key rotation; keyed (HMAC) digests of tokens and keys
 keys         the `missive-mcp keys` command
 """
 
