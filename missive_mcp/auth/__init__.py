@@ -3,7 +3,7 @@
 TeamAuth     everything one server needs: the store, the sealer, the OAuth provider, the pages
 provider     the SDK's OAuthAuthorizationServerProvider over the store
 signin       the sign-in, key and revocation pages
-missive      whose token it is (one Missive call) and whether their organization is allowed
+missive      whose token it is (GET /users) and whether they belong to an allowed organization (GET /organizations)
 store        SQLite or PostgreSQL tables, migrated by the server itself
 crypto       AES-GCM sealing of Missive tokens, with key rotation; keyed (HMAC) digests of tokens and keys
 keys         the `missive-mcp keys` command
