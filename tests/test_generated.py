@@ -31,7 +31,8 @@ def toolset_table() -> str:
     rows = ["| Toolset | Default | What it holds | Tools |", "| --- | --- | --- | --- |"]
     for toolset in TOOLSETS:
         names = ", ".join(f"`{tool.name}`" for tool in TOOLS if tool.toolset is toolset)
-        rows.append(f"| `{toolset.id}` | {'yes' if toolset.default else ''} | {toolset.description} | {names} |")
+        held = f"{toolset.title}: {toolset.description}"
+        rows.append(f"| `{toolset.id}` | {'yes' if toolset.default else ''} | {held} | {names} |")
     return "\n".join(rows)
 
 
