@@ -302,14 +302,22 @@ async def test_the_thread_drafts_a_reply_adds_a_note_and_opens_an_attachment_eac
             downloads = [r.path for r in fake.requests[before:] if not r.path.startswith("/v1/")]
             assert len(downloads) == 1 and "ch_3QxK2" in await view.locator(".file-text").inner_text()
             # A reply is drafted, never sent.
-            await view.page.frame_locator("iframe").get_by_role("textbox", name=re.compile("^Reply")).fill("We refunded it.")
+            await (
+                view.page.frame_locator("iframe")
+                .get_by_role("textbox", name=re.compile("^Reply"))
+                .fill("We refunded it.")
+            )
             await view.button("Save reply as draft").click()
             await view.page.frame_locator("iframe").get_by_text(re.compile("Draft saved.*not sent")).wait_for()
             drafts = writes(fake, "POST", "drafts")
             assert len(drafts) == 1 and drafts[0]["drafts"]["body"] == "We refunded it."
             assert "send" not in drafts[0]["drafts"] and "send_at" not in drafts[0]["drafts"]
             # A note is posted once and appears in the thread from the tool's answer.
-            await view.page.frame_locator("iframe").get_by_role("textbox", name=re.compile("^Internal note")).fill("Refund checked.")
+            await (
+                view.page.frame_locator("iframe")
+                .get_by_role("textbox", name=re.compile("^Internal note"))
+                .fill("Refund checked.")
+            )
             await view.button("Add note").click()
             await view.locator(".entry.post .body", has_text="Refund checked.").wait_for()
             posts = writes(fake, "POST", "posts")
@@ -365,7 +373,9 @@ async def test_markup_planted_in_mail_never_runs_in_the_views(fake: FakeMissive)
         async with hosted(mcp, "read_conversation", {"conversation_id": conversation.id}) as view:
             await view.locator(".entry.comment").wait_for()
             await inert(view)
-            assert await view.locator(".entry.message .from").inner_text() == f"{PLANTED['script']} <pat@customer.example>"
+            assert (
+                await view.locator(".entry.message .from").inner_text() == f"{PLANTED['script']} <pat@customer.example>"
+            )
             body = await view.locator(".entry.message .body").inner_text()
             assert all(mark in body for mark in ("<script>parent", "<img src=x onerror=", '<a href="javascript:'))
             await view.page.frame_locator("iframe").get_by_text("click me").first.click()
@@ -381,7 +391,8 @@ async def inert(view: Hosted) -> None:
             images: document.images.length,
             links: document.links.length,
             scripts: [...document.scripts].filter(s => s.textContent.includes('ran:')).length,
-            handlers: [...document.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,
+            handlers: [...document.querySelectorAll('*')]
+                .filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,
         })"""
     )
     assert found == {"images": 0, "links": 0, "scripts": 0, "handlers": 0}
@@ -422,4 +433,3 @@ async def fits_and_named(view: Hosted) -> None:
         })"""
     )
     assert found == {"overflow": 0, "unnamed": []}
-

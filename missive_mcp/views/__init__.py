@@ -45,7 +45,7 @@ PAGES = {
 @functools.cache
 def shipped(file: str) -> str:
     """A built view as shipped in the package (read once per process)."""
-    return resources.files(__package__).joinpath(file).read_text(encoding="utf-8")
+    return resources.files(__name__).joinpath(file).read_text(encoding="utf-8")
 
 
 def page(file: str, served: Iterable[str]) -> str:
@@ -62,7 +62,8 @@ def extension(served: Iterable[str]) -> Apps:
     served = list(served)
     apps = Apps()
     for uri, (file, title, description) in PAGES.items():
-        apps.add_html_resource(uri, page(file, served), name=file.removesuffix(".html"), title=title, description=description)
+        name = file.removesuffix(".html")
+        apps.add_html_resource(uri, page(file, served), name=name, title=title, description=description)
     return apps
 
 
@@ -75,22 +76,30 @@ class ViewLinks:
         result = await call_next(ctx)
         if ctx.method not in ("tools/list", "resources/list") or not isinstance(result, dict):
             return result
-        listed = cast(dict[str, Any], result)
+        listed: dict[str, Any] = result
+        apps = client_supports_apps(ctx)
         if ctx.method == "resources/list":
-            if client_supports_apps(ctx):
-                return listed
-            kept = [r for r in listed.get("resources") or [] if not str(r.get("uri", "")).startswith("ui://")]
-            return {**listed, "resources": kept}
-        if not client_supports_apps(ctx):
+            shown = [
+                r for r in _objects(listed.get("resources")) if apps or not str(r.get("uri", "")).startswith("ui://")
+            ]
+            return {**listed, "resources": shown}
+        if not apps:
             return listed
-        tools: list[dict[str, Any]] = listed.get("tools") or []
-        linked = [
-            {**tool, "_meta": {**(tool.get("_meta") or {}), "ui": {"resourceUri": VIEWS[tool["name"]]}}}
-            if tool.get("name") in VIEWS
-            else tool
-            for tool in tools
-        ]
-        return {**listed, "tools": linked}
+        return {**listed, "tools": [_linked(tool) for tool in _objects(listed.get("tools"))]}
+
+
+def _linked(tool: dict[str, Any]) -> dict[str, Any]:
+    uri = VIEWS.get(str(tool.get("name")))
+    if uri is None:
+        return tool
+    meta: dict[str, Any] = {**(_objects([tool.get("_meta")]) or [{}])[0], "ui": {"resourceUri": uri}}
+    return {**tool, "_meta": meta}
+
+
+def _objects(values: Any) -> list[dict[str, Any]]:
+    """The JSON objects in a list (anything else left out), typed."""
+    found: list[Any] = list(values) if isinstance(values, list) else []  # pyright: ignore[reportUnknownArgumentType]
+    return [cast(dict[str, Any], value) for value in found if isinstance(value, dict)]
 
 
 __all__ = ["APP_MIME_TYPE", "INBOX", "THREAD", "VIEWS", "ViewLinks", "extension", "page"]
