@@ -192,7 +192,11 @@ def writes(fake: FakeMissive, method: str, path: str = "") -> list[Any]:
 
 async def shot(view: Hosted, path: Path) -> bytes:
     """A screenshot of the view as a person sees it (MISSIVE_VIEW_SCREENSHOTS=docs also keeps it for the README)."""
-    image: bytes = await view.page.locator("iframe").screenshot(path=str(path))
+    frame = view.page.locator("iframe")
+    box = await frame.bounding_box()
+    # The whole view, not the part inside the window: the window grows to the height the view reported.
+    await view.page.set_viewport_size({"width": int(box["width"]) + 40, "height": int(box["height"]) + 20})
+    image: bytes = await frame.screenshot(path=str(path))
     keep = os.environ.get("MISSIVE_VIEW_SCREENSHOTS")
     if keep:
         Path(keep, f"view-{path.name}").write_bytes(image)

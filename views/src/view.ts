@@ -171,7 +171,7 @@ function tags(view: View, c: Conversation): HTMLElement {
     { class: "tags" },
     view.closed.has(c.id) && h("span", { class: "tag closed" }, "Closed"),
     ...labels.map((label) => h("span", { class: "tag label" }, label)),
-    team && h("span", { class: "tag team" }, team),
+    team && h("span", { class: "tag team" }, `Team: ${team}`),
     assignees.length > 0 && h("span", { class: "assignees" }, `Assigned: ${assignees.join(", ")}`),
   );
 }

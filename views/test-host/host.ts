@@ -43,6 +43,9 @@ window.openView = async (opening) => {
     containerDimensions: { maxWidth: opening.width },
   };
   const bridge = new AppBridge(null, { name: "missive-mcp test host", version: "1.0.0" }, { serverTools: {} }, { hostContext: context });
+  bridge.onsizechange = ({ height }) => {
+    if (height) frame.style.height = `${Math.ceil(height)}px`;
+  };
   bridge.oncalltool = async (params) => (await window.mcpCall(params)) as never;
   const initialized = new Promise<void>((resolve) => (bridge.oninitialized = () => resolve()));
   await bridge.connect(new PostMessageTransport(frame.contentWindow!, frame.contentWindow!));
