@@ -9,7 +9,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,15 +149,23 @@ class Hosted:
 
 @asynccontextmanager
 async def hosted(
-    mcp: Client, tool: str, arguments: dict[str, Any], *, theme: str = "light", width: int = 420
+    mcp: Client,
+    tool: str,
+    arguments: dict[str, Any],
+    *,
+    theme: str = "light",
+    width: int = 420,
+    reshape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> AsyncIterator[Hosted]:
-    """Call `tool` through the client, open the view its `_meta.ui.resourceUri` names, and hand it the result."""
+    """Call `tool` through the client, open the view its `_meta.ui.resourceUri` names, and hand it the result
+    (through `reshape` first, if given)."""
     chromium_or_skip()
     from playwright.async_api import async_playwright
 
     linked = {t.name: (t.meta or {}).get("ui", {}).get("resourceUri") for t in (await mcp.list_tools()).tools}
     html = await document(mcp, linked[tool])
     result = (await mcp.call_tool(tool, arguments)).model_dump(by_alias=True, mode="json", exclude_none=True)
+    result = reshape(result) if reshape else result
 
     async def forward(params: dict[str, Any]) -> dict[str, Any]:
         answer = await mcp.call_tool(params["name"], params.get("arguments") or {})
@@ -264,6 +272,31 @@ async def test_the_inbox_opens_a_thread_assigns_labels_and_loads_more(fake: Fake
         assert await view.locator("h1").inner_text() == subject
         await view.button("Back to the inbox").click()
         await row.locator(".tag.label", has_text="Urgent").wait_for()
+
+
+def lean(result: dict[str, Any]) -> dict[str, Any]:
+    """A list in the lean form (issue 19): people, labels and teams as their names."""
+    items = [
+        {
+            **c,
+            "assignees": [a["name"] for a in c.get("assignees", [])],
+            "shared_labels": [label["name"] for label in c.get("shared_labels", [])],
+            "team": c["team"]["name"] if "team" in c else None,
+            "authors": [a["name"] for a in c.get("authors", [])],
+        }
+        for c in result["structuredContent"]["conversations"]
+    ]
+    return {**result, "structuredContent": {**result["structuredContent"], "conversations": items}}
+
+
+async def test_the_inbox_shows_lean_items_and_full_ones_alike(fake: FakeMissive) -> None:
+    drawn: list[list[str]] = []
+    for reshape in (None, lean):
+        async with client(fake) as mcp, hosted(mcp, "list_conversations", {"inbox": True}, reshape=reshape) as view:
+            await view.locator(".conversation").first.wait_for()
+            drawn.append(await view.locator(".conversation").all_inner_texts())
+    assert drawn[0] == drawn[1]
+    assert "Dana Scully" in drawn[1][0] and "Team: Billing" in drawn[1][0] and "Assigned: Maya Chen" in drawn[1][0]
 
 
 async def test_a_refused_action_shows_the_tools_own_sentence_and_sends_nothing(fake: FakeMissive) -> None:

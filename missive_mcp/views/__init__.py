@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from mcp.server.apps import APP_MIME_TYPE, Apps, client_supports_apps
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver.resources import FunctionResource
 
 INBOX = "ui://missive/inbox.html"
 THREAD = "ui://missive/thread.html"
@@ -57,14 +58,27 @@ def page(file: str, served: Iterable[str]) -> str:
 
 
 def extension(served: Iterable[str]) -> Apps:
-    """The Apps extension with both views, for `MCPServer(extensions=[...])`. The SDK stamps `_meta.ui` on tools
-    it registers through `Apps.tool` for every client; ours are stamped per client by `ViewLinks` instead."""
-    served = list(served)
+    """The Apps extension with both views, for `MCPServer(extensions=[...])`. A document is read from the package
+    when a client first asks for it, not at start-up. The SDK stamps `_meta.ui` on tools registered through
+    `Apps.tool` for every client; ours are stamped per client by `ViewLinks` instead."""
+    served = tuple(served)
     apps = Apps()
     for uri, (file, title, description) in PAGES.items():
-        name = file.removesuffix(".html")
-        apps.add_html_resource(uri, page(file, served), name=name, title=title, description=description)
+        apps.add_resource(
+            FunctionResource(
+                uri=uri,
+                name=file.removesuffix(".html"),
+                title=title,
+                description=description,
+                mime_type=APP_MIME_TYPE,
+                fn=functools.partial(_read, file, served),
+            )
+        )
     return apps
+
+
+async def _read(file: str, served: tuple[str, ...]) -> str:
+    return page(file, served)
 
 
 class ViewLinks:

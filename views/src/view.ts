@@ -120,7 +120,7 @@ function drawList(view: View): void {
     const status = h("p", { class: "message", role: "status" });
     const more = button("Load more", "Load more conversations", async () => {
       more.disabled = true;
-      status.textContent = "Loading…";
+      working(status, "Loading…");
       const answer = await call(view.app, tool, next);
       if (!answer.ok) {
         more.disabled = false;
@@ -191,8 +191,7 @@ function actions(view: View, c: Conversation, options: ActionOptions): HTMLEleme
   const busy = (on: boolean) => bar.querySelectorAll("button").forEach((b) => ((b as HTMLButtonElement).disabled = on));
   const update = async (args: Data, done: string) => {
     busy(true);
-    status.textContent = "Working…";
-    status.className = "message";
+    working(status, "Working…");
     const answer = await call(view.app, "update_conversation", { conversation_ids: [c.id], ...args });
     busy(false);
     if (!answer.ok) return fail(status, answer.error);
@@ -205,7 +204,7 @@ function actions(view: View, c: Conversation, options: ActionOptions): HTMLEleme
     bar.appendChild(
       button("Open", `Open “${subject}”`, async () => {
         busy(true);
-        status.textContent = "Opening…";
+        working(status, "Opening…");
         const answer = await call(view.app, "read_conversation", { conversation_id: c.id });
         busy(false);
         if (!answer.ok) return fail(status, answer.error);
@@ -238,6 +237,12 @@ function actions(view: View, c: Conversation, options: ActionOptions): HTMLEleme
   return h("div", { class: "act" }, bar, form, status);
 }
 
+function working(status: HTMLElement, text: string): void {
+  status.className = "message";
+  status.setAttribute("role", "status");
+  status.textContent = text;
+}
+
 function fail(status: HTMLElement, error: string): void {
   status.className = "message error";
   status.setAttribute("role", "alert");
@@ -255,7 +260,13 @@ function drawThread(view: View, data: Data, back: (() => void) | null): void {
   append(
     view.root,
     h("header", { class: "thread-head" }, h("h1", {}, subjectOf(conversation)), tags(view, conversation)),
-    actions(view, conversation, { open: false, changed: (c) => redraw(c, entries) }),
+    actions(view, conversation, {
+      open: false,
+      changed: (c) => {
+        view.list.items = view.list.items.map((x) => (x.id === c.id ? c : x)); // the inbox behind shows it too
+        redraw(c, entries);
+      },
+    }),
   );
   const list = h("ol", { class: "entries", "aria-label": "Messages, comments and posts" });
   for (const entry of entries) list.appendChild(item(view, entry));
@@ -298,7 +309,7 @@ function attachments(view: View, entry: Entry, files: Data[]): HTMLElement {
     if (view.served.has("get_attachment") && typeof entry.id === "string" && typeof file.id === "string") {
       const open = button("Open", `Open attachment ${name}`, async () => {
         open.disabled = true;
-        shown.textContent = "Opening…";
+        working(shown, "Opening…");
         const answer = await call(view.app, "get_attachment", { message_id: entry.id, attachment_id: file.id });
         open.disabled = false;
         clear(shown);
@@ -339,8 +350,7 @@ function replyForm(view: View, c: Conversation): HTMLElement {
     event.preventDefault();
     if (!text.value.trim()) return;
     save.disabled = true;
-    status.className = "message";
-    status.textContent = "Saving the draft…";
+    working(status, "Saving the draft…");
     // Never `send` or `send_at`: the view drafts; a person sends from Missive (or the agent, if allowed).
     const answer = await call(view.app, "reply_to_conversation", { conversation_id: c.id, body: text.value, reply_all: all.checked });
     save.disabled = false;
@@ -367,8 +377,7 @@ function noteForm(view: View, c: Conversation, added: (post: Entry) => void): HT
     event.preventDefault();
     if (!text.value.trim()) return;
     save.disabled = true;
-    status.className = "message";
-    status.textContent = "Adding the note…";
+    working(status, "Adding the note…");
     const answer = await call(view.app, "create_post", { conversation: c.id, text: text.value });
     save.disabled = false;
     if (!answer.ok) return fail(status, answer.error);
