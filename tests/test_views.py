@@ -9,14 +9,16 @@ import json
 import os
 import re
 import shutil
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from mcp.types import TextResourceContents
@@ -34,6 +36,7 @@ pytestmark = pytest.mark.anyio
 APPS = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
 """What a client that renders views (Claude, ChatGPT, VS Code...) declares."""
 
+ROOT = Path(__file__).parent.parent
 HOST_PAGE = Path(__file__).with_name("views_host.html")
 """The test host, built from views/test-host/host.ts with the views (npm --prefix views run build)."""
 
@@ -198,16 +201,17 @@ def writes(fake: FakeMissive, method: str, path: str = "") -> list[Any]:
     return [r.body for r in fake.requests if r.method == method and r.path.startswith("/v1/" + path)]
 
 
-async def shot(view: Hosted, path: Path) -> bytes:
-    """A screenshot of the view as a person sees it (MISSIVE_VIEW_SCREENSHOTS=docs also keeps it for the README)."""
+async def shot(view: Hosted, path: Path, keep: bool = False) -> bytes:
+    """A screenshot of the view as a person sees it (with `keep`, MISSIVE_VIEW_SCREENSHOTS=docs also keeps it for
+    the README)."""
     frame = view.page.locator("iframe")
     box = await frame.bounding_box()
     # The whole view, not the part inside the window: the window grows to the height the view reported.
     await view.page.set_viewport_size({"width": int(box["width"]) + 40, "height": int(box["height"]) + 20})
     image: bytes = await frame.screenshot(path=str(path))
-    keep = os.environ.get("MISSIVE_VIEW_SCREENSHOTS")
-    if keep:
-        Path(keep, f"view-{path.name}").write_bytes(image)
+    folder = os.environ.get("MISSIVE_VIEW_SCREENSHOTS")
+    if keep and folder:
+        Path(folder, f"view-{path.name}").write_bytes(image)
     return image
 
 
@@ -235,6 +239,24 @@ async def test_the_inbox_shows_the_conversations_and_close_reaches_missive_once(
         ]
         assert await first.get_by_role("button", name=f"Close “{expected[0]}”").count() == 0
         assert [url for url in view.fetched if not url.startswith(("about:", "data:"))] == []
+
+
+async def test_the_demo_shows_its_inbox_and_a_thread_with_an_attachment(tmp_path: Path) -> None:
+    """`missive-mcp --demo`, a process on stdio as a client starts it, to a client that negotiated the views."""
+    params = StdioServerParameters(command=sys.executable, args=["-m", "missive_mcp", "--demo"], cwd=str(ROOT))
+    with anyio.fail_after(120):
+        async with Client(params, extensions=[APPS]) as mcp:
+            async with hosted(mcp, "list_conversations", {"inbox": True, "limit": 5}) as view:
+                listed = view.result["structuredContent"]["conversations"]
+                await view.locator(".conversation").first.wait_for()
+                assert await subjects(view) == [c.get("subject") or c["latest_message_subject"] for c in listed]
+                await shot(view, tmp_path / "inbox.png", keep=True)
+            invoice = next(c["id"] for c in listed if "Invoice" in c["latest_message_subject"])
+            async with hosted(mcp, "read_conversation", {"conversation_id": invoice}) as view:
+                await view.locator(".entry").first.wait_for()
+                await shot(view, tmp_path / "thread.png", keep=True)
+                await view.button("Open attachment transactions.txt").click()
+                assert "ch_3QxK2" in await view.locator(".file-text").inner_text()
 
 
 async def test_the_inbox_opens_a_thread_assigns_labels_and_loads_more(fake: FakeMissive) -> None:
@@ -331,7 +353,6 @@ async def test_the_thread_drafts_a_reply_adds_a_note_and_opens_an_attachment_eac
             await view.locator(".entry").first.wait_for()
             bodies = await view.locator(".entry .body").all_inner_texts()
             assert bodies == [e["body"] for e in entries]
-            await shot(view, tmp_path / "thread.png")
             # Open an attachment: get_attachment downloads it once, and a text file is shown as text.
             before = len(fake.requests)
             await view.button("Open attachment transactions.txt").click()
