@@ -54,8 +54,12 @@ window.openView = async (opening) => {
   await bridge.sendToolInput({ arguments: opening.toolInput });
   await bridge.sendToolResult(opening.toolResult as never);
   window.bridge = bridge;
+  current = context;
 };
 
+let current: McpUiHostContext = {};
+
 window.setTheme = async (theme) => {
-  window.bridge.setHostContext({ ...window.bridge.getHostContext?.(), theme } as McpUiHostContext);
+  current = { ...current, theme };
+  window.bridge.setHostContext(current);
 };
