@@ -81,7 +81,8 @@ async def test_an_apps_client_finds_each_view_on_the_tools_that_produce_its_resu
         linked = {name: tool.meta["ui"]["resourceUri"] for name, tool in tools.items() if tool.meta}
         listed = {str(r.uri): r for r in (await mcp.list_resources()).resources}
         html = {uri: await document(mcp, uri) for uri in (views.INBOX, views.THREAD)}
-    assert linked == {"list_conversations": views.INBOX, "read_conversation": views.THREAD}
+    assert linked == {name: uri for name, uri in views.VIEWS.items() if name in tools}
+    assert {linked["list_conversations"], linked["read_conversation"]} == {views.INBOX, views.THREAD}
     assert {uri: listed[uri].mime_type for uri in html} == {views.INBOX: APP_MIME_TYPE, views.THREAD: APP_MIME_TYPE}
     for uri, text in html.items():
         assert listed[uri].meta is None, "a view declares no CSP domains, permissions or other origin"
@@ -104,14 +105,19 @@ async def test_results_are_the_same_for_clients_with_and_without_the_extension(f
 
 async def test_a_view_is_told_which_of_its_actions_the_server_serves(fake: FakeMissive) -> None:
     offered: dict[str, list[str]] = {}
+    served: set[str] = set()
     for name, overrides in (("all", {}), ("read-only", {"read_only": True}), ("default", {"toolsets": "default"})):
         async with client(fake, **overrides) as mcp:
             html = await document(mcp, views.THREAD)
+            if name == "all":
+                served = {t.name for t in (await mcp.list_tools()).tools}
         found = re.search(r'<script type="application/json" id="missive-tools">(.*?)</script>', html)
         assert found is not None
         offered[name] = json.loads(found.group(1))
-    assert offered["all"] == sorted(set(views.ACTIONS) - {"watch_inbox"})
-    assert offered["read-only"] == ["get_attachment", "list_conversations", "read_conversation"]
+    assert offered["all"] == sorted(set(views.ACTIONS) & served)
+    writes = {"update_conversation", "reply_to_conversation", "create_post"}
+    assert writes <= set(offered["all"]) and not writes & set(offered["read-only"])
+    assert {"get_attachment", "list_conversations", "read_conversation"} <= set(offered["read-only"])
     assert "get_attachment" not in offered["default"]  # its toolset is off there, so no Open button for files
 
 
