@@ -123,6 +123,10 @@ class LocalLimits:
             found = self._by_token[token] = RateLimiter(**self._options)
         return found
 
+    def count(self) -> int:
+        """How many tokens have a limiter here (only tokens the server took as real get one)."""
+        return len(self._by_token)
+
 
 # Redis ------------------------------------------------------------------------------------------
 
