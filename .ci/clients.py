@@ -264,8 +264,11 @@ def bundle() -> None:
         with zipfile.ZipFile(archive) as zipped:
             zipped.extractall(unpacked)
         expect(
-            "bundle leaves out tests and the venv",
-            not (unpacked / "tests").exists() and not (unpacked / ".venv").exists(),
+            "bundle leaves out tests, the venv and the views' Node sources, and carries the built views",
+            not (unpacked / "tests").exists()
+            and not (unpacked / ".venv").exists()
+            and not (unpacked / "views").exists()
+            and (unpacked / "missive_mcp" / "views" / "inbox.html").exists(),
         )
         venv.create(Path(work) / "uv", with_pip=True)
         run([str(Path(work) / "uv" / "bin" / "pip"), "install", "-q", "uv"])
