@@ -277,7 +277,7 @@ async def test_the_inbox_opens_a_thread_assigns_labels_and_loads_more(fake: Fake
         more = view.locator(".conversation")
         await more.nth(len(shown)).wait_for()
         pages = [r.query for r in fake.requests if r.method == "GET" and r.path == "/v1/conversations"]
-        assert pages[-1]["until"] == str(view.result["structuredContent"]["next_until"])
+        assert [page.get("until") for page in pages] == [None, str(view.result["structuredContent"]["next_until"])]
         assert (await subjects(view))[: len(shown)] == shown
         # Assign, by name: the server resolves it, Missive gets the id, the row shows the answer.
         row = view.locator(".conversation").first
@@ -295,9 +295,12 @@ async def test_the_inbox_opens_a_thread_assigns_labels_and_loads_more(fake: Fake
             ["add_shared_labels", "id", "organization"],
         ]
         # Open: the thread, read through read_conversation, then back to the list as it was left.
+        before = len(fake.requests)
         await view.button(f"Open “{subject}”").click()
         await view.locator(".entry").first.wait_for()
         assert await view.locator("h1").inner_text() == subject
+        read = [r.path for r in fake.requests[before:] if r.path == f"/v1/conversations/{first['id']}"]
+        assert read == [f"/v1/conversations/{first['id']}"]
         await view.button("Back to the inbox").click()
         await row.locator(".tag.label", has_text="Urgent").wait_for()
 
