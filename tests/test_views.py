@@ -477,8 +477,11 @@ async def test_the_view_follows_the_host_theme_fits_a_narrow_column_and_names_ev
             await view.button(f"Assign “{(await subjects(view))[0]}”").click()
             await fits_and_named(view)
         first = view.result["structuredContent"]["conversations"][0]["id"]
-        async with hosted(mcp, "read_conversation", {"conversation_id": first}, width=320) as view:
+        read = {"conversation_id": first, "max_items": 2}
+        async with hosted(mcp, "read_conversation", read, width=320) as view:
             await view.locator(".entry").first.wait_for()
+            assert view.result["structuredContent"]["older_omitted"]
+            await view.page.frame_locator("iframe").get_by_text("Older messages are not shown here.").wait_for()
             await fits_and_named(view)
 
 

@@ -268,6 +268,7 @@ function drawThread(view: View, data: Data, back: (() => void) | null): void {
       },
     }),
   );
+  if (data.older_omitted) append(view.root, h("p", { class: "message" }, "Older messages are not shown here."));
   const list = h("ol", { class: "entries", "aria-label": "Messages, comments and posts" });
   for (const entry of entries) list.appendChild(item(view, entry));
   if (!entries.length) append(list, h("li", { class: "empty" }, "Nothing in this conversation yet."));
