@@ -3,7 +3,8 @@
 What the SDK's stateless transport leaves to us, in the order a request meets it:
 
     SlowClientGuard   (uvicorn protocol) drops a client that dribbles its headers or its body
-    BearerKey         refuses strangers; /.well-known/* answers 404 so clients do not start OAuth
+    BearerKey         key mode: refuses strangers; /.well-known/* answers 404 so clients do not start OAuth
+    IdentityFirst     oauth mode: the SDK's bearer check, moved in front of anything that reads a body
     Exchange          one POST at a time: body limit, one-line JSON-RPC errors, JSON or SSE per call,
                       cancels that reach the running call, no endless GET stream
     the SDK's app     /mcp, /health
@@ -18,17 +19,21 @@ import hmac
 import json
 import logging
 import secrets
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import h11
 import uvicorn
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.routes import build_resource_metadata_url
 from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http import check_accept_headers
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params, progress_token_from_params
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from pydantic import AnyHttpUrl
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +42,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from . import __version__
 from .server import TEAMS
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .auth.provider import Provider
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +88,30 @@ class BearerKey:
         scheme, _, given = header.strip().partition(b" ")
         digest = hashlib.sha256(given.strip()).digest()
         return hmac.compare_digest(digest, self._expected) and scheme.lower() == b"bearer"
+
+
+class IdentityFirst:
+    """OAuth mode: know who calls /mcp before reading a byte of the body.
+
+    The SDK checks bearer tokens inside its app, which `Exchange` reaches only after reading and parsing the body,
+    so a stranger's 10 MB POST cost 10 MB (and more to parse) before its 401. Here the SDK's own pieces
+    (`AuthenticationMiddleware`, `BearerAuthBackend`, `RequireAuthMiddleware`) run first and answer a stranger
+    exactly as the SDK would; uvicorn then drains the unread body in small pieces, keeping none of it. The SDK
+    checks the token again inside; the provider answers that from the request's first lookup."""
+
+    def __init__(self, app: ASGIApp, provider: Provider, resource: str) -> None:
+        from .auth.provider import CheckedOnce
+
+        url = AnyHttpUrl(resource)
+        backend = BearerAuthBackend(CheckedOnce(provider), resource_server_url=url)
+        required = RequireAuthMiddleware(app, [], build_resource_metadata_url(url))
+        self.checked = AuthenticationMiddleware(required, backend=backend)
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == MCP_PATH:
+            return await self.checked(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 # --- One POST at a time -------------------------------------------------------------------------------------------
@@ -351,7 +383,7 @@ def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     server.session_manager.__class__ = _ResponseModePerRequest
     exchange = Exchange(app, settings.http_max_body_bytes)
     if team is not None:  # oauth: the SDK checks each person's bearer token; the sign-in pages sit in front
-        return team.wrap(exchange)
+        return team.wrap(IdentityFirst(exchange, team.provider, team.resource))
     assert settings.mcp_auth_token is not None
     return BearerKey(exchange, settings.mcp_auth_token.get_secret_value())
 

@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 import time
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from mcp.server.auth.provider import (
@@ -22,6 +23,7 @@ from mcp.server.auth.provider import (
     OAuthAuthorizationServerProvider,
     RefreshToken,
     TokenError,
+    TokenVerifier,
     construct_redirect_uri,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
@@ -64,6 +66,23 @@ class Access(AccessToken):
     def hold_missive_token(self, token: str) -> None:
         """Carry the person's opened Missive token with this access (a private attribute: never dumped)."""
         self._missive_token = token
+
+
+_VERIFIED: ContextVar[tuple[str, Access | None] | None] = ContextVar("missive_mcp_verified", default=None)
+"""This request's bearer token and what it proved to be (each HTTP request runs in its own context)."""
+
+
+class CheckedOnce(TokenVerifier):
+    """The bearer check in front of the body (`http.IdentityFirst`); the SDK's own check later in the same request
+    reuses what it found instead of asking the database again."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        access = await self.provider.load_access_token(token)
+        _VERIFIED.set((token, access))
+        return access
 
 
 def new_secret(prefix: str) -> str:
@@ -210,6 +229,12 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     # Bearer tokens -----------------------------------------------------------------------------
 
     async def load_access_token(self, token: str) -> Access | None:
+        remembered = _VERIFIED.get()
+        if remembered is not None and remembered[0] == token:
+            return remembered[1]  # the SDK checks again what `http.IdentityFirst` checked a moment ago
+        return await self._load_access_token(token)
+
+    async def _load_access_token(self, token: str) -> Access | None:
         kind = "key" if token.startswith(KEY_PREFIX) else "access"
         found = await self.store.find(digest(token), kind)
         if found is None:
