@@ -146,6 +146,16 @@ class Settings(Described):
     allowed_organizations: Annotated[frozenset[str], env("MISSIVE_MCP_ALLOWED_ORGANIZATIONS")] = frozenset()
     """OAuth: Missive organization ids whose members may sign in (comma-separated); anyone's token if empty."""
 
+    # Budgets of the team server against strangers (issue 17; README "Running it on the internet"). ----------
+    oauth_max_body_bytes: Annotated[int, env("MISSIVE_MCP_OAUTH_MAX_BODY_BYTES")] = 16 * 1024
+    """OAuth: the largest body /register, /authorize and /token take, in bytes; more is refused with 413."""
+    registrations_per_hour: Annotated[int, env("MISSIVE_MCP_REGISTRATIONS_PER_HOUR")] = 20
+    """OAuth: client registrations one source address may make in an hour; more are refused with 429."""
+    client_retention_days: Annotated[int, env("MISSIVE_MCP_CLIENT_RETENTION_DAYS")] = 30
+    """OAuth: days a registered client is kept without a sign-in or refresh; then it is deleted."""
+    streams_per_person: Annotated[int, env("MISSIVE_MCP_STREAMS_PER_PERSON")] = 4
+    """HTTP: streamed calls (progress over SSE) one person or key may have open at once; more get 429."""
+
     @field_validator("auth", mode="before")
     @classmethod
     def _auth(cls, value: Any) -> Any:
@@ -373,7 +383,15 @@ class Settings(Described):
         return _number(value, 0.1, 300, "a number of seconds")
 
     @field_validator(
-        "http_max_body_bytes", "http_min_upload_rate", "http_keep_alive", "http_max_connections", mode="before"
+        "http_max_body_bytes",
+        "http_min_upload_rate",
+        "http_keep_alive",
+        "http_max_connections",
+        "oauth_max_body_bytes",
+        "registrations_per_hour",
+        "client_retention_days",
+        "streams_per_person",
+        mode="before",
     )
     @classmethod
     def _counts(cls, value: Any, info: ValidationInfo) -> Any:
@@ -382,6 +400,10 @@ class Settings(Described):
             "http_min_upload_rate": (1, 1 << 30),
             "http_keep_alive": (1, 3600),
             "http_max_connections": (1, 1_000_000),
+            "oauth_max_body_bytes": (1024, 1 << 20),
+            "registrations_per_hour": (1, 1_000_000),
+            "client_retention_days": (1, 3650),
+            "streams_per_person": (1, 10_000),
         }[info.field_name or ""]
         number = _number(value, low, high, "a whole number")
         if number != int(number):

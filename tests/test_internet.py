@@ -4,21 +4,30 @@ is bounded, loopback clients may take any port, and mail never becomes markup in
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
 import pytest
 
-from .services import free_port
-from .test_auth import SECRET_KEY
+from missive_mcp.sandbox import DEMO_TOKEN, DEMO_USER_ID, FakeMissive
 
-pytestmark = pytest.mark.anyio
+from . import test_auth
+from .services import free_port
+from .test_auth import REDIRECT, SECRET_KEY, OAuthClient, team_server
+
+
+@pytest.fixture
+def fake() -> FakeMissive:
+    return FakeMissive(report_delay=0.0)
+
 
 KEY_MODE = {"MISSIVE_MCP_AUTH": "key", "MISSIVE_MCP_AUTH_TOKEN": "k" * 40}
 
@@ -64,6 +73,7 @@ def peak_rss_mib(pid: int) -> float:
 # --- 1. Identity first ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.anyio
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's peak memory from /proc")
 @pytest.mark.parametrize("mode", [{}, KEY_MODE], ids=["oauth", "key"])
 async def test_forty_unauthenticated_ten_megabyte_posts_cost_the_server_almost_no_memory(
@@ -98,3 +108,123 @@ async def test_forty_unauthenticated_ten_megabyte_posts_cost_the_server_almost_n
             after = peak_rss_mib(server.pid)
     assert statuses == [401] * 40
     assert after - before < 50, f"peak memory rose {after - before:.0f} MiB (from {before:.0f} MiB)"
+
+
+# --- 6. Registration bounded; 10. loopback redirect ports -----------------------------------------------------------
+
+
+def register(http: httpx2.Client, origin: str, **metadata: Any) -> httpx2.Response:
+    body = {"client_name": "Probe", "token_endpoint_auth_method": "none", "redirect_uris": [REDIRECT]} | metadata
+    return http.post(f"{origin}/register", json=body)
+
+
+def test_registration_takes_only_redirect_uris_a_browser_cannot_turn_against_the_person(
+    fake: FakeMissive, tmp_path: Path
+) -> None:
+    refused = [
+        "javascript:alert(document.cookie)",
+        "JavaScript://%0Aalert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "vbscript:msgbox(1)",
+        "http://evil.example/callback",
+        "https://app.example/callback#fragment",
+    ]
+    accepted = [
+        "https://app.example/callback",
+        "http://127.0.0.1/callback",
+        "http://[::1]:8123/callback",
+        "http://localhost:33418/",
+        "com.example.app:/oauth/callback",
+        "cursor://anysphere.cursor-retrieval/oauth/callback",
+    ]
+    database = str(tmp_path / "team.sqlite3")
+    with team_server(fake, database, registrations_per_hour=100) as origin, httpx2.Client(timeout=10) as http:
+        for uri in refused:
+            answer = register(http, origin, redirect_uris=[uri])
+            assert answer.status_code == 400, (uri, answer.text)
+            assert answer.json()["error"] == "invalid_redirect_uri"
+            assert "redirect URI" in answer.json()["error_description"], answer.text
+        for uri in accepted:
+            answer = register(http, origin, redirect_uris=[uri])
+            assert answer.status_code == 201, (uri, answer.text)
+        long_name = register(http, origin, client_name="C" * 201)
+        assert long_name.status_code == 400
+        assert long_name.json()["error_description"] == "client_name is 201 characters long; at most 200 are taken."
+        huge = register(http, origin, client_name="C" * 4_000_000)
+        assert huge.status_code == 413 and "larger than 16384 bytes" in huge.json()["error_description"]
+
+
+def test_one_address_registers_only_so_many_clients_an_hour(fake: FakeMissive, tmp_path: Path) -> None:
+    database = str(tmp_path / "team.sqlite3")
+    with team_server(fake, database, registrations_per_hour=3) as origin, httpx2.Client(timeout=10) as http:
+        assert [register(http, origin).status_code for _ in range(3)] == [201] * 3
+        refused = register(http, origin)
+        assert register(http, origin, redirect_uris=["javascript:x"]).status_code == 429
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "3600"
+    assert refused.json()["error_description"].startswith("This address registered 3 clients in the last hour")
+
+
+def test_clients_unused_past_the_retention_period_are_forgotten(fake: FakeMissive, tmp_path: Path) -> None:
+    database = tmp_path / "team.sqlite3"
+
+    def age(client_id: str, days: int) -> None:
+        with sqlite3.connect(database) as db:  # the clock moves on for one client
+            db.execute("UPDATE clients SET created_at = created_at - ? WHERE client_id = ?", (days * 86400, client_id))
+
+    def known(http: httpx2.Client, origin: str, client_id: str) -> bool:
+        params = {"client_id": client_id, "response_type": "code", "code_challenge": "c" * 43, "redirect_uri": REDIRECT}
+        answer = http.get(f"{origin}/authorize", params=params | {"code_challenge_method": "S256"})
+        assert answer.status_code in (302, 400), answer.text
+        return answer.status_code == 302
+
+    with team_server(fake, str(database), client_retention_days=30) as origin, httpx2.Client(timeout=10) as http:
+        idle = register(http, origin).json()["client_id"]
+        recent = register(http, origin).json()["client_id"]
+        maya = OAuthClient(origin)
+        maya.sign_in(DEMO_TOKEN)  # a client holding a live sign-in is kept however old
+        age(idle, 31)
+        age(recent, 29)
+        age(maya.client_id, 400)
+        assert known(http, origin, idle)
+        register(http, origin)  # each registration sweeps
+        assert not known(http, origin, idle)
+        assert known(http, origin, recent) and known(http, origin, maya.client_id)
+        assert maya.refresh_tokens().status_code == 200
+
+
+def test_an_oversized_or_overfull_form_gets_a_clean_answer_and_one_warning(
+    fake: FakeMissive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with team_server(fake, str(tmp_path / "team.sqlite3")) as origin, httpx2.Client(timeout=10) as http:
+        for path in ("/authorize", "/token"):
+            caplog.clear()
+            big = http.post(f"{origin}{path}", data={"state": "y" * 2_000_000})
+            assert big.status_code == 413 and big.json()["error"] == "invalid_request"
+            full = http.post(f"{origin}{path}", content="&".join(f"f{i}=1" for i in range(1500)).encode()[:16000])
+            assert full.status_code == 400 and "more than 100 fields" in full.json()["error_description"]
+            lines = [r for r in caplog.records if r.name.startswith(("missive_mcp", "mcp", "uvicorn"))]
+            assert [r.levelname for r in lines] == ["WARNING", "WARNING"], [r.getMessage() for r in lines]
+            assert not any(r.exc_info for r in caplog.records)
+
+
+def test_a_native_client_may_come_back_on_any_loopback_port(
+    fake: FakeMissive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 8252 section 7.3: the app registers http://127.0.0.1/callback and listens where the system lets it."""
+    with team_server(fake, str(tmp_path / "team.sqlite3")) as origin:
+        maya = OAuthClient(origin)
+        meta = maya.discover()
+        monkeypatch.setattr(test_auth, "REDIRECT", "http://127.0.0.1/callback")
+        maya.register(meta)
+        monkeypatch.setattr(test_auth, "REDIRECT", "http://127.0.0.1:53123/other")
+        with pytest.raises(AssertionError, match="not registered"):
+            maya.start(meta)  # another path is another URI
+        monkeypatch.setattr(test_auth, "REDIRECT", "http://localhost:53123/callback")
+        with pytest.raises(AssertionError, match="not registered"):
+            maya.start(meta)  # and another host another URI
+        monkeypatch.setattr(test_auth, "REDIRECT", "http://127.0.0.1:53123/callback")
+        page_url, verifier, state = maya.start(meta)
+        code = maya.allow(maya.paste(page_url, DEMO_TOKEN), state)  # back to port 53123
+        maya.exchange(meta, code, verifier)
+        assert maya.me() == DEMO_USER_ID

@@ -96,6 +96,7 @@ class TeamAuth:
         from mcp.server.transport_security import RequestBodyLimitMiddleware
         from starlette.routing import Route, Router
 
+        from .clients import OAuthFront
         from .signin import Pages
 
         # The SDK's metadata, saying what its handlers already accept: public clients ("none") at /token, and
@@ -120,6 +121,7 @@ class TeamAuth:
         )
         paths = {"/signin", "/signin/allow", "/keys", "/revoke"}
         limited = RequestBodyLimitMiddleware(own, FORM_BYTES)
+        app = OAuthFront(app, self)  # the SDK's /register, /authorize and /token, bounded
 
         async def team_app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http" and scope["path"] in paths:

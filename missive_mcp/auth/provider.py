@@ -22,6 +22,7 @@ from mcp.server.auth.provider import (
     AuthorizeError,
     OAuthAuthorizationServerProvider,
     RefreshToken,
+    RegistrationError,
     TokenError,
     TokenVerifier,
     construct_redirect_uri,
@@ -29,6 +30,7 @@ from mcp.server.auth.provider import (
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import PrivateAttr
 
+from .clients import REGISTERING_FROM, Client, registration_problem
 from .crypto import Sealer, SealError, digest
 from .store import Grant, Person, Store
 
@@ -102,11 +104,14 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
         info = await self.store.get_client(client_id)
-        return OAuthClientInformationFull.model_validate_json(info) if info else None
+        return Client.model_validate_json(info) if info else None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         assert client_info.client_id is not None
-        await self.store.put_client(client_info.client_id, client_info.model_dump_json())
+        problem = registration_problem(client_info)
+        if problem is not None:
+            raise RegistrationError(*problem)
+        await self.store.put_client(client_info.client_id, client_info.model_dump_json(), REGISTERING_FROM.get())
 
     # Authorization -----------------------------------------------------------------------------
 
@@ -184,6 +189,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     ) -> OAuthToken:
         if not await self.store.take(digest(authorization_code.code), "code"):
             raise TokenError("invalid_grant", "authorization code was already used")
+        await self.store.client_used(authorization_code.client_id)
         return await self._issue(authorization_code.grant_id, authorization_code.scopes)
 
     async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> Refresh | None:
@@ -206,6 +212,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     ) -> OAuthToken:
         if not await self.store.take(digest(refresh_token.token), "refresh"):
             raise TokenError("invalid_grant", "refresh token was already used or revoked")
+        await self.store.client_used(refresh_token.client_id)
         return await self._issue(refresh_token.grant_id, scopes)
 
     async def _issue(self, grant_id: str, scopes: list[str]) -> OAuthToken:
