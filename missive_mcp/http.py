@@ -149,10 +149,13 @@ class Exchange:
     - No endless event stream: GET (and DELETE, there is no session to end) answer 405.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, streams_per_person: int = 4) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.streams_per_person = streams_per_person
         self._running: dict[tuple[str, str, str], anyio.CancelScope] = {}
+        self._streams: dict[str, int] = {}
+        """Open streamed calls per person (or per key); a person's entry goes when their last stream ends."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != MCP_PATH or scope["method"] not in ("POST", "GET", "DELETE"):
@@ -190,10 +193,30 @@ class Exchange:
         version = headers.get("mcp-protocol-version")
         modern = version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS
         _, accepts_sse = check_accept_headers(Request(scope))
-        _STREAM.set(accepts_sse and (modern or progress_token_from_params(decoded.get("params")) is not None))
-        await self._run(
-            scope, body, receive, send, who=who, request_id=decoded["id"], initialize=method == "initialize"
-        )
+        streams = accepts_sse and (modern or progress_token_from_params(decoded.get("params")) is not None)
+        _STREAM.set(streams)
+        if not streams:
+            return await self._run(
+                scope, body, receive, send, who=who, request_id=decoded["id"], initialize=method == "initialize"
+            )
+        # A stream holds a connection as long as its call runs: one person may not take them all.
+        holder = _person(scope) or who[0]
+        if self._streams.get(holder, 0) >= self.streams_per_person:
+            message = (
+                f"Too many streamed calls at once: you already have {self.streams_per_person} open on this server "
+                "(MISSIVE_MCP_STREAMS_PER_PERSON). Wait for one to finish or cancel it, then call again."
+            )
+            logger.debug("Refused a stream: %d open for one caller.", self._streams[holder])
+            return await rpc_error(decoded["id"], -32000, message, 429)(scope, receive, send)
+        self._streams[holder] = self._streams.get(holder, 0) + 1
+        try:
+            await self._run(
+                scope, body, receive, send, who=who, request_id=decoded["id"], initialize=method == "initialize"
+            )
+        finally:
+            self._streams[holder] -= 1
+            if not self._streams[holder]:
+                del self._streams[holder]
 
     async def _run(
         self,
@@ -249,6 +272,13 @@ class Exchange:
                 await rpc_error(request_id, REQUEST_CANCELLED, "Request cancelled", 200)(scope, receive, send)
             elif not completed:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _person(scope: Scope) -> str | None:
+    """The signed-in person a request acts for (oauth mode: set by `IdentityFirst`), None with a shared key."""
+    user = scope.get("user")
+    subject = getattr(getattr(user, "access_token", None), "subject", None)
+    return f"person {subject}" if isinstance(subject, str) and subject else None
 
 
 def _credential(authorization: str) -> str:
@@ -381,7 +411,7 @@ def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
         host=settings.host,
     )
     server.session_manager.__class__ = _ResponseModePerRequest
-    exchange = Exchange(app, settings.http_max_body_bytes)
+    exchange = Exchange(app, settings.http_max_body_bytes, settings.streams_per_person)
     if team is not None:  # oauth: the SDK checks each person's bearer token; the sign-in pages sit in front
         return team.wrap(IdentityFirst(exchange, team.provider, team.resource))
     assert settings.mcp_auth_token is not None
