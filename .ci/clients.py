@@ -12,6 +12,8 @@
    build on; `.ci/ts_client.mjs`) calls every tool over stdio and over HTTP with its output-schema validation on,
    and fails on any validation error, any call slower than the deadline, or an error that is not a proper tool
    error. The arguments per tool are in `TOOL_CALLS` below (demo ids; the demo is in memory, so writes are fine).
+   The same SDK with an OAuth provider and no key (`.ci/ts_key_mode.mjs`, as a desktop client meets a key-mode
+   server) must show the server's sentence about the bearer key, not `ServerError: ""`.
 4. The Claude Desktop bundle: validated, packed, unpacked, started with uv and asked for its tools.
 
 Needs Node.js and npx. Both tools run on Node 22, which comes from the npm registry (`npx -p node@22`), so the
@@ -73,6 +75,7 @@ def main() -> int:
                 said = refused.stdout + refused.stderr
                 expect(f"http {label} is refused", refused.returncode != 0 and "Missing or wrong bearer key" in said)
             typescript("http", [url])
+            typescript("http", [url], "ts_key_mode.mjs")
             with bearer_proxy(url) as proxied:
                 conformance(proxied)
     bundle()
@@ -220,18 +223,21 @@ def typescript_client() -> Iterator[Any]:
 
     with tempfile.TemporaryDirectory(prefix="ts-client-") as work:
         run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", work, TYPESCRIPT_SDK])
-        script = Path(work) / "ts_client.mjs"
-        shutil.copy(ROOT / ".ci" / "ts_client.mjs", script)
+        for script in (ROOT / ".ci").glob("ts_*.mjs"):
+            shutil.copy(script, Path(work) / script.name)
         calls = Path(work) / "calls.json"
         calls.write_text(json.dumps({"deadline_ms": int(DEADLINE * 1000), "calls": tool_calls()}))
+        version = TYPESCRIPT_SDK.rsplit("@", 1)[1]
 
-        def check(label: str, target: list[str]) -> None:
-            done = run(["node", str(script), str(calls), label, *target], check=False, env={"MCP_KEY": KEY})
+        def check(label: str, target: list[str], script: str = "ts_client.mjs") -> None:
+            command = ["node", str(Path(work) / script), str(calls), label, *target]
+            done = run(command, check=False, env={"MCP_KEY": KEY})
             print(done.stdout.rstrip(), flush=True)
-            expect(
-                f"{label}: the TypeScript SDK {TYPESCRIPT_SDK.rsplit('@', 1)[1]} calls every tool, output validated",
-                done.returncode == 0,
-            )
+            what = {
+                "ts_client.mjs": f"the TypeScript SDK {version} calls every tool, output validated",
+                "ts_key_mode.mjs": f"the TypeScript SDK {version} with OAuth and no key shows the server's sentence",
+            }[script]
+            expect(f"{label}: {what}", done.returncode == 0)
 
         yield check
 

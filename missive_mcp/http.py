@@ -59,11 +59,19 @@ REQUEST_CANCELLED = -32800
 """The 2025-era wire ends a cancelled request with this error (LSP's RequestCancelled), as the SDK does."""
 
 
+OAUTH_ENDPOINTS = frozenset({"/register", "/authorize", "/token", "/revoke"})
+"""Where an OAuth client looks when the metadata is missing: the TypeScript SDK falls back to POST /register."""
+NOT_OAUTH = "This server takes a bearer key, not an OAuth sign-in. " + UNAUTHORIZED
+
+
 class BearerKey:
     """Refuse every request without the operator's key before any MCP handling, so no tool runs for strangers.
 
     `/.well-known/*` answers 404 to anyone: a client with OAuth support that meets our 401 probes those paths,
-    and a 401 there too starts an OAuth flow that ends in an unrelated error instead of our sentence."""
+    and a 401 there too starts an OAuth flow that ends in an unrelated error instead of our sentence. Such a
+    client then falls back to /register (then /authorize, /token) at the root; those answer 404 with an
+    OAuth-shaped error, whose `error_description` the TypeScript SDK shows (it read our plain `error` as an
+    unknown OAuth code and showed `ServerError: ""`)."""
 
     def __init__(self, app: ASGIApp, key: str) -> None:
         self.app = app
@@ -75,6 +83,11 @@ class BearerKey:
         if scope["path"].startswith("/.well-known/"):
             body = {"error": "Not found: this server takes a bearer key, not OAuth. " + UNAUTHORIZED}
             return await JSONResponse(body, status_code=404)(scope, receive, send)
+        if scope["path"] in OAUTH_ENDPOINTS:
+            body = {"error": "invalid_client", "error_description": NOT_OAUTH}
+            return await JSONResponse(body, status_code=404, headers={"Cache-Control": "no-store"})(
+                scope, receive, send
+            )
         if self.admits(dict(scope["headers"]).get(b"authorization", b"")):
             return await self.app(scope, receive, send)
         response = JSONResponse(
@@ -111,6 +124,41 @@ class IdentityFirst:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == MCP_PATH:
             return await self.checked(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+class HostCheck:
+    """Say once, per distinct Host, when a request names this server otherwise than MISSIVE_MCP_PUBLIC_URL does.
+
+    OAuth clients compare the resource the server advertises (built from the public URL) with the URL they were
+    given, so a client pointed at http://localhost:8000/mcp refuses a server that calls itself 127.0.0.1:8000,
+    and nothing told the operator why. The Host is a stranger's text: logged quoted and cut, and only the first
+    `MAX_HOSTS` distinct ones are remembered (then one line says the rest go unlogged)."""
+
+    MAX_HOSTS = 32
+
+    def __init__(self, app: ASGIApp, public_url: str) -> None:
+        self.app = app
+        self.public_url = public_url
+        self.public_host = public_url.partition("://")[2].lower()
+        self._seen: set[str] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").strip().lower()[:100]
+            if host != self.public_host and host not in self._seen and len(self._seen) <= self.MAX_HOSTS:
+                self._seen.add(host)
+                if len(self._seen) > self.MAX_HOSTS:
+                    logger.warning("More requests name other hosts than MISSIVE_MCP_PUBLIC_URL; no longer logged.")
+                else:
+                    logger.warning(
+                        "A request names this server %r, but MISSIVE_MCP_PUBLIC_URL is %s: OAuth clients refuse a "
+                        "resource whose host differs from the URL they were given (localhost is not 127.0.0.1). "
+                        "Give clients %s/mcp, or set MISSIVE_MCP_PUBLIC_URL to the name they use.",
+                        host,
+                        self.public_url,
+                        self.public_url,
+                    )
         await self.app(scope, receive, send)
 
 
@@ -413,7 +461,7 @@ def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     server.session_manager.__class__ = _ResponseModePerRequest
     exchange = Exchange(app, settings.http_max_body_bytes, settings.streams_per_person)
     if team is not None:  # oauth: the SDK checks each person's bearer token; the sign-in pages sit in front
-        return team.wrap(IdentityFirst(exchange, team.provider, team.resource))
+        return HostCheck(team.wrap(IdentityFirst(exchange, team.provider, team.resource)), team.public_url)
     assert settings.mcp_auth_token is not None
     return BearerKey(exchange, settings.mcp_auth_token.get_secret_value())
 

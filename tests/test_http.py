@@ -420,3 +420,17 @@ async def test_one_caller_may_hold_only_so_many_streams_and_is_told_why(
                         if again.status_code == 200:
                             break
                     await anyio.sleep(0.02)
+
+
+def test_oauth_endpoints_in_key_mode_answer_in_words_an_oauth_client_shows(url: str) -> None:
+    """The TypeScript SDK falls back to POST /register when /.well-known is missing; our plain `error` there was
+    read as an unknown OAuth code and shown as `ServerError: ""`."""
+    with httpx2.Client(timeout=10) as http:
+        for method, path in (("POST", "/register"), ("GET", "/authorize"), ("POST", "/token"), ("POST", "/revoke")):
+            answer = http.request(method, f"{url}{path}", json={"redirect_uris": ["http://127.0.0.1/cb"]})
+            assert answer.status_code == 404, path
+            assert answer.json() == {
+                "error": "invalid_client",
+                "error_description": "This server takes a bearer key, not an OAuth sign-in. Missing or wrong "
+                "bearer key: send Authorization: Bearer <MISSIVE_MCP_AUTH_TOKEN>.",
+            }

@@ -3,6 +3,7 @@ is bounded, loopback clients may take any port, and mail never becomes markup in
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import subprocess
@@ -228,3 +229,27 @@ def test_a_native_client_may_come_back_on_any_loopback_port(
         code = maya.allow(maya.paste(page_url, DEMO_TOKEN), state)  # back to port 53123
         maya.exchange(meta, code, verifier)
         assert maya.me() == DEMO_USER_ID
+
+
+# --- 9. A host other than the public URL's is named in the log -----------------------------------------------------
+
+
+def test_a_host_other_than_the_public_urls_is_logged_once_each_and_boundedly(
+    fake: FakeMissive, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="missive_mcp.http")
+    with team_server(fake, str(tmp_path / "team.sqlite3")) as origin, httpx2.Client(timeout=10) as http:
+        port = origin.rsplit(":", 1)[1]
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"localhost:{port}", f"127.0.0.1:{port}"):
+            http.get(f"{origin}/.well-known/oauth-protected-resource/mcp", headers={"Host": host})
+        said = [r.getMessage() for r in caplog.records if r.name == "missive_mcp.http"]
+        assert said == [
+            f"A request names this server 'localhost:{port}', but MISSIVE_MCP_PUBLIC_URL is {origin}: OAuth clients "
+            "refuse a resource whose host differs from the URL they were given (localhost is not 127.0.0.1). Give "
+            f"clients {origin}/mcp, or set MISSIVE_MCP_PUBLIC_URL to the name they use."
+        ]
+        for number in range(200):  # a stranger's made-up hosts: refused (421), and the log stays bounded
+            http.get(f"{origin}/mcp", headers={"Host": f"h{number}.evil.example\x1b[31m"})
+        said = [r.getMessage() for r in caplog.records if r.name == "missive_mcp.http"]
+    assert len(said) == 33 and said[-1].endswith("no longer logged.")
+    assert "\x1b" not in "".join(said)
