@@ -121,7 +121,6 @@ class TeamAuth:
         )
         paths = {"/signin", "/signin/allow", "/keys", "/revoke"}
         limited = RequestBodyLimitMiddleware(own, FORM_BYTES)
-        app = OAuthFront(app, self)  # the SDK's /register, /authorize and /token, bounded
 
         async def team_app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http" and scope["path"] in paths:
@@ -131,7 +130,7 @@ class TeamAuth:
             else:
                 await app(scope, receive, send)
 
-        return team_app
+        return OAuthFront(team_app, self)  # every form and registration a stranger may post, bounded first
 
     async def aclose(self) -> None:
         await self.store.aclose()

@@ -11,6 +11,7 @@ registration_problem   the rules for client metadata: field lengths, and redirec
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 import time
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from mcp.server.auth.provider import RegistrationErrorCode
 from mcp.shared.auth import InvalidRedirectUriError, OAuthClientInformationFull
 from pydantic import AnyUrl
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OAUTH_PATHS = frozenset({"/register", "/authorize", "/token"})
+OAUTH_PATHS = frozenset({"/register", "/authorize", "/token", "/revoke"})
+PAGE_PATHS = frozenset({"/signin", "/signin/allow", "/keys"})
+"""The sign-in pages: a person's browser posts there, so a refusal is a page, not JSON."""
 MAX_FORM_FIELDS = 100
 """An OAuth form has about ten fields; Starlette's own cap (1,000) ends in a traceback at ERROR."""
 
@@ -151,12 +154,14 @@ class OAuthFront:
         self.team = team
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in OAUTH_PATHS or scope["method"] != "POST":
+        path = scope["path"] if scope["type"] == "http" and scope["method"] == "POST" else ""
+        if path not in OAUTH_PATHS and path not in PAGE_PATHS:
             return await self.app(scope, receive, send)
         from ..http import read_body, replay
 
         settings = self.team.settings
-        path, address = scope["path"], _address(scope)
+        address = _address(scope)
+        refuse = _page_error if path in PAGE_PATHS else _oauth_error
         body = await read_body(scope, receive, settings.oauth_max_body_bytes)
         if body is None:
             logger.warning(
@@ -169,11 +174,11 @@ class OAuthFront:
                 f"The request body is larger than {settings.oauth_max_body_bytes} bytes, more than any OAuth "
                 "request needs; send only the OAuth fields."
             )
-            return await _oauth_error("invalid_request", message, 413)(scope, receive, send)
+            return await refuse("invalid_request", message, 413)(scope, receive, send)
         if body.count(b"&") + body.count(b";") >= MAX_FORM_FIELDS and path != "/register":
             logger.warning("Refused POST %s from %s: more than %d form fields.", path, address, MAX_FORM_FIELDS)
-            message = f"The form has more than {MAX_FORM_FIELDS} fields; an OAuth request has about ten."
-            return await _oauth_error("invalid_request", message, 400)(scope, receive, send)
+            message = f"The form has more than {MAX_FORM_FIELDS} fields; an OAuth request or sign-in has a few."
+            return await refuse("invalid_request", message, 400)(scope, receive, send)
         if path == "/register":
             now = int(time.time())
             store = self.team.store
@@ -197,6 +202,12 @@ def _address(scope: Scope) -> str:
     return str(client[0]) if client else "an unknown address"
 
 
-def _oauth_error(error: str, description: str, status: int, *, retry_after: int | None = None) -> JSONResponse:
+def _page_error(error: str, description: str, status: int) -> Response:
+    from .signin import page
+
+    return page("Request refused", f'<p class="error">{html.escape(description)}</p>', status)
+
+
+def _oauth_error(error: str, description: str, status: int, *, retry_after: int | None = None) -> Response:
     headers = {"Cache-Control": "no-store"} | ({"Retry-After": str(retry_after)} if retry_after else {})
     return JSONResponse({"error": error, "error_description": description}, status, headers)
