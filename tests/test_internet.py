@@ -3,6 +3,7 @@ is bounded, loopback clients may take any port, and mail never becomes markup in
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -18,11 +19,12 @@ import anyio
 import httpx2
 import pytest
 
-from missive_mcp.sandbox import DEMO_TOKEN, DEMO_USER_ID, FakeMissive
+from missive_mcp.sandbox import DEMO_ORG_ID, DEMO_TOKEN, DEMO_USER_ID, FakeMissive
+from missive_mcp.tools import analytics
 
 from . import test_auth
 from .services import free_port
-from .test_auth import REDIRECT, SECRET_KEY, OAuthClient, team_server
+from .test_auth import JONAS_ID, JONAS_TOKEN, REDIRECT, SECRET_KEY, OAuthClient, team_server
 
 
 @pytest.fixture
@@ -261,3 +263,39 @@ def test_a_host_other_than_the_public_urls_is_logged_once_each_and_boundedly(
         said = [r.getMessage() for r in caplog.records if r.name == "missive_mcp.http"]
     assert len(said) == 33 and said[-1].endswith("no longer logged.")
     assert "\x1b" not in "".join(said)
+
+
+# --- 8. Streams per person ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_the_stream_cap_counts_a_person_across_their_sign_ins(
+    fake: FakeMissive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sign-ins of one person share the cap; another person is not held back by them."""
+    monkeypatch.setattr(analytics, "POLL_INTERVAL", 0.05)
+    fake.report_delay = 3600
+    fake.tokens[JONAS_TOKEN] = JONAS_ID
+    database = str(tmp_path / "team.sqlite3")
+    with team_server(fake, database, streams_per_person=1, toolsets="all") as origin:
+        laptop, desktop, jonas = OAuthClient(origin), OAuthClient(origin), OAuthClient(origin)
+        for client, token in ((laptop, DEMO_TOKEN), (desktop, DEMO_TOKEN), (jonas, JONAS_TOKEN)):
+            client.sign_in(token)
+        created = laptop.call("create_analytics_report", organization=DEMO_ORG_ID, start=1, end=2)
+        assert "structuredContent" in created.json()["result"], created.text
+        report_id = created.json()["result"]["structuredContent"]["report_id"]
+        wait = {"name": "get_analytics_report", "arguments": {"report_id": report_id}, "_meta": {"progressToken": 1}}
+
+        def stream(http: httpx2.AsyncClient, client: OAuthClient) -> Any:
+            headers = test_auth.HEADERS | {"Authorization": f"Bearer {client.access}"}
+            body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": wait}
+            return http.stream("POST", f"{origin}/mcp", json=body, headers=headers)
+
+        async with httpx2.AsyncClient(timeout=30) as http:
+            with anyio.fail_after(20):
+                async with stream(http, laptop) as first, stream(http, jonas) as other:
+                    assert (first.status_code, other.status_code) == (200, 200)
+                    async with stream(http, desktop) as second:
+                        assert second.status_code == 429
+                        said = json.loads(await second.aread())["error"]["message"]
+    assert said.startswith("Too many streamed calls at once: you already have 1 open on this server")
