@@ -148,10 +148,18 @@ class Settings(Described):
     """redis://host:port/db: keep Missive's per-token limits in Redis, shared by every replica."""
     allowed_organizations: Annotated[frozenset[str], env("MISSIVE_MCP_ALLOWED_ORGANIZATIONS")] = frozenset()
     """OAuth: Missive organization ids whose members may sign in (comma-separated); anyone's token if empty."""
+    signin_per_address: Annotated[int, env("MISSIVE_MCP_SIGNIN_PER_ADDRESS")] = 30
+    """OAuth: tokens one source address may paste into the sign-in and key pages per MISSIVE_MCP_SIGNIN_WINDOW."""
+    signin_per_client: Annotated[int, env("MISSIVE_MCP_SIGNIN_PER_CLIENT")] = 10
+    """OAuth: tokens that may be pasted into the sign-ins of one registered client per MISSIVE_MCP_SIGNIN_WINDOW."""
+    signin_window: Annotated[int, env("MISSIVE_MCP_SIGNIN_WINDOW")] = 900
+    """OAuth: the window, in seconds, over which sign-in attempts are counted (10 to 86400)."""
+    scrub_max_tokens: Annotated[int, env("MISSIVE_MCP_SCRUB_MAX_TOKENS")] = 1000
+    """OAuth: Missive tokens the log scrubber keeps, most recently used first (a dropped one is learned again)."""
 
     # Budgets of the team server against strangers (issue 17; README "Running it on the internet"). ----------
     oauth_max_body_bytes: Annotated[int, env("MISSIVE_MCP_OAUTH_MAX_BODY_BYTES")] = 16 * 1024
-    """OAuth: the largest body /register, /authorize and /token take, in bytes; more is refused with 413."""
+    """OAuth: the largest body /register, /authorize, /token, /revoke and the sign-in pages take; more gets 413."""
     registrations_per_hour: Annotated[int, env("MISSIVE_MCP_REGISTRATIONS_PER_HOUR")] = 20
     """OAuth: client registrations one source address may make in an hour; more are refused with 429."""
     client_retention_days: Annotated[int, env("MISSIVE_MCP_CLIENT_RETENTION_DAYS")] = 30
@@ -390,6 +398,10 @@ class Settings(Described):
         "http_min_upload_rate",
         "http_keep_alive",
         "http_max_connections",
+        "signin_per_address",
+        "signin_per_client",
+        "signin_window",
+        "scrub_max_tokens",
         "oauth_max_body_bytes",
         "registrations_per_hour",
         "client_retention_days",
@@ -403,6 +415,10 @@ class Settings(Described):
             "http_min_upload_rate": (1, 1 << 30),
             "http_keep_alive": (1, 3600),
             "http_max_connections": (1, 1_000_000),
+            "signin_per_address": (1, 1_000_000),
+            "signin_per_client": (1, 1_000_000),
+            "signin_window": (10, 86400),
+            "scrub_max_tokens": (10, 1_000_000),
             "oauth_max_body_bytes": (1024, 1 << 20),
             "registrations_per_hour": (1, 1_000_000),
             "client_retention_days": (1, 3650),
