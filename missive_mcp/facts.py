@@ -21,3 +21,6 @@ LIMITS = f"per token: {MAX_IN_FLIGHT} requests at once, {WINDOWS[0][0]} a minute
 """Missive's rate limits, as an agent is told them."""
 MAX_RETRY_AFTER = 120.0
 """The longest pause a 429's Retry-After (or rate-limit reset) can impose on every caller."""
+FALLBACK_RETRY_AFTER = 1.0
+"""The pause after a 429 whose Retry-After is not a valid value (inf, 1e9, words): the limiter's windows do the
+rest."""

@@ -12,7 +12,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
 
-from . import __version__, completions, prompts, resources
+from . import __version__, completions, prompts, resources, views
 from .client import MissiveClient
 from .limits import Limits, LocalLimits, RateLimiter, RedisLimits
 from .names import Directory
@@ -152,6 +152,7 @@ def create_server(
             tools=tools,
             log_level=settings.log_level,
             middleware=policies(settings, served, turned_off, tools),
+            extensions=[views.extension(tool.name for tool in served)],  # the inbox and thread views (MCP Apps)
             **oauth,
         )
     server.team = team

@@ -21,13 +21,14 @@ from missive_mcp.policies.refusals import Refusals
 from missive_mcp.sandbox import DEMO_CONVERSATION_ID, FakeMissive, Fault
 from missive_mcp.server import TOOLS, create_server
 from missive_mcp.settings import Settings
+from missive_mcp.views import ViewLinks
 
 from .conftest import fail, settings_for
 
 
 def test_the_policies_run_in_the_documented_order() -> None:
     order = [type(policy) for policy in policies(Settings(), TOOLS, {}, [])]
-    assert order == [Compact, Handshake, Refusals, Arguments, Audit, Deadline, ResolveNames]
+    assert order == [Compact, Handshake, Refusals, Arguments, Audit, Deadline, ResolveNames, ViewLinks]
 
 
 def audit_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:

@@ -8,6 +8,7 @@ here in the order they run, outermost first.
     audit        one JSON line per write: who, which ids, what it created, ok / error / unknown
     deadline     every call and resource read ends within MISSIVE_DEADLINE, saying which wait ran out
     names        users, teams and labels given by name are replaced by their ids
+    views        tools/list links the `ui://` views for clients that negotiated MCP Apps (`views/`)
 
 A policy learns what happened inside from typed values (`calls.CallRecord`, a context variable), never by
 reading an error's sentence.
@@ -24,6 +25,7 @@ from mcp.server.mcpserver.tools import Tool
 from ..names import named_arguments
 from ..settings import Settings
 from ..tools.declaration import ToolDeclaration
+from ..views import ViewLinks
 from .arguments import Arguments
 from .audit import Audit
 from .compact import Compact
@@ -46,4 +48,5 @@ def policies(
         Audit({tool.name for tool in served if tool.access == "write"}),
         Deadline(settings.deadline),
         ResolveNames(named_arguments(tools)),
+        ViewLinks(),
     ]
