@@ -1,5 +1,6 @@
 """The server (server.py): the tool surface an agent sees (names, descriptions, schemas, annotations, its size on the
-wire), and the policies around every call (missive_mcp/policies/): turned-off tools, one-line argument errors naming the argument, the deadline."""
+wire), and the policies around every call (missive_mcp/policies/): turned-off tools, one-line argument errors
+naming the argument, the deadline."""
 
 from __future__ import annotations
 
