@@ -39,11 +39,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from . import __version__
-from .server import MissiveServer
+from .asgi import read_body, replay
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .auth.provider import Provider
+    from .server import MissiveServer
 
 logger = logging.getLogger(__name__)
 
@@ -341,45 +342,6 @@ def _id_key(request_id: object) -> str:
 
 def _new_session_header() -> tuple[bytes, bytes]:
     return (b"mcp-session-id", secrets.token_urlsafe(24).encode())
-
-
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
-    """The request body, or None past `limit` bytes. An oversized body is still read (up to four times the limit)
-    so the client, still writing, reads our answer instead of a reset connection."""
-    declared = dict(scope["headers"]).get(b"content-length", b"")
-    chunks: list[bytes] = []
-    size = 0
-    too_large = declared.isdigit() and int(declared) > limit
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            too_large = True
-        if not too_large:
-            chunks.append(chunk)
-        if not message.get("more_body", False) or size > 4 * limit:
-            break
-    return None if too_large else b"".join(chunks)
-
-
-def replay(body: bytes, *, then: Receive | None = None) -> Receive:
-    """A `receive` that hands the app the body already read, then waits on `then` (a disconnect)."""
-    delivered = False
-
-    async def receive() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        if then is None:
-            await anyio.sleep_forever()
-        assert then is not None
-        return await then()
-
-    return receive
 
 
 def parse_message(body: bytes) -> tuple[dict[str, Any] | None, str | None]:

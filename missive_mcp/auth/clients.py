@@ -25,6 +25,9 @@ from pydantic import AnyUrl
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..asgi import read_body, replay
+from .page import page
+
 if TYPE_CHECKING:
     from . import TeamAuth
 
@@ -157,7 +160,6 @@ class OAuthFront:
         path = scope["path"] if scope["type"] == "http" and scope["method"] == "POST" else ""
         if path not in OAUTH_PATHS and path not in PAGE_PATHS:
             return await self.app(scope, receive, send)
-        from ..http import read_body, replay
 
         settings = self.team.settings
         address = _address(scope)
@@ -203,8 +205,6 @@ def _address(scope: Scope) -> str:
 
 
 def _page_error(error: str, description: str, status: int) -> Response:
-    from .signin import page
-
     return page("Request refused", f'<p class="error">{html.escape(description)}</p>', status)
 
 

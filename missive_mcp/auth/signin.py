@@ -34,10 +34,11 @@ from mcp.server.auth.middleware.client_auth import AuthenticationError as Client
 from mcp.server.auth.middleware.client_auth import ClientAuthenticator
 from mcp.shared.auth import OAuthClientInformationFull
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import LabelError, check_label
 from .missive import Refused, identify
+from .page import page
 from .provider import SIGN_IN_TTL, Access, Refresh
 
 if TYPE_CHECKING:
@@ -45,14 +46,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>{title}</title>
-<style>body{{font:16px system-ui,sans-serif;max-width:34em;margin:3em auto;padding:0 1em;color:#222}}
-input[type=password],input[type=text]{{width:100%;padding:.5em;font:inherit}}button{{padding:.5em 1.2em;font:inherit}}
-.error{{color:#a00;border-left:4px solid #a00;padding-left:.8em}}.who{{border-left:4px solid #2a7;padding-left:.8em}}
-code{{background:#f3f3f3;padding:.1em .3em;word-break:break-all}}</style></head>
-<body><h1>{title}</h1>{body}</body></html>"""
 
 _TOKEN_FIELD = (
     '<p><label for="missive_token">Your Missive personal API token</label> (Missive: Settings &gt; API &gt; '
@@ -97,16 +90,6 @@ class Attempts:
         self._counts = {k: v for k, v in self._counts.items() if now - v[0] < self.window}
         while len(self._counts) > MAX_TRACKED:
             del self._counts[next(iter(self._counts))]
-
-
-def page(title: str, body: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
-    headers = {
-        "Cache-Control": "no-store",
-        "X-Frame-Options": "DENY",
-        "Content-Security-Policy": "frame-ancestors 'none'",
-        **(headers or {}),
-    }
-    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status, headers=headers)
 
 
 def _e(text: object) -> str:
