@@ -19,10 +19,11 @@ from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextContent
+from mcp.types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, InputRequiredResult, TextContent
 
 from . import __version__, completions, prompts, resources
 from . import endpoints as ep
+from .asking import Questions, state_security
 from .client import MissiveClient
 from .deadline import deadline
 from .endpoints import Endpoint
@@ -212,7 +213,11 @@ def create_server(
             lifespan=lifespan,
             tools=tools,
             log_level=settings.log_level,
-            middleware=[CallGuard(settings, tools, turned_off, writes, named_arguments(tools), RULES, board)],
+            middleware=[
+                CallGuard(settings, tools, turned_off, writes, named_arguments(tools), RULES, board),
+                Questions(),  # a person's yes (confirm.py) asked on 2026-07-28: the call answers input_required
+            ],
+            request_state_security=state_security(tuple(k.get_secret_value() for k in settings.secret_key)),
             **oauth,
         )
     if team is not None:
@@ -497,7 +502,10 @@ UNKNOWN_OUTCOME = ("may or may not have happened", "for a write, check its resul
 
 
 def write_outcome(result: HandlerResult) -> str:
-    """ok, error, or unknown (the write may have happened: its answer was lost, or the call ran out of time)."""
+    """ok, error, unknown (the write may have happened: its answer was lost, or the call ran out of time), or
+    asked (the person is being asked first: nothing was written yet)."""
+    if isinstance(result, InputRequiredResult):
+        return "asked"
     data = result.model_dump(by_alias=True) if isinstance(result, CallToolResult) else _object(result)
     if data is None or not data.get("isError"):
         return "ok"
