@@ -18,12 +18,23 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.subscriptions import SubscriptionBus
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, InputRequiredResult, TextContent
+from mcp.types import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    CallToolResult,
+    EmptyResult,
+    InputRequiredResult,
+    SubscribeRequestParams,
+    TextContent,
+    UnsubscribeRequestParams,
+)
 
 from . import __version__, completions, prompts, resources
 from . import endpoints as ep
 from .asking import Questions, state_security
+from .bus import RedisBus, bus_for
 from .client import MissiveClient
 from .deadline import deadline
 from .endpoints import Endpoint
@@ -46,10 +57,12 @@ from .tools import (
     tasks,
     threads,
     toolsets,
+    watching,
     webhooks,
 )
 from .tools._common import AppState, ToolDef, read, write
 from .tools.toolsets import Switchboard
+from .watch import Listening, Sessions, Watcher
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, ValidationError
@@ -113,6 +126,7 @@ TOOLS: list[ToolDef] = [
     read(attachments.get_attachment, "attachments", "Open an attachment"),
     write(webhooks.create_webhook, "webhooks", "Create a webhook"),
     write(webhooks.delete_webhook, "webhooks", "Delete a webhook", idempotent=True, destructive=True),
+    read(watching.watch_inbox, "watch", "Watch for new activity"),
 ]
 """Every tool, in the order tools/list shows them: function, toolset, title, and what it may change."""
 
@@ -155,10 +169,13 @@ def create_server(
     transport: httpx2.AsyncBaseTransport | None = None,
     limiter: RateLimiter | Limits | None = None,
     team: TeamAuth | None = None,
+    watch_interval_for_tests: float | None = None,
 ) -> MCPServer[AppState]:
     """Build the server for `settings`; `transport` replaces the network (the demo and the tests use the fake).
 
-    In oauth mode (`team`, built from the settings if not given) each call uses the signed-in person's token."""
+    In oauth mode (`team`, built from the settings if not given) each call uses the signed-in person's token.
+    `watch_interval_for_tests` replaces MISSIVE_WATCH_INTERVAL (whose floor is 5 s) and the watcher's budget
+    spacing, so a test sees a change in a fraction of a second; never for users."""
     limiter = limiter or limits_for(settings)  # one per process: Missive's limits are per token, not per session
     if settings.auth == "oauth" and team is None:
         from .auth import TeamAuth
@@ -170,17 +187,41 @@ def create_server(
         {} if team is None else {"auth_server_provider": team.provider, "auth": team.auth_settings()}
     )
     opened: list[AppState] = []
+    bus = bus_for(settings.redis_url.get_secret_value() if settings.redis_url else None)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         source = None if team is None else team.token_source
-        async with MissiveClient(settings, transport=transport, limiter=limiter, token_source=source) as client:
-            app = AppState(client=client, settings=settings, directory=Directory(client), switchboard=board)
+        async with (
+            MissiveClient(settings, transport=transport, limiter=limiter, token_source=source) as client,
+            anyio.create_task_group() as background,
+        ):
+            watcher = Watcher(bus, settings.watch_interval)
+            if watch_interval_for_tests is not None:
+                watcher.interval, watcher.spacing = watch_interval_for_tests, 0.0
+            sessions = Sessions(watcher)
+            app = AppState(
+                client=client,
+                settings=settings,
+                directory=Directory(client),
+                switchboard=board,
+                watcher=watcher,
+                sessions=sessions,
+            )
+            stop_listening = bus.subscribe(sessions.listener)
+            if isinstance(bus, RedisBus):
+                await background.start(_relay, bus)
+            if watcher.enabled and team is None:  # one person's token; the team server hears webhooks
+                background.start_soon(watcher.run, client)
+            background.start_soon(sessions.deliver)
             opened.append(app)
             try:
                 yield app
             finally:
                 opened.remove(app)
+                stop_listening()
+                background.cancel_scope.cancel()
+                sessions.close()
                 if team is not None:
                     await team.aclose()
                 if isinstance(limiter, RedisLimits):
@@ -214,14 +255,19 @@ def create_server(
             tools=tools,
             log_level=settings.log_level,
             middleware=[
+                Listening(),  # subscriptions/listen: only readable resources, watched while a stream is open
                 CallGuard(settings, tools, turned_off, writes, named_arguments(tools), RULES, board),
                 Questions(),  # a person's yes (confirm.py) asked on 2026-07-28: the call answers input_required
             ],
+            subscriptions=bus,
             request_state_security=state_security(tuple(k.get_secret_value() for k in settings.secret_key)),
             **oauth,
         )
     if team is not None:
         TEAMS[server] = team
+    BUSES[server] = bus
+    server._lowlevel_server.add_request_handler("resources/subscribe", SubscribeRequestParams, _subscribe)  # pyright: ignore[reportPrivateUsage]
+    server._lowlevel_server.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, _unsubscribe)  # pyright: ignore[reportPrivateUsage]
     resources.register(server, settings, current)
     prompts.register(server, settings)
     completions.register(server, current)
@@ -230,6 +276,28 @@ def create_server(
 
 TEAMS: WeakKeyDictionary[MCPServer[Any], TeamAuth] = WeakKeyDictionary()
 """The sign-in machinery of each server in oauth mode, for the HTTP transport to serve its pages."""
+BUSES: WeakKeyDictionary[MCPServer[Any], SubscriptionBus] = WeakKeyDictionary()
+"""The subscription bus of each server, for the webhook route to publish on."""
+
+
+async def _relay(bus: RedisBus, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+    try:
+        await bus.run(ready=task_status.started)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await bus.aclose()
+
+
+# MCPServer registers no resources/subscribe handler (its resources are not subscribable): the low-level server's
+# public add_request_handler, reached through the private attribute, is the missing hook.
+async def _subscribe(ctx: ServerRequestContext[AppState, Any], params: SubscribeRequestParams) -> EmptyResult:
+    assert ctx.lifespan_context.sessions is not None
+    return await ctx.lifespan_context.sessions.subscribe(ctx, params)
+
+
+async def _unsubscribe(ctx: ServerRequestContext[AppState, Any], params: UnsubscribeRequestParams) -> EmptyResult:
+    assert ctx.lifespan_context.sessions is not None
+    return await ctx.lifespan_context.sessions.unsubscribe(ctx, params)
 
 
 def limits_for(settings: Settings) -> RateLimiter | Limits:

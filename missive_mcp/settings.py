@@ -53,7 +53,7 @@ DEFAULT_TOOLSETS = ("conversations", "drafts", "posts", "tasks", "directory")
 """The toolsets served by default: what triaging an inbox needs."""
 TOOLSETS = (
     *DEFAULT_TOOLSETS,
-    *("history", "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages"),
+    *("history", "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages", "watch"),
 )
 """Groups of tools an operator can enable with MISSIVE_TOOLSETS (`all` for every one)."""
 

@@ -36,6 +36,7 @@ DESCRIPTIONS = {
     "analytics": "analytics reports",
     "attachments": "open a message's attachment",
     "messages": "add messages to a custom channel",
+    "watch": "wait for new activity in a mailbox (for clients without resource subscriptions)",
 }
 """What each toolset holds, as enable_toolset shows it."""
 
