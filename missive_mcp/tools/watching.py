@@ -34,7 +34,7 @@ async def watch_inbox(
     ctx: Context[Any, Any],
     since: Annotated[int | None, Field(ge=0, description="Previous cursor; omit: from now.")] = None,
     wait: Annotated[float, Field(ge=0, le=MAX_WAIT, description="Seconds to wait if nothing is new.")] = 30,
-    mailbox: Mailbox = "inbox",
+    mailbox: Annotated[Mailbox, Field(description="As list_conversations' filters.")] = "inbox",
     id: Annotated[str | None, Field(description="Label/team id (or name) for those mailboxes.")] = None,
     organization: OrgId = None,
 ) -> Activity:
