@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, ServerEvent, SubscriptionBus
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class RedisBus:
                 if uri is not None:
                     await self.local.publish(ResourceUpdated(uri))
         finally:
-            await pubsub.aclose()
+            with anyio.CancelScope(shield=True):  # cancelled mid-read: still hand the connection back
+                await pubsub.aclose()
 
     async def aclose(self) -> None:
         await self.redis.aclose()

@@ -3,6 +3,7 @@
 What the SDK's stateless transport leaves to us, in the order a request meets it:
 
     SlowClientGuard   (uvicorn protocol) drops a client that dribbles its headers or its body
+    MissiveWebhooks   /webhooks/missive: Missive's signed deliveries (inbound.py), no key
     BearerKey         refuses strangers; /.well-known/* answers 404 so clients do not start OAuth
     Exchange          one POST at a time: body limit, one-line JSON-RPC errors, JSON or SSE per call,
                       cancels that reach the running call, no endless GET stream
@@ -35,7 +36,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from . import __version__
-from .server import TEAMS
+from .inbound import MissiveWebhooks
+from .server import BUSES, TEAMS
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -350,10 +352,11 @@ def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     )
     server.session_manager.__class__ = _ResponseModePerRequest
     exchange = Exchange(app, settings.http_max_body_bytes)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     if team is not None:  # oauth: the SDK checks each person's bearer token; the sign-in pages sit in front
-        return team.wrap(exchange)
+        return MissiveWebhooks(team.wrap(exchange), BUSES[server], secret)  # signed by Missive, not keyed
     assert settings.mcp_auth_token is not None
-    return BearerKey(exchange, settings.mcp_auth_token.get_secret_value())
+    return MissiveWebhooks(BearerKey(exchange, settings.mcp_auth_token.get_secret_value()), BUSES[server], secret)
 
 
 # --- Slow clients -------------------------------------------------------------------------------------------------

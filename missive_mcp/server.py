@@ -192,10 +192,7 @@ def create_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         source = None if team is None else team.token_source
-        async with (
-            MissiveClient(settings, transport=transport, limiter=limiter, token_source=source) as client,
-            anyio.create_task_group() as background,
-        ):
+        async with MissiveClient(settings, transport=transport, limiter=limiter, token_source=source) as client:
             watcher = Watcher(bus, settings.watch_interval)
             if watch_interval_for_tests is not None:
                 watcher.interval, watcher.spacing = watch_interval_for_tests, 0.0
@@ -209,18 +206,21 @@ def create_server(
                 sessions=sessions,
             )
             stop_listening = bus.subscribe(sessions.listener)
-            if isinstance(bus, RedisBus):
-                await background.start(_relay, bus)
-            if watcher.enabled and team is None:  # one person's token; the team server hears webhooks
-                background.start_soon(watcher.run, client)
-            background.start_soon(sessions.deliver)
-            opened.append(app)
             try:
-                yield app
+                async with anyio.create_task_group() as background:
+                    if isinstance(bus, RedisBus):
+                        await background.start(_relay, bus)
+                    if watcher.enabled and team is None:  # one person's token; the team server hears webhooks
+                        background.start_soon(watcher.run, client)
+                    background.start_soon(sessions.deliver)
+                    opened.append(app)
+                    try:
+                        yield app
+                    finally:
+                        opened.remove(app)
+                        background.cancel_scope.cancel()
             finally:
-                opened.remove(app)
                 stop_listening()
-                background.cancel_scope.cancel()
                 sessions.close()
                 if team is not None:
                     await team.aclose()

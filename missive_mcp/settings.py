@@ -35,6 +35,9 @@ TOKEN_HELP = (
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 """The most of one Missive answer the server takes in (decompressed): a page of 50 detailed conversations is
 well under 1 MiB; a larger answer is refused rather than held in memory."""
+WEBHOOK_MAX_BYTES = 1024 * 1024
+"""The largest webhook delivery taken at /webhooks/missive: Missive's payload (a conversation and the latest
+message's preview) is a few KB."""
 MAX_IN_FLIGHT = 5
 """Missive's limit on requests in flight at once, per token."""
 WINDOWS = ((300, 60.0), (900, 900.0))
