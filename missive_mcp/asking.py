@@ -20,8 +20,9 @@ import base64
 import hashlib
 import json
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -101,26 +102,49 @@ async def ask(ctx: Context[Any, Any], key: str, message: str, schema: type[M], *
             return Answer(outcome.action)
         return Answer("unanswered", waited=time.monotonic() - started)
 
-    state = _state(ctx.request_state)
-    asked = state.get("asked", {}).get(key)
-    response = (ctx.input_responses or {}).get(key)
+    state = _call_state(ctx)
     question = digest(message)
-    if not isinstance(asked, dict) or asked.get("q") != question or response is None:  # pyright: ignore[reportUnknownMemberType]
+    done = state.setdefault("answered", {}).get(key)
+    if isinstance(done, dict) and done.get("q") == question:  # answered in an earlier round of this call
+        return _answer(cast(dict[str, Any], done), schema)
+    asked = state.setdefault("asked", {}).get(key)
+    response = (ctx.input_responses or {}).get(key)
+    if not isinstance(asked, dict) or asked.get("q") != question or not isinstance(response, ElicitResult):
         # First round, or the question changed since (a new message arrived): ask it now.
-        state.setdefault("asked", {})[key] = {"q": question, "at": time.time()}
+        state["asked"][key] = {"q": question, "at": time.time()}
         request = ElicitRequest(
             params=ElicitRequestFormParams(message=message, requested_schema=render_elicitation_schema(schema))
         )
         raise AskFirst(InputRequiredResult(input_requests={key: request}, request_state=json.dumps(state)))
-    waited = time.time() - float(asked.get("at", 0))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    waited = time.time() - float(cast(dict[str, Any], asked).get("at", 0))
     if waited > limit:
         return Answer("late", waited=waited)
-    if not isinstance(response, ElicitResult) or response.action != "accept":
-        return Answer(response.action if isinstance(response, ElicitResult) else "cancel")
+    record = {"q": question, "action": response.action, "content": response.content}
+    state["answered"][key] = record  # later rounds of this call (another question) still know it
+    return _answer(record, schema)
+
+
+def _answer(record: dict[str, Any], schema: type[M]) -> Answer:
+    if record.get("action") != "accept":
+        return Answer("decline" if record.get("action") == "decline" else "cancel")
     try:
-        return Answer("accept", schema.model_validate(response.content or {}))
+        return Answer("accept", schema.model_validate(record.get("content") or {}))
     except ValidationError:
         return Answer("cancel")
+
+
+_CALL_STATE: ContextVar[tuple[object, dict[str, Any]] | None] = ContextVar("missive_mcp_call_state", default=None)
+
+
+def _call_state(ctx: Context[Any, Any]) -> dict[str, Any]:
+    """This round's request state, shared by every question asked in it (a name, then a yes)."""
+    request = ctx.request_context.request_id
+    found = _CALL_STATE.get()
+    if found is not None and found[0] == request:
+        return found[1]
+    state = _state(ctx.request_state)
+    _CALL_STATE.set((request, state))
+    return state
 
 
 def _state(plain: str | None) -> dict[str, Any]:

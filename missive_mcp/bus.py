@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, ServerEvent, SubscriptionBus
@@ -29,7 +29,8 @@ class RedisBus:
     def __init__(self, url: str, channel: str = CHANNEL) -> None:
         import redis.asyncio as redis
 
-        self.redis: Any = redis.Redis.from_url(url)
+        # redis-py leaves from_url's **kwargs unannotated, so strict mode calls the method partially unknown.
+        self.redis: Any = redis.Redis.from_url(url)  # pyright: ignore[reportUnknownMemberType]
         self.channel = channel
         self.local = InMemorySubscriptionBus()
 
@@ -61,11 +62,13 @@ class RedisBus:
 
 
 def _uri(message: Any) -> str | None:
-    if not isinstance(message, dict) or message.get("type") != "message":  # pyright: ignore[reportUnknownMemberType]
+    if not isinstance(message, dict):
         return None
-    data: Any = message.get("data")  # pyright: ignore[reportUnknownMemberType]
+    found = cast(dict[str, Any], message)
+    if found.get("type") != "message":
+        return None
     try:
-        uri = json.loads(data)["uri"]
+        uri = json.loads(found.get("data") or b"")["uri"]
     except (ValueError, TypeError, KeyError):
         return None
     return uri if isinstance(uri, str) and len(uri) <= MAX_URI_CHARS else None

@@ -14,6 +14,7 @@ reached Missive and why:
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +80,7 @@ def _verb(action: Action) -> str:
     return "sends mail" if action.kind == "send" else "deletes or merges"
 
 
-def sending(draft: dict[str, Any]) -> Action | None:
+def sending(draft: Mapping[str, Any]) -> Action | None:
     """The question before a draft body with `send` or `send_at` goes to Missive: from, to, cc, bcc, subject, the
     start of the text, and when. None for a draft that stays a draft."""
     when = draft.get("send_at")

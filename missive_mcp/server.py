@@ -14,7 +14,7 @@ import anyio
 import httpx2
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver import server as sdk_server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
@@ -23,6 +23,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import (
     INVALID_PARAMS,
     INVALID_REQUEST,
+    CallToolRequestParams,
     CallToolResult,
     EmptyResult,
     InputRequiredResult,
@@ -33,14 +34,14 @@ from mcp.types import (
 
 from . import __version__, completions, prompts, resources
 from . import endpoints as ep
-from .asking import Questions, state_security
+from .asking import AskFirst, Questions, state_security
 from .bus import RedisBus, bus_for
 from .client import MissiveClient
 from .deadline import deadline
 from .endpoints import Endpoint
 from .errors import DeadlineError, MissiveError
 from .limits import Limits, LocalLimits, RateLimiter, RedisLimits
-from .names import Directory, Kind, named_arguments
+from .names import Directory, Kind, chooser, named_arguments
 from .settings import DEFAULT_TOOLSETS, Settings
 from .tools import (
     admin,
@@ -473,14 +474,20 @@ class CallGuard:
             directory: Directory = ctx.lifespan_context.directory
             given: dict[str, Any] = dict(arguments)
             organization = str(given["organization"]) if given.get("organization") else None
+            person = Context[Any, Any](
+                request_context=ctx, input_params=CallToolRequestParams.model_validate(ctx.params)
+            )
+            choose = chooser(person, self.settings.deadline)  # an ambiguous name is put to the person
             try:
                 for arg, kind in named.items():
                     value = given[arg]
                     if isinstance(value, list):
                         values = [str(v) for v in cast(list[Any], value)]
-                        given[arg] = await directory.resolve_all(kind, arg, values, organization)
+                        given[arg] = await directory.resolve_all(kind, arg, values, organization, choose)
                     else:
-                        given[arg] = await directory.resolve(kind, arg, str(value), organization)
+                        given[arg] = await directory.resolve(kind, arg, str(value), organization, choose)
+            except AskFirst as asking:  # 2026-07-28: the choice rides an input_required result
+                return asking.result
             except MissiveError as refused:
                 text = f"Error executing tool {name}: {refused}"
                 return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)

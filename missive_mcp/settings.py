@@ -291,9 +291,9 @@ class Settings(Described):
     @field_validator("confirm", mode="before")
     @classmethod
     def _confirm(cls, value: Any) -> Any:
-        words = {part.strip().lower() for part in _parts(value)}
+        words: set[str] = {part.strip().lower() for part in _parts(value)}
         if words == {"none"}:
-            return frozenset()
+            return frozenset[str]()
         unknown = sorted(words - {"send", "delete"})
         if unknown or not words:
             raise ValueError(f"must be send, delete, send,delete or none, not {value!r}")

@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from mcp.server.connection import Connection
@@ -195,9 +195,13 @@ class Listening:
         if ctx.method != "subscriptions/listen":
             return await call_next(ctx)
         watcher: Watcher = ctx.lifespan_context.watcher
-        notifications: Any = (ctx.params or {}).get("notifications") or {}
-        asked: Any = notifications.get("resourceSubscriptions") if isinstance(notifications, dict) else None
-        uris = [str(uri) for uri in asked] if isinstance(asked, list) else []  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        notifications: Any = (ctx.params or {}).get("notifications")
+        asked: Any = (
+            cast(dict[str, Any], notifications).get("resourceSubscriptions")
+            if isinstance(notifications, dict)
+            else None
+        )
+        uris = [str(uri) for uri in cast(list[Any], asked)] if isinstance(asked, list) else []
         mine = [uri for uri in uris if uri.startswith("missive://")]
         for uri in mine:
             await readable(ctx.lifespan_context.client, watcher, uri)
