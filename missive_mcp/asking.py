@@ -104,24 +104,31 @@ async def ask(ctx: Context[Any, Any], key: str, message: str, schema: type[M], *
 
     state = _call_state(ctx)
     question = digest(message)
-    done = state.setdefault("answered", {}).get(key)
-    if isinstance(done, dict) and done.get("q") == question:  # answered in an earlier round of this call
-        return _answer(cast(dict[str, Any], done), schema)
-    asked = state.setdefault("asked", {}).get(key)
+    done = _entry(state, "answered", key)
+    if done.get("q") == question:  # answered in an earlier round of this call
+        return _answer(done, schema)
+    asked = _entry(state, "asked", key)
     response = (ctx.input_responses or {}).get(key)
-    if not isinstance(asked, dict) or asked.get("q") != question or not isinstance(response, ElicitResult):
+    if asked.get("q") != question or not isinstance(response, ElicitResult):
         # First round, or the question changed since (a new message arrived): ask it now.
         state["asked"][key] = {"q": question, "at": time.time()}
         request = ElicitRequest(
             params=ElicitRequestFormParams(message=message, requested_schema=render_elicitation_schema(schema))
         )
         raise AskFirst(InputRequiredResult(input_requests={key: request}, request_state=json.dumps(state)))
-    waited = time.time() - float(cast(dict[str, Any], asked).get("at", 0))
+    waited = time.time() - float(asked.get("at", 0))
     if waited > limit:
         return Answer("late", waited=waited)
     record = {"q": question, "action": response.action, "content": response.content}
     state["answered"][key] = record  # later rounds of this call (another question) still know it
     return _answer(record, schema)
+
+
+def _entry(state: dict[str, Any], part: str, key: str) -> dict[str, Any]:
+    """One question's record in the state (`asked` or `answered`), or {} when there is none."""
+    section: Any = state.setdefault(part, {})
+    found: Any = cast(dict[str, Any], section).get(key) if isinstance(section, dict) else None
+    return cast(dict[str, Any], found) if isinstance(found, dict) else {}
 
 
 def _answer(record: dict[str, Any], schema: type[M]) -> Answer:

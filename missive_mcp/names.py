@@ -189,7 +189,8 @@ def chooser(context: Context[Any, Any], limit: float) -> Chooser:
             return None
         options = unclear.matches[:CANDIDATES]
         labels = [f"{entry.label} ({entry.id})" for entry in options]
-        choice: Any = Literal.__getitem__(tuple(labels))  # pyright: ignore[reportAttributeAccessIssue]
+        literal: Any = Literal
+        choice: Any = literal[tuple(labels)]  # the enum of options (a Literal built at run time)
         schema = create_model("Choice", choice=(choice, Field(description=f"The {unclear.kind} you meant.")))
         where = unclear.field.split("[")[0]
         message = f"{unclear.value!r} ({where}) could be several {_PLURAL[unclear.kind]}. Which one did you mean?"
