@@ -234,3 +234,27 @@ async def test_over_http_a_2026_client_is_asked_and_its_answer_may_land_on_anoth
         assert len(asked) == 1
     assert outcomes == [True, False]
     assert sends(fake) == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("required", [False, True])
+async def test_a_handshake_client_over_stateless_http_counts_as_one_that_cannot_be_asked(
+    fake: FakeMissive, required: bool
+) -> None:
+    """The SDK drops such a client's capabilities and cannot send it a request: no question is sent; the send
+    goes ahead, or with MISSIVE_CONFIRM_REQUIRED is refused naming the setting."""
+    asked: list[str] = []
+    with serving(fake, allow_send=True, confirm_required=required) as url:
+        async with (
+            httpx2.AsyncClient(headers=AUTH, timeout=30) as http,
+            Client(
+                streamable_http_client(f"{url}/mcp", http_client=http),  # type: ignore[arg-type]
+                mode="legacy",
+                elicitation_callback=answering("decline", asked),  # type: ignore[arg-type]
+            ) as mcp,
+        ):
+            result = await mcp.call_tool("create_draft", DRAFT)
+    assert asked == []
+    assert result.is_error == required and sends(fake) == (0 if required else 1)
+    if required:
+        assert "MISSIVE_CONFIRM_REQUIRED=true" in result.content[0].text  # type: ignore[union-attr]

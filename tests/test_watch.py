@@ -261,3 +261,15 @@ async def test_stdio_clients_hear_updates_in_both_eras(fake: FakeMissive, mode: 
                         event = await anext(aiter(stream))
                         heard.append(getattr(event, "uri", ""))
     assert URI in heard
+
+
+@pytest.mark.anyio
+async def test_an_older_client_over_stateless_http_is_told_to_listen_or_watch_instead(fake: FakeMissive) -> None:
+    with http_server(fake) as url:
+        async with (
+            httpx2.AsyncClient(headers=AUTH, timeout=30) as http,
+            Client(streamable_http_client(f"{url}/mcp", http_client=http), mode="legacy") as mcp,  # type: ignore[arg-type]
+        ):
+            with pytest.raises(MCPError, match="subscriptions/listen, or the watch_inbox tool"):
+                await subscribe(mcp, URI)
+    assert fake.requests == []  # refused before anything was read or watched
