@@ -11,7 +11,6 @@ their arguments from the same directory.
 
 from __future__ import annotations
 
-import difflib
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -170,6 +169,7 @@ class Directory:
 
 def closest(wanted: str, known: Sequence[Named]) -> list[Named]:
     """Up to CANDIDATES entries whose names look most like `wanted` (and at least a little)."""
+    import difflib  # only a refused name needs it: not at start-up
 
     def likeness(entry: Named) -> float:
         return max((difflib.SequenceMatcher(None, wanted, name.casefold()).ratio() for name in entry.names), default=0)
