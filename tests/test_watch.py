@@ -51,8 +51,8 @@ def looks(fake: FakeMissive) -> int:
     return sum(1 for r in fake.requests if r.method == "GET" and r.path == "/v1/conversations")
 
 
-def server_for(fake: FakeMissive, **overrides: Any) -> Any:
-    return create_server(settings_for(fake, **overrides), transport=fake.transport(), watch_interval_for_tests=TICK)
+def server_for(fake: FakeMissive, interval: float = TICK, **overrides: Any) -> Any:
+    return create_server(settings_for(fake, **overrides), transport=fake.transport(), watch_interval_for_tests=interval)
 
 
 async def until(condition: Any, seconds: float = 10.0) -> None:
