@@ -32,7 +32,7 @@ from mcp.types import (
     UnsubscribeRequestParams,
 )
 
-from . import __version__, completions, prompts, resources
+from . import __version__, completions, prompts, resources, views
 from . import endpoints as ep
 from .asking import AskFirst, Questions, state_security
 from .bus import RedisBus, bus_for
@@ -263,8 +263,10 @@ def create_server(
             middleware=[
                 Listening(),  # subscriptions/listen: only readable resources, watched while a stream is open
                 CallGuard(settings, tools, turned_off, writes, named_arguments(tools), RULES, board),
+                views.ViewLinks(),
                 Questions(),  # a person's yes (confirm.py) asked on 2026-07-28: the call answers input_required
             ],
+            extensions=[views.extension(tool.name for tool in served)],  # the inbox and thread views (MCP Apps)
             subscriptions=bus,
             request_state_security=state_security(tuple(k.get_secret_value() for k in settings.secret_key)),
             **oauth,
