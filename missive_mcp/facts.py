@@ -24,3 +24,6 @@ MAX_RETRY_AFTER = 120.0
 FALLBACK_RETRY_AFTER = 1.0
 """The pause after a 429 whose Retry-After is not a valid value (inf, 1e9, words): the limiter's windows do the
 rest."""
+WEBHOOK_MAX_BYTES = 1024 * 1024
+"""The largest webhook delivery taken at /webhooks/missive: Missive's payload (a conversation and the latest
+message's preview) is a few KB."""

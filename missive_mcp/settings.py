@@ -28,8 +28,13 @@ from .docstrings import Described
 from .toolsets import DEFAULT_TOOLSET_IDS, TOOLSET_IDS
 
 DEFAULT_BASE_URL = "https://public.missiveapp.com/v1"
+WATCH_MIN_INTERVAL = 5.0
+"""The shortest MISSIVE_WATCH_INTERVAL a user may set (0 turns watching off)."""
+WATCH_SHARE = 10
+"""The watcher spends at most 1/WATCH_SHARE of Missive's budgets (`facts.WINDOWS`), whatever the interval."""
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Transport = Literal["stdio", "http"]
+Confirmable = Literal["send", "delete"]
 AuthMode = Literal["key", "oauth"]
 
 DEFAULT_DATABASE = "missive-mcp.sqlite3"
@@ -85,6 +90,16 @@ class Settings(Described):
     clients that pass output schemas to the model (about 25 KB less in tools/list)."""
     attachment_max_mb: Annotated[float, env("MISSIVE_ATTACHMENT_MAX_MB")] = 5.0
     """The largest attachment get_attachment downloads and returns, in MB (up to 50)."""
+    confirm: Annotated[frozenset[Confirmable], env("MISSIVE_CONFIRM")] = frozenset({"send"})
+    """What needs a person's yes (asked through the client) first: send (mail sent or scheduled), delete (every
+    delete and merge), both (comma-separated), or none."""
+    confirm_required: Annotated[bool, env("MISSIVE_CONFIRM_REQUIRED")] = False
+    """Refuse what MISSIVE_CONFIRM lists when the client cannot ask the person (instead of letting it proceed)."""
+    watch_interval: Annotated[float, env("MISSIVE_WATCH_INTERVAL")] = 30.0
+    """Seconds between two looks at Missive while a client listens for changes or waits in watch_inbox (at least
+    5; 0 turns watching off)."""
+    webhook_secret: Annotated[SecretStr | None, env("MISSIVE_MCP_WEBHOOK_SECRET")] = None
+    """HTTP: the secret of the Missive webhook rule posting to /webhooks/missive (its X-Hook-Signature is checked)."""
     mcp_auth_token: Annotated[SecretStr | None, env("MISSIVE_MCP_AUTH_TOKEN")] = None
     """Bearer key HTTP clients must present."""
     demo: Annotated[bool, env("MISSIVE_DEMO")] = False
@@ -258,7 +273,26 @@ class Settings(Described):
 
     # Validators: each accepts the typed value (code, flags) or the environment's string. ---------------
 
-    @field_validator("api_token", "mcp_auth_token", mode="before")
+    @field_validator("confirm", mode="before")
+    @classmethod
+    def _confirm(cls, value: Any) -> Any:
+        words: set[str] = {part.strip().lower() for part in _parts(value)}
+        if words == {"none"}:
+            return frozenset[str]()
+        unknown = sorted(words - {"send", "delete"})
+        if unknown or not words:
+            raise ValueError(f"must be send, delete, send,delete or none, not {value!r}")
+        return frozenset(words)
+
+    @field_validator("watch_interval", mode="before")
+    @classmethod
+    def _watch_interval(cls, value: Any) -> Any:
+        number = _number(value, 0, 86400, "a number of seconds")
+        if 0 < number < WATCH_MIN_INTERVAL:
+            raise ValueError(f"must be 0 (off) or at least {WATCH_MIN_INTERVAL:g} seconds, not {value!r}")
+        return number
+
+    @field_validator("api_token", "mcp_auth_token", "webhook_secret", mode="before")
     @classmethod
     def _secret(cls, value: Any) -> Any:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -270,7 +304,7 @@ class Settings(Described):
                 raise ValueError("must be printable ASCII (check for a pasted newline or quote)")
         return raw
 
-    @field_validator("allow_send", "read_only", "demo", mode="before")
+    @field_validator("allow_send", "read_only", "demo", "confirm_required", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -414,7 +448,7 @@ class Settings(Described):
         return word
 
 
-ENVIRONMENT_ONLY = frozenset({"secret_key", "database_url", "redis_url"})
+ENVIRONMENT_ONLY = frozenset({"secret_key", "database_url", "redis_url", "webhook_secret"})
 """Secrets (or URLs that may hold a password) with no command-line flag: a flag would show in `ps`."""
 
 _OAUTH_HELP = {

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 
 from .client import MissiveClient
 from .names import Directory
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .watch import Sessions, Watcher
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,10 @@ class AppState:
     settings: Settings
     directory: Directory
     """Names of users, teams and labels, for arguments given by name and for completions."""
+    watcher: Watcher | None = None
+    """Looks at Missive while anyone listens (subscriptions, watch_inbox); None while the server is not running."""
+    sessions: Sessions | None = None
+    """Older protocols' resource subscriptions, per session."""
 
 
 def app_state(ctx: Context[Any, Any]) -> AppState:

@@ -37,6 +37,7 @@ WEBHOOKS = Toolset("webhooks", "Webhooks", "create and delete webhooks")
 ANALYTICS = Toolset("analytics", "Analytics", "analytics reports")
 ATTACHMENTS = Toolset("attachments", "Attachments", "open a message's attachment")
 MESSAGES = Toolset("messages", "Custom channels", "add messages to a custom channel")
+WATCH = Toolset("watch", "Watching", "wait for new activity in a mailbox (for clients without resource subscriptions)")
 
 TOOLSETS = (
     CONVERSATIONS,
@@ -52,6 +53,7 @@ TOOLSETS = (
     ANALYTICS,
     ATTACHMENTS,
     MESSAGES,
+    WATCH,
 )
 """Every toolset, in the order the README and the manifest list them."""
 TOOLSET_IDS = tuple(toolset.id for toolset in TOOLSETS)

@@ -10,6 +10,7 @@ import anyio
 import pytest
 from mcp import Client
 
+from missive_mcp.asking import Questions
 from missive_mcp.policies import policies
 from missive_mcp.policies.arguments import Arguments
 from missive_mcp.policies.audit import Audit
@@ -22,13 +23,25 @@ from missive_mcp.sandbox import DEMO_CONVERSATION_ID, FakeMissive, Fault
 from missive_mcp.server import TOOLS, create_server
 from missive_mcp.settings import Settings
 from missive_mcp.views import ViewLinks
+from missive_mcp.watch import Listening
 
 from .conftest import fail, settings_for
 
 
 def test_the_policies_run_in_the_documented_order() -> None:
     order = [type(policy) for policy in policies(Settings(), TOOLS, {}, [])]
-    assert order == [Compact, Handshake, Refusals, Arguments, Audit, Deadline, ResolveNames, ViewLinks]
+    assert order == [
+        Listening,
+        Compact,
+        Handshake,
+        Refusals,
+        Arguments,
+        Audit,
+        Deadline,
+        ResolveNames,
+        ViewLinks,
+        Questions,
+    ]
 
 
 def audit_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:

@@ -2,7 +2,7 @@
 
 from .analytics import AnalyticsReport, NewReport
 from .base import MissiveModel, Ref
-from .contacts import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership
+from .contacts import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership, NewMembership
 from .conversations import Conversation
 from .directory import Organization, SharedLabel, Team, User
 from .hooks import Webhook
@@ -25,6 +25,7 @@ __all__ = [
     "Conversation",
     "Message",
     "MissiveModel",
+    "NewMembership",
     "NewReport",
     "Organization",
     "Post",

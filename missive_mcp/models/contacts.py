@@ -20,15 +20,21 @@ class ContactInfo(Described):
     """With label=custom."""
 
 
-class ContactMembership(Described):
-    """Membership of a group or organization (ids from list_contact_groups)."""
+class NewMembership(Described):
+    """A group or organization to put a contact in (ids from list_contact_groups)."""
 
-    group: Ref | str
-    """Its id (list_contact_groups)."""
+    group: str
     title: str | None = None
     location: str | None = None
     department: str | None = None
     description: str | None = None
+
+
+class ContactMembership(NewMembership):
+    """Membership of a group or organization, as Missive sends it."""
+
+    group: Ref | str  # pyright: ignore[reportIncompatibleVariableOverride]
+    """The group or organization (its id, with its name when Missive sends one)."""
 
 
 class Contact(MissiveModel):

@@ -1,6 +1,7 @@
 """The server's policies around every request: one small middleware each (the SDK's `middleware=` hook), listed
 here in the order they run, outermost first.
 
+    listening    subscriptions/listen: only readable resources, watched while a stream is open (`watch.py`)
     compact      a result's text block as compact JSON without nulls
     handshake    a request sent before the handshake says what to send first
     refusals     a tool the operator turned off says why, instead of "Unknown tool"
@@ -9,6 +10,7 @@ here in the order they run, outermost first.
     deadline     every call and resource read ends within MISSIVE_DEADLINE, saying which wait ran out
     names        users, teams and labels given by name are replaced by their ids
     views        tools/list links the `ui://` views for clients that negotiated MCP Apps (`views/`)
+    questions    a person's yes (`confirm.py`) asked on 2026-07-28: the call answers input_required (`asking.py`)
 
 A policy learns what happened inside from typed values (`calls.CallRecord`, a context variable), never by
 reading an error's sentence.
@@ -22,10 +24,12 @@ from typing import Any
 from mcp.server.context import ServerMiddleware
 from mcp.server.mcpserver.tools import Tool
 
+from ..asking import Questions
 from ..names import named_arguments
 from ..settings import Settings
 from ..tools.declaration import ToolDeclaration
 from ..views import ViewLinks
+from ..watch import Listening
 from .arguments import Arguments
 from .audit import Audit
 from .compact import Compact
@@ -41,12 +45,14 @@ def policies(
     """The middleware for a server serving `served` (built as `tools`); `turned_off` says why each other tool is
     not served."""
     return [
+        Listening(),
         Compact(),
         Handshake(),
         Refusals(turned_off),
         Arguments(tools, {tool.name: tool.checks for tool in served if tool.checks is not None}),
         Audit({tool.name for tool in served if tool.access == "write"}),
         Deadline(settings.deadline),
-        ResolveNames(named_arguments(tools)),
+        ResolveNames(named_arguments(tools), settings.deadline),
         ViewLinks(),
+        Questions(),
     ]

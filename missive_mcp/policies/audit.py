@@ -9,12 +9,12 @@ from typing import Any, Literal, cast
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, InputRequiredResult
 
 from ..calls import CallRecord, current_call
 
 audit_log = logging.getLogger("missive_mcp.audit")
-Outcome = Literal["ok", "error", "unknown"]
+Outcome = Literal["ok", "error", "unknown", "asked"]
 
 
 class Audit:
@@ -46,7 +46,10 @@ def _dumped(result: HandlerResult) -> dict[str, Any] | None:
 
 
 def outcome(result: HandlerResult, record: CallRecord) -> Outcome:
-    """ok, error, or unknown (the write may have happened: its answer was lost, or the call ran out of time)."""
+    """ok, error, unknown (the write may have happened: its answer was lost, or the call ran out of time), or
+    asked (the person is being asked first: nothing was written yet)."""
+    if isinstance(result, InputRequiredResult):
+        return "asked"
     if record.outcome_unknown:
         return "unknown"
     data = _dumped(result)

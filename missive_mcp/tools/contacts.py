@@ -9,7 +9,7 @@ from .. import endpoints as ep
 from ..bodies import ContactBody, compose
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
-from ..models import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership
+from ..models import Contact, ContactBook, ContactGroup, ContactInfo, NewMembership
 from ..state import app_state
 from ..toolsets import CONTACTS
 from ._common import ContactBookId, ContactId, IdList, Offset, OffsetLimit, drop_none, per_id
@@ -50,7 +50,7 @@ def offset_page(key: str, items: list[Any], limit: int, offset: int) -> dict[str
 
 
 def contact_fields(
-    infos: list[ContactInfo] | None = None, memberships: list[ContactMembership] | None = None, **values: Any
+    infos: list[ContactInfo] | None = None, memberships: list[NewMembership] | None = None, **values: Any
 ) -> ContactBody:
     return compose(
         ContactBody,
@@ -66,7 +66,7 @@ Starred = Annotated[bool | None, Field(description="Starred in Missive.")]
 Notes = Annotated[str | None, Field(description="Free text about them.")]
 Infos = Annotated[list[ContactInfo] | None, Field(max_length=100, description="Emails, phones, addresses...")]
 Memberships = Annotated[
-    list[ContactMembership] | None, Field(max_length=100, description="Groups (ids from list_contact_groups).")
+    list[NewMembership] | None, Field(max_length=100, description="Groups (ids from list_contact_groups).")
 ]
 
 

@@ -8,6 +8,7 @@ from pydantic import Field
 from .. import endpoints as ep
 from ..bodies import ConversationChanges, compose
 from ..client import path_ids
+from ..confirm import confirm, merging
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Conversation
@@ -217,6 +218,7 @@ async def merge_conversations(
         raise InvalidArgumentError("target", "a conversation cannot be merged into itself.")
     path_ids("target", target)
     client = app_state(ctx).client
+    await confirm(ctx, merging(conversation_id, target))
     merge = {"target": target} | ({"subject": subject} if subject is not None else {})
     merged = await client.call(ep.merge_conversations, ids=[conversation_id], id_field="conversation_id", body=merge)
     survivor = merged or await client.call(ep.get_conversation, ids=[target], id_field="target")

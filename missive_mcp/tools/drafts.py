@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 from .. import endpoints as ep
 from ..bodies import DraftBody, compose
 from ..client import encode_body
+from ..confirm import confirm, deleting, sending
 from ..docstrings import Described
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
@@ -169,6 +170,7 @@ async def create_draft(
     )
     check_attachments(attachments, {"drafts": draft})
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
+    await confirm(ctx, sending(draft))
     created = await app_state(ctx).client.call(ep.create_draft, body=draft, context={"where": where})
     return DraftResult(draft=await lean(created), sent=bool(send), scheduled_at=send_at)
 
@@ -176,5 +178,6 @@ async def create_draft(
 @tool(DRAFTS, "Delete a draft", ep.delete_draft)
 async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:
     """Delete an unsent draft (ids from list_conversation_drafts). Cannot be undone."""
+    await confirm(ctx, deleting(f"the draft {draft_id}"))
     confirmed = await app_state(ctx).client.call(ep.delete_draft, ids=[draft_id], id_field="draft_id")
     return deleted(draft_id, confirmed)

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from .. import endpoints as ep
 from ..bodies import PostBody, compose
+from ..confirm import confirm, deleting
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Post
@@ -78,5 +79,6 @@ async def delete_post(
     ctx: Context[Any, Any], post_id: Annotated[str, Field(description="Post id (list_conversation_posts).")]
 ) -> Deleted:
     """Delete a post; what it changed (closed, labels) stays. Cannot be undone."""
+    await confirm(ctx, deleting(f"the post {post_id}"))
     confirmed = await app_state(ctx).client.call(ep.delete_post, ids=[post_id], id_field="post_id")
     return deleted(post_id, confirmed)

@@ -10,6 +10,7 @@ from pydantic import Field
 from .. import endpoints as ep
 from ..bodies import DraftBody, compose
 from ..client import MissiveClient
+from ..confirm import confirm, sending
 from ..errors import InvalidArgumentError
 from ..models import Address, CannedResponse, Message, User
 from ..state import app_state
@@ -181,6 +182,7 @@ async def reply_to_conversation(
         send_at=send_at,
     )
     where = {"where": f"conversation {conversation_id!r}"}
+    await confirm(ctx, sending(draft))
     created = await client.call(ep.create_draft, body=draft, context=where)
     return ReplyResult(
         draft=await lean(created),

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from .. import endpoints as ep
 from ..bodies import ResponseBody, compose
+from ..confirm import confirm, deleting
 from ..docstrings import Described
 from ..endpoints import UNCONFIRMED_NOTE
 from ..errors import InvalidArgumentError
@@ -133,6 +134,7 @@ async def update_response(
 @tool(RESPONSES, "Delete canned responses", ep.delete_responses)
 async def delete_response(ctx: Context[Any, Any], response_ids: ResponseIds) -> DeletedResponses:
     """Delete canned responses by id. Responses made by an integration cannot be deleted. Cannot be undone."""
+    await confirm(ctx, deleting(f"the canned response(s) {', '.join(response_ids)}"))
     client = app_state(ctx).client
     confirmed = await client.call(ep.delete_responses, ids=response_ids, id_field="response_ids")
     return DeletedResponses(deleted=True, ids=response_ids, note=None if confirmed else UNCONFIRMED_NOTE)

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from .. import endpoints as ep
 from ..bodies import HookBody, compose
+from ..confirm import confirm, deleting
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Webhook
@@ -71,6 +72,7 @@ async def delete_webhook(
     ctx: Context[Any, Any], webhook_id: Annotated[str, Field(description="The id create_webhook returned.")]
 ) -> Deleted:
     """Delete a webhook (its Missive rule) by the id create_webhook returned."""
+    await confirm(ctx, deleting(f"the webhook {webhook_id} (its Missive rule)"))
     client = app_state(ctx).client
     confirmed = await client.call(ep.delete_webhook, ids=[webhook_id], id_field="webhook_id")
     return deleted(webhook_id, confirmed)
