@@ -373,6 +373,40 @@ class MissiveClient:
     async def list_conversations(self, params: Params) -> list[Conversation]:
         return _many(await self.call(ep.list_conversations, params=params), "conversations", Conversation)
 
+    async def page_conversations(
+        self, params: Params, wanted: int, until: int | None = None, *, least: int = 2
+    ) -> tuple[list[Conversation], int | None]:
+        """The `wanted` newest conversations at or before `until`, and the `until` that resumes right after them
+        (None at the end), in as few requests as Missive's page size allows; no page is asked smaller than `least`.
+
+        Missive's rules (shared/missive-api-notes.md): `until` includes its boundary, and a full page runs on
+        through every conversation sharing its last timestamp. So after a full page nothing is left at its oldest
+        timestamp, and the next page starts one second older. Each page asks for one more than still wanted: the
+        one past the edge shows whether a run of tied timestamps crosses it. Only such a run is held back (its
+        timestamp becomes the cursor, so it comes back whole); a run that fills the whole answer is served whole.
+        """
+        found: list[Conversation] = []
+        seen: set[str] = set()
+        cursor, more = until, True
+        while more and len(found) < wanted:
+            asked = min(CONVERSATION_PAGE, max(least, wanted + 1 - len(found)))
+            page = await self.list_conversations({**params, "limit": asked, "until": cursor})
+            found += [c for c in page if c.id not in seen]
+            seen.update(c.id for c in page)
+            oldest = page[-1].last_activity_at if page else None
+            more = len(page) >= asked and bool(oldest)
+            cursor = oldest - 1 if more and oldest else None
+        if len(found) <= wanted:
+            return found, cursor
+        edge = _stamp(found[wanted - 1])
+        if _stamp(found[wanted]) != edge:
+            return found[:wanted], _stamp(found[wanted])
+        kept = [c for c in found[:wanted] if _stamp(c) != edge]
+        if kept:
+            return kept, edge
+        run = [c for c in found if _stamp(c) == edge]
+        return run, _stamp(found[len(run)]) if len(found) > len(run) else cursor
+
     async def get_conversation(self, conversation_id: str) -> Conversation:
         body = await self.call(ep.get_conversation, ids=[conversation_id], id_field="conversation_id")
         return _one(body, "conversations", Conversation)
@@ -746,6 +780,14 @@ def _unwrap(body: Any, key: str) -> Any:
 
 
 _adapters: dict[Any, TypeAdapter[Any]] = {}
+
+
+CONVERSATION_PAGE = 50
+"""Missive's largest page of conversations."""
+
+
+def _stamp(conversation: Conversation) -> int:
+    return conversation.last_activity_at or 0
 
 
 def _many(body: Any, key: str, model: type[M] | Any) -> list[Any]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..docstrings import Described
+from ..text import one_line
 from .base import MissiveModel, Name, Ref, Subject
 
 
 class Author(MissiveModel):
     name: Name | None = None
-    address: str | None = None
+    address: Name | None = None
+    """One line, cut like a name: a sender writes it."""
 
 
 class Assignee(Ref):
@@ -68,3 +71,61 @@ class Conversation(MissiveModel):
             if not getattr(lean, name):
                 setattr(lean, name, None)  # an empty list says nothing an absent one does not
         return lean
+
+
+PREVIEW_CHARS = 120
+"""A listing's preview, when Missive sends one: enough to triage by, not a body."""
+
+
+class ConversationSummary(Described):
+    """A conversation as a listing shows it: what an agent triages by, with people, teams and labels by name
+    (every tool takes a name where it takes an id). `detail="full"` on the listing gives `Conversation`, with ids.
+    """
+
+    id: str
+    subject: str | None = None
+    """Its subject, else its latest message's."""
+    author: str | None = None
+    """Who it is from: the first author, `Name <address>`."""
+    preview: str | None = None
+    labels: list[str] | None = None
+    assignees: list[str] | None = None
+    team: str | None = None
+    organization: str | None = None
+    """Only when the token reaches more than one organization."""
+    last_activity_at: int | None = None
+    """Unix seconds."""
+    messages_count: int | None = None
+    drafts_count: int | None = None
+    tasks_count: int | None = None
+
+    @classmethod
+    def of(cls, conversation: Conversation, *, organization: bool = False) -> ConversationSummary:
+        """The summary of one conversation; `organization`: name its organization too. Zero counts, empty lists
+        and links are left out: an absent field says the same in fewer bytes."""
+        first = (conversation.authors or [None])[0]
+        author = None
+        if first is not None:
+            author = f"{first.name} <{first.address}>" if first.name and first.address else first.name or first.address
+        extra = conversation.model_extra or {}
+        preview = extra.get("preview")
+        tasks = extra.get("tasks_count")
+        return cls.model_construct(
+            id=conversation.id,
+            subject=conversation.subject or conversation.latest_message_subject,
+            author=author,
+            preview=one_line(preview, PREVIEW_CHARS) if isinstance(preview, str) else None,
+            labels=[_name(label) for label in conversation.shared_labels or []] or None,
+            assignees=[_name(person) for person in conversation.assignees or []] or None,
+            team=_name(conversation.team) if conversation.team else None,
+            organization=_name(conversation.organization) if organization and conversation.organization else None,
+            last_activity_at=conversation.last_activity_at,
+            messages_count=conversation.messages_count or None,
+            drafts_count=conversation.drafts_count or None,
+            tasks_count=tasks if isinstance(tasks, int) and tasks > 0 else None,
+        )
+
+
+def _name(ref: Ref | str) -> str:
+    """A person, team, label or organization by name; by id when Missive sent no name (or only the id)."""
+    return ref if isinstance(ref, str) else ref.name or ref.id

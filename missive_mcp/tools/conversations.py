@@ -1,15 +1,16 @@
 """Conversation tools: list, get, update, merge, and the per-conversation lists."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..bodies import ConversationChanges, body
 from ..docstrings import Described
-from ..errors import InvalidArgumentError
-from ..models import Conversation
+from ..errors import InvalidArgumentError, MissiveError
+from ..models import Conversation, ConversationSummary
 from ._common import (
+    AppState,
     ConversationId,
     IdList,
     LabelId,
@@ -20,7 +21,6 @@ from ._common import (
     Until,
     UserIds,
     drop_none,
-    split_page,
     state,
 )
 
@@ -29,8 +29,17 @@ TEAM_FILTERS = ("shared_label", "team_inbox", "team_closed", "team_all")
 Flag = bool | None
 
 
+Detail = Annotated[
+    Literal["lean", "full", "all"],
+    Field(description="lean: names; full: ids and objects; all: every field."),
+]
+
+
 class ConversationPage(Described):
-    conversations: list[Conversation]
+    conversations: list[ConversationSummary] | list[Conversation]
+    """Newest first: summaries (detail=lean) or whole conversations."""
+    team: str | None = None
+    """detail=lean: the team of every conversation listed, said once here instead of on each."""
     has_more: bool
     next_until: int | None = None
     """Pass as `until` (with the same filters) for the next page; null at the end."""
@@ -42,24 +51,6 @@ class ConversationResult(Described):
 
 class UpdatedConversations(Described):
     conversations: list[Conversation]
-
-
-def trim_page(
-    items: list[Conversation], room: int, cursor: int | None, *, first: bool
-) -> tuple[list[Conversation], int | None]:
-    """The newest `room` items of a newest-first page and the cursor that resumes right after them. The cut
-    falls before a run of tied timestamps (`until` includes its boundary, so the run comes back whole next
-    time). A run that fills all the room waits for the next call, unless it is the first thing this call
-    found: then it is served whole, a few more than asked rather than a gap."""
-    if len(items) <= room:
-        return items, cursor
-    boundary = items[room - 1].last_activity_at
-    if boundary is None:
-        return items, cursor
-    kept = [item for item in items[:room] if item.last_activity_at != boundary]
-    if kept or not first:
-        return kept, boundary
-    return items, cursor
 
 
 def shape(items: list[Any], response_format: str) -> list[Any]:
@@ -88,7 +79,7 @@ async def list_conversations(
     domain: Annotated[str | None, Field(description="With contacts of this domain.")] = None,
     contact_organization: Annotated[str | None, Field(description="Contact group id.")] = None,
     max_results: Annotated[int | None, Field(ge=2, le=200, description="Collect up to ~this many.")] = None,
-    response_format: ResponseFormat = "concise",
+    detail: Detail = "lean",
 ) -> ConversationPage:
     """List conversations, newest first. Give one mailbox: a flag (inbox=true...) or a label/team id; email, domain or
     contact_organization narrow it. Page with next_until."""
@@ -118,27 +109,29 @@ async def list_conversations(
         raise InvalidArgumentError(", ".join(contact), "email, domain and contact_organization exclude each other.")
     params: dict[str, Any] = drop_none(**{k: v for k, v in flags.items() if v}, **ids, organization=organization)
     params.update(contact)
-    client = state(ctx).client
-    wanted = max_results or limit
-    collected: list[Conversation] = []
-    cursor = until
-    while True:
-        # Collecting: full pages (never smaller than `limit`), the last one trimmed, so the rate budget is not
-        # spent on pages of 2.
-        page_limit = limit if max_results is None else min(50, max(limit, wanted - len(collected)))
-        page = await client.list_conversations({**params, "limit": page_limit, "until": cursor})
-        served, cursor = split_page(page, page_limit, lambda c: c.last_activity_at)
-        seen = {c.id for c in collected}
-        fresh = [c for c in served if c.id not in seen]
-        full = max_results is not None and len(collected) + len(fresh) >= wanted
-        if full:
-            fresh, cursor = trim_page(fresh, wanted - len(collected), cursor, first=not collected)
-        collected.extend(fresh)
-        if cursor is None or max_results is None or full:
-            break
-    return ConversationPage(
-        conversations=shape(collected, response_format), has_more=cursor is not None, next_until=cursor
-    )
+    wanted, least = (limit, 2) if max_results is None else (max_results, limit)
+    app = state(ctx)
+    found, cursor = await app.client.page_conversations(params, wanted, until, least=least)
+    more = cursor is not None
+    if detail != "lean":
+        items = shape(found, "detailed" if detail == "all" else "concise")
+        return ConversationPage(conversations=items, has_more=more, next_until=cursor)
+    several = any(c.organization for c in found) and await _organizations(app) != 1
+    summaries = [ConversationSummary.of(c, organization=several) for c in found]
+    teams = {summary.team for summary in summaries}
+    team = teams.pop() if len(summaries) > 1 and len(teams) == 1 else None
+    if team is not None:
+        for summary in summaries:
+            summary.team = None
+    return ConversationPage(conversations=summaries, team=team, has_more=more, next_until=cursor)
+
+
+async def _organizations(app: AppState) -> int:
+    """How many organizations the token reaches (from the directory's cache); 0 when that cannot be told."""
+    try:
+        return len(await app.directory.entries("organization"))
+    except MissiveError:
+        return 0
 
 
 async def get_conversation(
