@@ -101,7 +101,8 @@ TOOLS: list[ToolDef] = [
     read(directory.list_teams, "directory", "List teams"),
     read(directory.list_shared_labels, "directory", "List shared labels"),
     read(analytics.create_analytics_report, "analytics", "Start an analytics report"),
-    read(analytics.get_analytics_report, "analytics", "Get an analytics report"),
+    # In the default set: one call creates a report and waits for it (create_analytics_report adds filters).
+    read(analytics.get_analytics_report, "directory", "Get an analytics report"),
     write(responses.create_response, "responses", "Create a canned response", checks=ep.create_responses),
     write(responses.update_response, "responses", "Update canned responses", idempotent=True, destructive=True),
     write(responses.delete_response, "responses", "Delete canned responses", idempotent=True, destructive=True),
@@ -279,8 +280,8 @@ def _outline(schema: Any) -> Any:
     branches = found.get("anyOf")
     if isinstance(branches, list):
         kept["anyOf"] = [_outline(branch) for branch in cast(list[Any], branches)]
-    if found.get("type") == "array":
-        kept["items"] = _outline(found.get("items", {}))
+    if found.get("type") == "array":  # an item's own description is a level down: the full schema has it
+        kept["items"] = {k: v for k, v in _outline(found.get("items", {})).items() if k != "description"}
     if found.get("type") == "object" or "properties" in found:
         kept["type"] = "object"
     return kept

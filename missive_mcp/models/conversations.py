@@ -78,9 +78,7 @@ PREVIEW_CHARS = 120
 
 
 class ConversationSummary(Described):
-    """A conversation as a listing shows it: what an agent triages by, with people, teams and labels by name
-    (every tool takes a name where it takes an id). `detail="full"` on the listing gives `Conversation`, with ids.
-    """
+    """A conversation as a listing shows it: what triage needs, people, teams and labels by name."""
 
     id: str
     subject: str | None = None

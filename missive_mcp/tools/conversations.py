@@ -31,15 +31,15 @@ Flag = bool | None
 
 Detail = Annotated[
     Literal["lean", "full", "all"],
-    Field(description="lean: names; full: ids and objects; all: every field."),
+    Field(description="full: ids; all: every field."),
 ]
 
 
 class ConversationPage(Described):
     conversations: list[ConversationSummary] | list[Conversation]
-    """Newest first: summaries (detail=lean) or whole conversations."""
+    """Newest first."""
     team: str | None = None
-    """detail=lean: the team of every conversation listed, said once here instead of on each."""
+    """The team of every conversation listed (detail=lean), said once."""
     has_more: bool
     next_until: int | None = None
     """Pass as `until` (with the same filters) for the next page; null at the end."""
@@ -72,17 +72,17 @@ async def list_conversations(
     team_inbox: Annotated[TeamId, Field(description="Team: its inbox.")] = None,
     team_closed: Annotated[TeamId, Field(description="Team: its closed.")] = None,
     team_all: Annotated[TeamId, Field(description="Team: all of it.")] = None,
-    limit: Annotated[int, Field(ge=2, le=50, description="Per API page.")] = 25,
+    limit: Annotated[int, Field(ge=2, le=50, description="How many.")] = 25,
     until: Until = None,
     organization: OrgId = None,
-    email: Annotated[str | None, Field(description="With this contact address.")] = None,
-    domain: Annotated[str | None, Field(description="With contacts of this domain.")] = None,
+    email: Annotated[str | None, Field(description="A contact's address.")] = None,
+    domain: Annotated[str | None, Field(description="Contacts' domain.")] = None,
     contact_organization: Annotated[str | None, Field(description="Contact group id.")] = None,
-    max_results: Annotated[int | None, Field(ge=2, le=200, description="Collect up to ~this many.")] = None,
+    max_results: Annotated[int | None, Field(ge=2, le=200, description="Up to 200.")] = None,
     detail: Detail = "lean",
 ) -> ConversationPage:
-    """List conversations, newest first. Give one mailbox: a flag (inbox=true...) or a label/team id; email, domain or
-    contact_organization narrow it. Page with next_until."""
+    """List conversations, newest first. Give one mailbox: a flag (inbox=true...) or a label or team; email, domain
+    or contact_organization narrow it."""
     flags = dict(
         inbox=inbox,
         all=all,
@@ -148,8 +148,8 @@ async def update_conversation(
     conversation_ids: Annotated[IdList, Field(min_length=1, max_length=25, description="From list_conversations.")],
     subject: Annotated[str | None, Field(description="New subject.")] = None,
     color: Annotated[str | None, Field(description="#ff0000, or good/warning/danger.")] = None,
-    organization: Annotated[OrgId, Field(description="Needed with users, assignees, labels.")] = None,
-    team: Annotated[TeamId, Field(description="Team id: set if it has none.")] = None,
+    organization: Annotated[OrgId, Field(description="For users, assignees, labels.")] = None,
+    team: Annotated[TeamId, Field(description="Set if it has none.")] = None,
     force_team: Annotated[bool | None, Field(description="Replace its team.")] = None,
     add_users: UserIds = None,
     add_assignees: UserIds = None,
@@ -192,7 +192,7 @@ async def merge_conversations(
     ctx: Context[Any, Any],
     conversation_id: Annotated[ConversationId, Field(description="The one merged away.")],
     target: Annotated[ConversationId, Field(description="The one that survives.")],
-    subject: Annotated[str | None, Field(description="Subject after the merge.")] = None,
+    subject: Annotated[str | None, Field(description="New subject.")] = None,
 ) -> ConversationResult:
     """Merge a conversation into `target`: its messages, comments and posts move there. Cannot be undone."""
     if conversation_id == target:
