@@ -23,6 +23,7 @@ from mcp.types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextConte
 
 from . import __version__, completions, prompts, resources
 from . import endpoints as ep
+from .budget import fit_result
 from .client import MissiveClient
 from .deadline import deadline
 from .endpoints import Endpoint
@@ -301,7 +302,8 @@ class CallGuard:
       multi-line report through);
     - the call runs under its deadline (`deadline.py`), so it answers before the client gives up;
     - users, teams and labels given by name are resolved to their ids first (`names.py`);
-    - a result's text block is the compact JSON of its structured content (the SDK indents it; no hook for that).
+    - a result's text block is the compact JSON of its structured content (the SDK indents it; no hook for that);
+    - a result fits MISSIVE_MAX_RESULT_BYTES (`budget.py`), cut at an item boundary and saying how to read the rest.
     """
 
     def __init__(
@@ -349,7 +351,7 @@ class CallGuard:
             finally:
                 if name in self.writes:
                     audit(name, sent[-1], outcome, created_id(result))
-            return compact(result)
+            return fit_result(compact(result), self.settings.max_result_bytes, sent[-1], self.schemas.get(name))
         if ctx.method == "resources/read":
             return await self.timed(call_next, ctx, "")
         if self.board is not None and ctx.method in ("tools/list", "initialize"):
