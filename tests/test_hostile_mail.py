@@ -21,9 +21,10 @@ from missive_mcp.models import Message
 from missive_mcp.sandbox import DEMO_ORG_ID, DEMO_USER_ID, FakeMissive
 from missive_mcp.sandbox.workspace import Comment, Conversation, new_id
 from missive_mcp.sandbox.workspace import Message as StoredMessage
+from missive_mcp.server import create_server
 from missive_mcp.text import FENCE_CLOSE, FENCE_OPEN, MAX_HTML_CHARS, html_to_text
 
-from .conftest import call
+from .conftest import call, settings_for
 from .test_http import KEY, serving
 from .test_transports import HEADERS
 
@@ -246,10 +247,13 @@ async def test_a_body_out_of_time_is_shown_plain_without_its_hidden_text(
     assert f"[{len(HIDDEN)} characters of hidden text removed" in body
 
 
-async def test_a_body_past_the_cap_is_read_up_to_it_with_a_marker(mcp: Client, fake: FakeMissive) -> None:
+async def test_a_body_past_the_cap_is_read_up_to_it_with_a_marker(fake: FakeMissive) -> None:
     words = "<p>" + "word " * ((MAX_HTML_CHARS + 200_000) // 5)
     _, message = seed(fake, words)
-    body = await body_of(mcp, message)
+    # The answer limit at its largest, so what is seen is the reading cap (the answer limit: test_budget.py).
+    roomy = settings_for(fake, max_result_bytes=10_000_000)
+    async with Client(create_server(roomy, transport=fake.transport())) as mcp:
+        body = await body_of(mcp, message)
     assert body.endswith(
         f"[… {len(words) - MAX_HTML_CHARS} more characters not read: mail bodies are read up to 1,000,000 characters.]"
     )
