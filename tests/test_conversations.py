@@ -14,6 +14,7 @@ from missive_mcp.sandbox import (
     DEMO_ORG_ID,
     DEMO_USER_ID,
     FakeMissive,
+    Fault,
 )
 from missive_mcp.sandbox.seed import seed_bulk, seed_id
 from missive_mcp.sandbox.workspace import ConversationFilter, Organization
@@ -85,6 +86,12 @@ async def test_a_team_shared_by_every_item_is_said_once_and_a_second_organizatio
     async with Client(create_server(settings_for(fake), transport=fake.transport())) as fresh:
         two = await call(fresh, "list_conversations", all=True, limit=5)
     assert {c["organization"] for c in two["conversations"]} == {"Acme Support"}
+
+
+async def test_when_the_organizations_cannot_be_read_each_item_names_its_own(mcp: Client, fake: FakeMissive) -> None:
+    fake.faults.append(Fault(status=403, body=b'{"error": "no"}', path_prefix="/organizations"))
+    page = await call(mcp, "list_conversations", all=True, limit=5)
+    assert [c["organization"] for c in page["conversations"]] == ["Acme Support"] * 5
 
 
 async def test_detail_full_keeps_ids_and_objects(mcp: Client, fake: FakeMissive) -> None:

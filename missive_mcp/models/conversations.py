@@ -86,14 +86,19 @@ class ConversationSummary(Described):
     author: str | None = None
     """Who it is from: the first author, `Name <address>`."""
     preview: str | None = None
+    """The start of its latest message, when Missive sends one."""
     labels: list[str] | None = None
+    """Shared labels, by name."""
     assignees: list[str] | None = None
+    """By name."""
     team: str | None = None
+    """By name (on the page instead when every item shares it)."""
     organization: str | None = None
-    """Only when the token reaches more than one organization."""
+    """By name; only when the token reaches more than one organization."""
     last_activity_at: int | None = None
-    """Unix seconds."""
+    """Unix seconds; also the `until` cursor."""
     messages_count: int | None = None
+    """Counts are left out when zero."""
     drafts_count: int | None = None
     tasks_count: int | None = None
 
