@@ -12,7 +12,11 @@
    build on; `.ci/ts_client.mjs`) calls every tool over stdio and over HTTP with its output-schema validation on,
    and fails on any validation error, any call slower than the deadline, or an error that is not a proper tool
    error. The arguments per tool are in `TOOL_CALLS` below (demo ids; the demo is in memory, so writes are fine).
-4. The Claude Desktop bundle: validated, packed, unpacked, started with uv and asked for its tools.
+4. The team server (`MISSIVE_MCP_AUTH=oauth`): a client on the TypeScript SDK signs in through OAuth with the
+   SDK's own `authProvider` (discovery, registration, PKCE, tokens), the browser step automated by posting the
+   sign-in form with the demo's token and allowing with the page's consent cookie (`.ci/ts_oauth.mjs`); it then
+   calls a read and a write tool, and checks that an Allow without the browser's cookie is refused.
+5. The Claude Desktop bundle: validated, packed, unpacked, started with uv and asked for its tools.
 
 Needs Node.js and npx. Both tools run on Node 22, which comes from the npm registry (`npx -p node@22`), so the
 machine's Node 20 is enough: the Inspector 0.15.0 that runs on Node 20 cannot send an Authorization header,
@@ -55,7 +59,7 @@ def main() -> int:
     if shutil.which("npx") is None:
         print("clients: npx (Node.js) is not installed; the real-client checks need it.", file=sys.stderr)
         return 1
-    from missive_mcp.sandbox import DEMO_CONVERSATION_ID
+    from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_TOKEN
 
     stdio = [SERVER, "--demo", "--toolsets", "all"]
     inspect("stdio", stdio, DEMO_CONVERSATION_ID)
@@ -75,6 +79,9 @@ def main() -> int:
             typescript("http", [url])
             with bearer_proxy(url) as proxied:
                 conformance(proxied)
+        with oauth_server() as (url, log):
+            typescript("oauth", [url], script="ts_oauth.mjs")
+            expect("oauth: the Missive token appears nowhere in the server's log", DEMO_TOKEN not in log.read_text())
     bundle()
     print("clients: every check passed.")
     return 0
@@ -220,18 +227,24 @@ def typescript_client() -> Iterator[Any]:
 
     with tempfile.TemporaryDirectory(prefix="ts-client-") as work:
         run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", work, TYPESCRIPT_SDK])
-        script = Path(work) / "ts_client.mjs"
-        shutil.copy(ROOT / ".ci" / "ts_client.mjs", script)
+        for script in ("ts_client.mjs", "ts_oauth.mjs"):
+            shutil.copy(ROOT / ".ci" / script, Path(work) / script)
         calls = Path(work) / "calls.json"
         calls.write_text(json.dumps({"deadline_ms": int(DEADLINE * 1000), "calls": tool_calls()}))
+        version = TYPESCRIPT_SDK.rsplit("@", 1)[1]
 
-        def check(label: str, target: list[str]) -> None:
-            done = run(["node", str(script), str(calls), label, *target], check=False, env={"MCP_KEY": KEY})
+        def check(label: str, target: list[str], script: str = "ts_client.mjs") -> None:
+            from missive_mcp.sandbox import DEMO_TOKEN
+
+            if script == "ts_oauth.mjs":
+                command = ["node", str(Path(work) / script), *target]
+                what = f"{label}: the TypeScript SDK {version} signs in with its authProvider, reads and writes"
+            else:
+                command = ["node", str(Path(work) / script), str(calls), label, *target]
+                what = f"{label}: the TypeScript SDK {version} calls every tool, output validated"
+            done = run(command, check=False, env={"MCP_KEY": KEY, "MISSIVE_TOKEN": DEMO_TOKEN})
             print(done.stdout.rstrip(), flush=True)
-            expect(
-                f"{label}: the TypeScript SDK {TYPESCRIPT_SDK.rsplit('@', 1)[1]} calls every tool, output validated",
-                done.returncode == 0,
-            )
+            expect(what, done.returncode == 0)
 
         yield check
 
@@ -344,6 +357,32 @@ def http_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def oauth_server() -> Iterator[tuple[str, Path]]:
+    """The demo as a team server (each person signs in with their own token), on loopback: (its /mcp URL, its log)."""
+    import base64
+    import tempfile
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="team-") as work:
+        log = Path(work) / "server.log"
+        env = os.environ | {
+            "MISSIVE_MCP_AUTH": "oauth",
+            "MISSIVE_MCP_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "MISSIVE_MCP_SECRET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            "MISSIVE_MCP_DATABASE_URL": str(Path(work) / "team.sqlite3"),
+        }
+        with log.open("w") as written:
+            command = [SERVER, "--demo", "--transport", "http", "--port", str(port), "--log-level", "DEBUG"]
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=written)
+            try:
+                wait_for(f"http://127.0.0.1:{port}/health")
+                yield f"http://127.0.0.1:{port}/mcp", log
+            finally:
+                process.terminate()
+                process.wait(timeout=10)
 
 
 @contextlib.contextmanager

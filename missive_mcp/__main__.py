@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pydantic import SecretStr
 
 from . import __version__
-from .redact import RedactingFilter, remember
+from .redact import RedactingFilter, limit, remember
 from .settings import TOOLSETS, Settings, SettingsError, variable_of
 
 logger = logging.getLogger("missive_mcp")
@@ -30,6 +30,7 @@ def configure_logging(settings: Settings) -> None:
     ]
     for secret in secrets:
         remember(secret)
+    limit(settings.scrub_max_tokens)
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -79,7 +79,7 @@ from .models import (
     User,
     Webhook,
 )
-from .redact import remember
+from .redact import hideable, learn
 from .settings import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP, Settings
 from .text import sanitize_tree
 
@@ -209,8 +209,8 @@ class MissiveClient:
         token = await self._token_source()
         if not token:
             raise ConfigurationError(f"No Missive API token is configured. {TOKEN_HELP}")
-        remember(token)  # in oauth mode, each person's token: kept out of the log from its first use
         limiter = self.limits.limiter_for(token)
+        hidden = hideable(token)  # too short to be a real token: hiding it would garble results
         path = endpoint.path.format(id=path_ids(id_field, ids)) if "{id}" in endpoint.path else endpoint.path
         if body is not None and (problems := endpoint.problems(body)):
             raise InvalidArgumentError(problems[0].split("`")[1], "; ".join(problems) + ". Nothing was sent.")
@@ -245,9 +245,11 @@ class MissiveClient:
             except TransportError as unreadable:  # an answer too large to take in
                 failure, sent = unreadable, True
             else:
+                if _accepted(response.status_code):
+                    learn(token)  # Missive took it as a token: a secret from now on, in every log line
                 if response.is_success:
-                    return self._decoded(endpoint, response, data, context, token)
-                failure = self._status_error(endpoint, response, data, ids, token)
+                    return self._decoded(endpoint, response, data, context, hidden)
+                failure = self._status_error(endpoint, response, data, ids, hidden)
                 if isinstance(failure, NotFoundError) and endpoint.method == "DELETE" and attempt > 1:
                     if unanswered:
                         return GONE_UNCONFIRMED  # likely an earlier attempt deleted it; its answer was lost
@@ -651,6 +653,11 @@ _CONVERSATION_ITEMS = {
 
 
 # Reading answers --------------------------------------------------------------------------------
+
+
+def _accepted(status: int) -> bool:
+    """Whether an answer shows Missive took the token as valid: a success, or a refusal that is not about it."""
+    return 200 <= status < 300 or (400 <= status < 500 and status not in (401, 429))
 
 
 def _scrub(text: str | None, token: str) -> str | None:

@@ -123,6 +123,10 @@ class LocalLimits:
             found = self._by_token[token] = RateLimiter(**self._options)
         return found
 
+    def count(self) -> int:
+        """How many tokens have a limiter here (only tokens the server took as real get one)."""
+        return len(self._by_token)
+
 
 # Redis ------------------------------------------------------------------------------------------
 
@@ -240,7 +244,8 @@ class _RedisTokenLimiter:
             args += [limit, int(period * 1000)]
         waited = 0.0
         while True:
-            wait_ms = await limits.acquire_script(keys=[self._inflight, self._paused, *self._windows], args=args)
+            # redis-py 8.2 types a script's answer as `Awaitable[Any] | Any`; the Lua script answers an integer.
+            wait_ms: Any = await limits.acquire_script(keys=[self._inflight, self._paused, *self._windows], args=args)
             if not wait_ms:
                 return
             wait = int(wait_ms) / 1000

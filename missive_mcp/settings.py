@@ -148,6 +148,14 @@ class Settings(Described):
     """redis://host:port/db: keep Missive's per-token limits in Redis, shared by every replica."""
     allowed_organizations: Annotated[frozenset[str], env("MISSIVE_MCP_ALLOWED_ORGANIZATIONS")] = frozenset()
     """OAuth: Missive organization ids whose members may sign in (comma-separated); anyone's token if empty."""
+    signin_per_address: Annotated[int, env("MISSIVE_MCP_SIGNIN_PER_ADDRESS")] = 30
+    """OAuth: tokens one source address may paste into the sign-in and key pages per MISSIVE_MCP_SIGNIN_WINDOW."""
+    signin_per_client: Annotated[int, env("MISSIVE_MCP_SIGNIN_PER_CLIENT")] = 10
+    """OAuth: tokens that may be pasted into the sign-ins of one registered client per MISSIVE_MCP_SIGNIN_WINDOW."""
+    signin_window: Annotated[int, env("MISSIVE_MCP_SIGNIN_WINDOW")] = 900
+    """OAuth: the window, in seconds, over which sign-in attempts are counted (10 to 86400)."""
+    scrub_max_tokens: Annotated[int, env("MISSIVE_MCP_SCRUB_MAX_TOKENS")] = 1000
+    """OAuth: Missive tokens the log scrubber keeps, most recently used first (a dropped one is learned again)."""
 
     @field_validator("auth", mode="before")
     @classmethod
@@ -387,7 +395,15 @@ class Settings(Described):
         return _number(value, 0.1, 300, "a number of seconds")
 
     @field_validator(
-        "http_max_body_bytes", "http_min_upload_rate", "http_keep_alive", "http_max_connections", mode="before"
+        "http_max_body_bytes",
+        "http_min_upload_rate",
+        "http_keep_alive",
+        "http_max_connections",
+        "signin_per_address",
+        "signin_per_client",
+        "signin_window",
+        "scrub_max_tokens",
+        mode="before",
     )
     @classmethod
     def _counts(cls, value: Any, info: ValidationInfo) -> Any:
@@ -396,6 +412,10 @@ class Settings(Described):
             "http_min_upload_rate": (1, 1 << 30),
             "http_keep_alive": (1, 3600),
             "http_max_connections": (1, 1_000_000),
+            "signin_per_address": (1, 1_000_000),
+            "signin_per_client": (1, 1_000_000),
+            "signin_window": (10, 86400),
+            "scrub_max_tokens": (10, 1_000_000),
         }[info.field_name or ""]
         number = _number(value, low, high, "a whole number")
         if number != int(number):

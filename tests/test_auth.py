@@ -148,9 +148,7 @@ class OAuthClient:
         )
 
     def allow(self, page: httpx2.Response, state: str) -> str:
-        request_id = re.search(r'name="request" value="([^"]+)"', page.text)
-        assert request_id
-        back = self.http.post(f"{self.origin}/signin/allow", data={"request": request_id.group(1)})
+        back = self.http.post(f"{self.origin}/signin/allow", data=allow_fields(page.text))
         assert back.status_code == 303, back.text
         query = parse_qs(urlparse(back.headers["Location"]).query)
         assert back.headers["Location"].startswith(REDIRECT) and query["state"] == [state]
@@ -207,6 +205,11 @@ class OAuthClient:
 
 
 LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+
+
+def allow_fields(page: str) -> dict[str, str]:
+    """The hidden fields of the Allow form, as a browser submits them."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]+)">', page))
 
 
 def tokens_sent(fake: FakeMissive) -> set[str]:
@@ -322,8 +325,8 @@ async def test_the_sdks_own_oauth_client_finds_the_sign_in_by_itself_and_calls_t
             request_id = re.search(r'name="request" value="([^"]+)"', form.text)
             assert request_id, form.text
             fields = {"request": request_id.group(1)}
-            await http.post(str(form.url).split("?")[0], data=fields | {"missive_token": JONAS_TOKEN})
-            allowed = await http.post(f"{origin}/signin/allow", data=fields, follow_redirects=False)
+            shown = await http.post(str(form.url).split("?")[0], data=fields | {"missive_token": JONAS_TOKEN})
+            allowed = await http.post(f"{origin}/signin/allow", data=allow_fields(shown.text), follow_redirects=False)
             back.append(allowed.headers["Location"])
 
     async def callback() -> AuthorizationCodeResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,7 @@ from missive_mcp.errors import (
     WriteOutcomeUnknownError,
 )
 from missive_mcp.limits import RateLimiter
+from missive_mcp.redact import MIN_TOKEN
 from missive_mcp.sandbox import (
     DEMO_ACCOUNT_ID,
     DEMO_INJECTION_MESSAGE_ID,
@@ -580,7 +582,7 @@ async def test_a_query_value_too_long_for_a_url_is_refused_before_sending(fake: 
 async def test_the_token_of_the_call_is_scrubbed_when_it_is_a_persons_own() -> None:
     """In oauth mode each call carries the signed-in person's token, not a configured one: that is the token an
     echoing upstream sends back, and the one kept out of the answer."""
-    person = "person-token-7f3a"
+    person = "missive_pat-person-token-7f3a"
     fake = FakeMissive(person, report_delay=0.0, echo_token=True)
 
     async def token_source() -> str:
@@ -594,6 +596,19 @@ async def test_the_token_of_the_call_is_scrubbed_when_it_is_a_persons_own() -> N
     assert fake.requests[0].headers["authorization"] == f"Bearer {person}"
     assert person not in message.model_dump_json() and person not in str(refused.value)
     assert "Bearer [redacted]" in (message.body or "") and "Bearer [redacted]" in str(refused.value)
+
+
+async def test_a_token_too_short_to_be_real_takes_no_text_out_of_results() -> None:
+    """A test token that is a word of the mail ("invoice") must not blank that word wherever it appears: only a
+    string as long as a real token is hidden (`redact.MIN_TOKEN`)."""
+    async with MissiveClient(settings_for(FakeMissive(report_delay=0.0)), transport=FakeMissive().transport()) as m:
+        (message,) = await m.get_messages([DEMO_MESSAGE_ID])
+    word = max(re.findall(r"[A-Za-z]{6,}", message.body or ""), key=len)
+    assert len(word) < MIN_TOKEN
+    short = FakeMissive(word, report_delay=0.0)
+    async with MissiveClient(settings_for(short, api_token=SecretStr(word)), transport=short.transport()) as m:
+        (again,) = await m.get_messages([DEMO_MESSAGE_ID])
+    assert again.body == message.body and word in (again.body or "")
 
 
 async def test_a_redirect_to_a_path_holding_the_token_does_not_show_it(fake: FakeMissive) -> None:

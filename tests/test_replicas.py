@@ -142,4 +142,4 @@ def test_the_postgresql_schema_is_created_once_by_replicas_starting_together(pos
             await store.aclose()
         return [*versions, *(row[0] for row in rows)]
 
-    assert anyio.run(start_together) == [1, 1, 1, 1, 1]
+    assert anyio.run(start_together) == [2, 2, 2, 2, 2]

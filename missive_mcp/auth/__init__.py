@@ -3,9 +3,9 @@
 TeamAuth     everything one server needs: the store, the sealer, the OAuth provider, the pages
 provider     the SDK's OAuthAuthorizationServerProvider over the store
 signin       the sign-in, key and revocation pages
-missive      whose token it is (one Missive call) and whether their organization is allowed
+missive      whose token it is (GET /users) and whether they belong to an allowed organization (GET /organizations)
 store        SQLite or PostgreSQL tables, migrated by the server itself
-crypto       AES-GCM sealing of Missive tokens, with key rotation
+crypto       AES-GCM sealing of Missive tokens, with key rotation; keyed (HMAC) digests of tokens and keys
 keys         the `missive-mcp keys` command
 """
 
@@ -21,11 +21,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..limits import Limits, LocalLimits
 from ..settings import Settings
-from .crypto import Sealer, digest
+from .crypto import Sealer
 from .provider import KEY_PREFIX, Access, Provider, new_secret
 from .store import Person, Store, open_database
 
-__all__ = ["Access", "Person", "Provider", "Sealer", "Store", "TeamAuth", "current_person"]
+__all__ = ["Access", "LabelError", "Person", "Provider", "Sealer", "Store", "TeamAuth", "current_person"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,30 @@ METADATA_PATH = "/.well-known/oauth-authorization-server"
 
 KEY_CLIENT = "server-key"
 """The client id of grants made as server keys."""
+
+LABEL_CHARS = 80
+
+
+class LabelError(ValueError):
+    """A key label that is not one line of printable text; the message says so, for the page and the command."""
+
+
+def check_label(label: str) -> str:
+    """The label, trimmed, if it is one line of printable text (a newline or an escape would forge `keys list`).
+
+    Raises:
+        LabelError: it is empty, too long, or holds a line break or a control character.
+    """
+    label = label.strip()
+    if not label:
+        raise LabelError("The key's label is empty: say in a few words what the key is for.")
+    if len(label) > LABEL_CHARS:
+        raise LabelError(f"The key's label is {len(label)} characters; use at most {LABEL_CHARS}.")
+    if not label.isprintable():
+        raise LabelError(
+            "The key's label must be one line of printable text, without line breaks, tabs or control characters."
+        )
+    return label
 
 
 class TeamAuth:
@@ -81,11 +105,12 @@ class TeamAuth:
 
     async def create_key(self, person: Person, missive_token: str, label: str) -> tuple[str, str]:
         """A new server key bound to this person's token: (the key, shown once; its grant id)."""
+        label = check_label(label)
         await self.ready()
         key = new_secret(KEY_PREFIX)
         grant = self.provider.new_grant("key", KEY_CLIENT, person, missive_token, label=label)
         grant_id = grant.id
-        await self.store.add_grant(grant, [(digest(key), "key", None, None)])
+        await self.store.add_grant(grant, [(self.sealer.digest(key), "key", None, None)])
         logger.info("server key %s created for %s (%s)", grant_id, person.user_id, person.email)
         return key, grant_id
 

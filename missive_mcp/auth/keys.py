@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import httpx2
 
 from ..settings import Settings
-from . import TeamAuth
+from . import LabelError, TeamAuth, check_label
 from .missive import Refused, identify
 
 USAGE = "usage: missive-mcp keys create LABEL | list | revoke ID | reseal"
@@ -30,6 +30,11 @@ def read_token(settings: Settings) -> str:
     if sys.stdin.isatty():
         return getpass.getpass("Missive API token of the key's owner: ").strip()
     return sys.stdin.readline().strip()
+
+
+def one_line(text: str) -> str:
+    """`text` with anything that is not printable shown as an escape: a stored value cannot forge a line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 async def run_keys(
@@ -50,21 +55,26 @@ async def run_keys(
     try:
         await team.ready()
         if action == "create" and len(rest) == 1:
+            try:
+                label = check_label(rest[0])
+            except LabelError as refusal:
+                say(f"missive-mcp keys: {refusal}")
+                return 2
             missive_token = token(settings)  # read once: it may come from standard input
             try:
                 person = await identify(team, missive_token)
             except Refused as refusal:
                 say(f"missive-mcp keys: {refusal}")
                 return 1
-            secret, grant_id = await team.create_key(person, missive_token, rest[0])
-            say(f"Server key {grant_id} for {person.name} <{person.email}> ({rest[0]}); it is not shown again:")
+            secret, grant_id = await team.create_key(person, missive_token, label)
+            say(f"Server key {grant_id} for {person.name} <{person.email}> ({label}); it is not shown again:")
             out(secret)
             return 0
         if action == "list" and not rest:
             for grant in await team.store.grants():
                 created = time.strftime("%Y-%m-%d %H:%M", time.gmtime(grant.created_at))
-                label = grant.label or grant.client_id
-                out(f"{grant.id}  {grant.kind:5}  {grant.person.email or grant.person.user_id}  {label}  {created}")
+                who, label = grant.person.email or grant.person.user_id, grant.label or grant.client_id
+                out(f"{grant.id}  {grant.kind:5}  {one_line(who)}  {one_line(label)}  {created}")
             return 0
         if action == "revoke" and len(rest) == 1:
             if await team.store.revoke(rest[0]):

@@ -2,8 +2,10 @@
 
 The SDK's handlers do the protocol (metadata, registration, PKCE checks, token requests); this provider keeps
 their state in the `Store`, so any replica can serve any step. Access tokens last an hour and refresh tokens
-rotate on every use (a replayed one finds nothing). Access tokens are opaque and looked up on every request, so
-a revoked grant stops at once on every replica. Revoking any token of a grant revokes the whole grant.
+rotate on every use. A refresh token presented after it was used means two parties hold it, one of them not the
+rightful client (RFC 9700, refresh token rotation): the whole grant ends, every access and refresh token issued
+from it and the sealed Missive token, and the audit log says so. Access tokens are opaque and looked up on every
+request, so a revoked grant stops at once on every replica. Revoking any token of a grant revokes the whole grant.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from mcp.server.auth.provider import (
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import PrivateAttr
 
-from .crypto import Sealer, SealError, digest
-from .store import Grant, Person, Store
+from ..redact import learn
+from .crypto import Sealer, SealError
+from .store import Found, Grant, Person, Store
 
 logger = logging.getLogger(__name__)
+audit_log = logging.getLogger("missive_mcp.audit")
 
 ACCESS_TTL = 3600
 REFRESH_TTL = 30 * 24 * 3600
@@ -97,7 +101,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
         request_id = secrets.token_urlsafe(32)
         assert client.client_id is not None
         await self.store.put_request(
-            digest(request_id), client.client_id, params.model_dump_json(), int(time.time()) + SIGN_IN_TTL
+            self.sealer.digest(request_id), client.client_id, params.model_dump_json(), int(time.time()) + SIGN_IN_TTL
         )
         return f"{self.public_url}/signin?request={request_id}"
 
@@ -130,7 +134,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     ) -> str:
         """A person allowed the client: the grant, its code, and where to send the browser back."""
         params = AuthorizationParams.model_validate_json(params_json)
-        token = self.sealer.open(sealed_token, bound_to=f"request:{digest(request_id)}")
+        token = self.sealer.open(sealed_token, bound_to=f"request:{self.sealer.digest(request_id)}")
         grant = self.new_grant("oauth", client_id, person, token, scopes=params.scopes or [])
         code = new_secret(CODE_PREFIX)
         data = {
@@ -138,15 +142,16 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
             "redirect_uri": str(params.redirect_uri),
             "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
         }
-        await self.store.add_grant(grant, [(digest(code), "code", int(time.time()) + CODE_TTL, json.dumps(data))])
+        expires = int(time.time()) + CODE_TTL
+        await self.store.add_grant(grant, [(self.sealer.digest(code), "code", expires, json.dumps(data))])
         return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state)
 
     async def load_authorization_code(self, client: OAuthClientInformationFull, authorization_code: str) -> Code | None:
-        found = await self.store.find(digest(authorization_code), "code")
+        found = await self._find(authorization_code, "code")
         if found is None:
             return None
-        grant, expires_at, data = found
-        extra: dict[str, Any] = json.loads(data or "{}")
+        grant, expires_at = found.grant, found.expires_at
+        extra: dict[str, Any] = json.loads(found.data or "{}")
         return Code(
             code=authorization_code,
             scopes=grant.scopes,
@@ -163,15 +168,18 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     async def exchange_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: Code
     ) -> OAuthToken:
-        if not await self.store.take(digest(authorization_code.code), "code"):
+        if not await self.store.take(self.sealer.digest(authorization_code.code), "code"):
             raise TokenError("invalid_grant", "authorization code was already used")
         return await self._issue(authorization_code.grant_id, authorization_code.scopes)
 
     async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> Refresh | None:
-        found = await self.store.find(digest(refresh_token), "refresh")
-        if found is None or found[0].client_id != client.client_id:
+        found = await self._find(refresh_token, "refresh")
+        if found is None:
+            await self._detect_reuse(refresh_token, client)
             return None
-        grant, expires_at, _ = found
+        if found.grant.client_id != client.client_id:
+            return None
+        grant, expires_at = found.grant, found.expires_at
         return Refresh(
             token=refresh_token,
             client_id=grant.client_id,
@@ -185,9 +193,31 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     async def exchange_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: Refresh, scopes: list[str]
     ) -> OAuthToken:
-        if not await self.store.take(digest(refresh_token.token), "refresh"):
+        if not await self.store.spend(self.sealer.digest(refresh_token.token)):
+            # Another request used it between our lookup and now: a replay too.
+            await self._detect_reuse(refresh_token.token, client)
             raise TokenError("invalid_grant", "refresh token was already used or revoked")
         return await self._issue(refresh_token.grant_id, scopes)
+
+    async def _detect_reuse(self, refresh_token: str, client: OAuthClientInformationFull) -> None:
+        """A used refresh token came back: end its grant (if it is still live) and say so in the audit log."""
+        grant_id = await self.store.spent_by(self.sealer.digests(refresh_token))
+        if grant_id is not None and await self.store.revoke(grant_id):
+            line = {
+                "event": "refresh_token_reuse",
+                "grant": grant_id,
+                "client_id": client.client_id,
+                "outcome": "grant revoked: every token issued from it and its sealed Missive token",
+            }
+            audit_log.warning(json.dumps(line, separators=(",", ":")))
+
+    async def _find(self, secret: str, kind: str) -> Found | None:
+        """A live secret's grant; one stored under an older key is stored again under the first."""
+        digests = self.sealer.digests(secret)
+        found = await self.store.find(digests, kind)
+        if found is not None and found.digest != digests[0]:
+            await self.store.rekey(found.digest, digests[0])
+        return found
 
     async def _issue(self, grant_id: str, scopes: list[str]) -> OAuthToken:
         access, refresh = new_secret(ACCESS_PREFIX), new_secret(REFRESH_PREFIX)
@@ -195,8 +225,8 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
         await self.store.add_secrets(
             grant_id,
             [
-                (digest(access), "access", now + ACCESS_TTL, None),
-                (digest(refresh), "refresh", now + REFRESH_TTL, None),
+                (self.sealer.digest(access), "access", now + ACCESS_TTL, None),
+                (self.sealer.digest(refresh), "refresh", now + REFRESH_TTL, None),
             ],
         )
         return OAuthToken(
@@ -211,10 +241,10 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
 
     async def load_access_token(self, token: str) -> Access | None:
         kind = "key" if token.startswith(KEY_PREFIX) else "access"
-        found = await self.store.find(digest(token), kind)
+        found = await self._find(token, kind)
         if found is None:
             return None
-        grant, expires_at, _ = found
+        grant, expires_at = found.grant, found.expires_at
         access = Access(
             token=token,
             client_id=grant.client_id,
@@ -230,6 +260,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
         except SealError as exc:
             logger.error("Refusing grant %s of %s: %s", grant.id, grant.person.email, exc)
             return None
+        learn(opened)  # accepted by Missive at sign-in: kept out of the log from this request's first line
         access.hold_missive_token(opened)
         return access
 

@@ -2,12 +2,14 @@
 
 Nothing a sign-in needs lives in a replica's memory: registered clients, pending sign-ins, codes, tokens and
 keys are rows, so each step of a sign-in may reach another replica and a revoked grant stops everywhere at once.
-Tokens, codes and keys are stored as SHA-256 digests; each person's Missive token is sealed (`crypto.py`).
+Tokens, codes and keys are stored as HMAC digests keyed with the server's secret; each person's Missive token is
+sealed (`crypto.py`). A revoked grant keeps its row (who, when) but not its sealed token.
 
     clients   one row per registered OAuth client (its metadata as JSON)
     requests  pending sign-ins: the client's authorization request, then whose token was pasted
     grants    one per sign-in or server key: the person, their sealed Missive token, revoked_at
-    secrets   digests of codes, access and refresh tokens and server keys, each pointing at its grant
+    secrets   digests of codes, access and refresh tokens and server keys, each pointing at its grant; a refresh
+              token once used stays as kind "spent" until it would have expired, so a replay can be recognised
 
 The server creates and migrates the schema itself (`migrate`, run at start-up; PostgreSQL takes an advisory lock
 so replicas starting together migrate once).
@@ -46,6 +48,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX grants_by_user ON grants (user_id)",
         "CREATE INDEX secrets_by_expiry ON secrets (expires_at)",
     ),
+    (
+        # Digests became keyed (HMAC): the plain SHA-256 rows of version 1 must open nothing, and cannot be
+        # re-keyed without the secrets themselves. Everyone signs in again; server keys are made anew.
+        "ALTER TABLE requests ADD COLUMN consent TEXT",
+        "DELETE FROM requests",
+        "DELETE FROM secrets",
+        "UPDATE grants SET revoked_at = COALESCE(revoked_at, created_at), sealed_token = ''",
+    ),
 )
 """Schema versions: MIGRATIONS[n] takes the schema from version n to n + 1. Append; never edit a shipped one."""
 
@@ -80,6 +90,18 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A sign-in a client started at /authorize, and once a token was pasted, whose it is."""
+
+    client_id: str
+    params: str
+    person: Person | None
+    sealed_token: str | None
+    consent: str | None
+    """The digest of the browser secret the person's page was given when they pasted their token."""
+
+
+@dataclass(frozen=True)
 class Grant:
     """One sign-in (kind "oauth") or server key (kind "key"): a person and their sealed Missive token."""
 
@@ -99,6 +121,17 @@ _GRANT_COLUMNS = (
     "g.id, g.kind, g.client_id, g.label, g.user_id, g.user_email, g.user_name, g.organization_id, g.sealed_token,"
     " g.scopes, g.resource, g.created_at, g.revoked_at"
 )
+
+
+@dataclass(frozen=True)
+class Found:
+    """A live grant found by one of its secrets."""
+
+    grant: Grant
+    expires_at: int | None
+    data: str | None
+    digest: str
+    """The digest the secret is stored under (under an older key, during a rotation)."""
 
 
 def _grant(row: Row) -> Grant:
@@ -166,24 +199,18 @@ class Store:
             ]
         )
 
-    async def get_request(self, request_id: str) -> tuple[str, str, Person | None, str | None] | None:
-        """(client_id, params, person, sealed token) of a pending sign-in that has not expired."""
-        rows = await self._run(
-            [
-                (
-                    "SELECT client_id, params, person, sealed_token FROM requests WHERE id = ? AND expires_at >= ?",
-                    (request_id, _now()),
-                )
-            ]
-        )
+    async def get_request(self, request_id: str) -> Pending | None:
+        """A pending sign-in that has not expired."""
+        sql = "SELECT client_id, params, person, sealed_token, consent FROM requests WHERE id = ? AND expires_at >= ?"
+        rows = await self._run([(sql, (request_id, _now()))])
         if not rows:
             return None
-        client_id, params, person, sealed = rows[0]
-        return client_id, params, Person.from_json(person) if person else None, sealed
+        client_id, params, person, sealed, consent = rows[0]
+        return Pending(client_id, params, Person.from_json(person) if person else None, sealed, consent)
 
-    async def set_request_person(self, request_id: str, person: Person, sealed_token: str) -> None:
-        sql = "UPDATE requests SET person = ?, sealed_token = ? WHERE id = ?"
-        await self._run([(sql, (person.to_json(), sealed_token, request_id))])
+    async def set_request_person(self, request_id: str, person: Person, sealed_token: str, consent: str) -> None:
+        sql = "UPDATE requests SET person = ?, sealed_token = ?, consent = ? WHERE id = ?"
+        await self._run([(sql, (person.to_json(), sealed_token, consent, request_id))])
 
     async def take_request(self, request_id: str) -> bool:
         """End a pending sign-in; whether it was still there (a second submit of the same page finds nothing)."""
@@ -230,28 +257,50 @@ class Store:
         sweep: Statement = ("DELETE FROM secrets WHERE expires_at < ?", (_now(),))
         await self._run([sweep, *(self._insert_secret(grant_id, *secret) for secret in secrets)])
 
-    async def find(self, digest: str, kind: str) -> tuple[Grant, int | None, str | None] | None:
-        """The live grant behind a secret, with the secret's expiry and data; None if unknown, expired or revoked."""
+    async def find(self, digests: Sequence[str], kind: str) -> Found | None:
+        """The live grant behind a secret (any of its digests), with the secret's expiry, data and stored digest;
+        None if unknown, expired or revoked."""
+        marks = ", ".join("?" * len(digests))
         sql = (
-            f"SELECT {_GRANT_COLUMNS}, s.expires_at, s.data FROM secrets s JOIN grants g ON g.id = s.grant_id"
-            " WHERE s.digest = ? AND s.kind = ? AND g.revoked_at IS NULL"
+            f"SELECT {_GRANT_COLUMNS}, s.expires_at, s.data, s.digest FROM secrets s JOIN grants g ON g.id = s.grant_id"
+            f" WHERE s.digest IN ({marks}) AND s.kind = ? AND g.revoked_at IS NULL"
             " AND (s.expires_at IS NULL OR s.expires_at >= ?)"
         )
-        rows = await self._run([(sql, (digest, kind, _now()))])
-        return (_grant(rows[0]), rows[0][13], rows[0][14]) if rows else None
+        rows = await self._run([(sql, (*digests, kind, _now()))])
+        return Found(_grant(rows[0]), rows[0][13], rows[0][14], rows[0][15]) if rows else None
+
+    async def rekey(self, old: str, new: str) -> None:
+        """Store a secret under its digest with the first key (after a rotation)."""
+        await self._run([("UPDATE secrets SET digest = ? WHERE digest = ?", (new, old))])
 
     async def take(self, digest: str, kind: str) -> bool:
-        """Use up a one-time secret (a code, a refresh token); False if another request used it first."""
+        """Use up a one-time secret (a code); False if another request used it first."""
         rows = await self._run([("DELETE FROM secrets WHERE digest = ? AND kind = ? RETURNING digest", (digest, kind))])
         return bool(rows)
 
+    async def spend(self, digest: str) -> bool:
+        """Use up a refresh token, keeping it as "spent" so a replay is recognised; False if it was used first."""
+        sql = "UPDATE secrets SET kind = 'spent' WHERE digest = ? AND kind = 'refresh' RETURNING digest"
+        return bool(await self._run([(sql, (digest,))]))
+
+    async def spent_by(self, digests: Sequence[str]) -> str | None:
+        """The grant of a refresh token that was already used (any of its digests), if it is one."""
+        marks = ", ".join("?" * len(digests))
+        sql = f"SELECT grant_id FROM secrets WHERE digest IN ({marks}) AND kind = 'spent'"
+        rows = await self._run([(sql, tuple(digests))])
+        return rows[0][0] if rows else None
+
     async def revoke(self, grant_id: str) -> bool:
-        """Revoke a grant and forget its secrets; whether it was live."""
+        """Revoke a grant, forget its secrets and delete its sealed Missive token; whether it was live."""
         now = _now()
         rows = await self._run(
             [
                 ("DELETE FROM secrets WHERE grant_id = ?", (grant_id,)),
-                ("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id", (now, grant_id)),
+                (
+                    "UPDATE grants SET revoked_at = ?, sealed_token = '' WHERE id = ? AND revoked_at IS NULL"
+                    " RETURNING id",
+                    (now, grant_id),
+                ),
             ]
         )
         return bool(rows)
@@ -270,8 +319,9 @@ class Store:
         return [_grant(row) for row in rows]
 
     async def all_sealed(self) -> list[tuple[str, str]]:
-        """(grant id, sealed token) of every grant, revoked ones too: what a key rotation re-seals."""
-        return [(r[0], r[1]) for r in await self._run([("SELECT id, sealed_token FROM grants", ())])]
+        """(grant id, sealed token) of every live grant: what a key rotation re-seals (revoked ones hold none)."""
+        sql = "SELECT id, sealed_token FROM grants WHERE revoked_at IS NULL"
+        return [(r[0], r[1]) for r in await self._run([(sql, ())])]
 
     async def reseal(self, changes: Sequence[tuple[str, str]]) -> None:
         await self._run([("UPDATE grants SET sealed_token = ? WHERE id = ?", (sealed, gid)) for gid, sealed in changes])

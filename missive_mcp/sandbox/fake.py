@@ -35,7 +35,8 @@ from .limits import RateLimiter
 from .seed import demo_workspace
 from .spec import is_object
 
-DEMO_TOKEN = "missive-demo-token"
+DEMO_TOKEN = "missive_pat-demo-0123456789abcdef"
+"""As long as a real token (see `redact.MIN_TOKEN`): the scrubber hides it wherever the fake echoes it."""
 BASE_URL = "http://missive.test/v1"
 AUTH_FAILED = "Authentication token is invalid or has been revoked"
 ECHO_HEADER = "X-Debug-Authorization"
@@ -139,7 +140,7 @@ class FakeMissive:
         """How many requests the rate limiter refused with a 429 (injected faults not counted)."""
         self._in_flight = 0
         self.reports = Reports(report_delay, report_ttl, clock)
-        api = Api(self.workspace, self.reports)
+        api = self._api = Api(self.workspace, self.reports)
         self.app: Starlette = _FakeApp(
             self._gate, routes=api.routes(), exception_handlers={404: _not_found, 405: _not_found}
         )
@@ -161,6 +162,16 @@ class FakeMissive:
     @report_ttl.setter
     def report_ttl(self, seconds: float) -> None:
         self.reports.ttl = seconds
+
+    @property
+    def users_ignore_organization(self) -> bool:
+        """Whether `GET /users?organization=X` ignores the filter and answers the caller's own colleagues, `me`
+        included, as the live API might for a caller who is not a member of X (unverified either way)."""
+        return self._api.users_ignore_organization
+
+    @users_ignore_organization.setter
+    def users_ignore_organization(self, ignore: bool) -> None:
+        self._api.users_ignore_organization = ignore
 
     def transport(self) -> httpx2.AsyncBaseTransport:
         """An in-memory transport to the app, for `httpx2.AsyncClient(transport=..., base_url=fake.base_url)`."""
