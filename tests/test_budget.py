@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import TextContent, TextResourceContents
+from mcp.types import CallToolResult, TextContent, TextResourceContents
 from pydantic import ValidationError
 
-from missive_mcp.budget import fit, size
+from missive_mcp.budget import fit, fit_result, size
 from missive_mcp.sandbox import FakeMissive, seed_bulk
 from missive_mcp.sandbox.workspace import ConversationFilter
 from missive_mcp.server import create_server
@@ -152,3 +152,24 @@ def test_an_answer_within_the_limit_is_passed_through_untouched() -> None:
     data = {"conversations": [{"id": "c1", "last_activity_at": 5}], "has_more": False}
     assert fit(data, 4000, {}, "until") is data
     assert json.loads(json.dumps(data)) == data
+
+
+def test_an_offset_page_over_the_limit_moves_its_offset_back_to_the_first_left_out() -> None:
+    page = {"contacts": [{"id": f"c{n}", "notes": "x" * 300} for n in range(40)], "has_more": False}
+    cut = fit(page, 4000, {"offset": 100}, "offset")
+    assert cut is not None and size(cut) <= 4000
+    kept = len(cut["contacts"])
+    assert cut["has_more"] is True and cut["next_offset"] == 100 + kept
+    assert f"offset={100 + kept}" in cut["truncated"]
+
+
+def test_a_result_that_cannot_fit_becomes_an_error_that_says_what_to_ask_instead() -> None:
+    flat = {f"field{n}": n for n in range(2000)}
+    text = json.dumps(flat, separators=(",", ":"))
+    result = fit_result(
+        {"content": [{"type": "text", "text": text}], "structuredContent": flat}, 4000, {}, {"properties": {}}
+    )
+    assert isinstance(result, CallToolResult) and result.is_error
+    block = result.content[0]
+    assert isinstance(block, TextContent) and "MISSIVE_MAX_RESULT_BYTES=4000" in block.text
+    assert "Ask for less at a time" in block.text
