@@ -55,11 +55,10 @@ def long_thread(fake: FakeMissive, messages: int = 60, chars: int = 1800) -> tup
 
 
 async def raw(client: Client, tool: str, **arguments: Any) -> tuple[str, dict[str, Any]]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    block = result.content[0]
-    assert isinstance(block, TextContent) and result.structured_content is not None
-    return block.text, result.structured_content
+    """A call that must succeed, checked against the tool's output schema (a cut result must still be valid);
+    its text (the compact JSON of its structured content, which `call` checks) and its structured content."""
+    data = await call(client, tool, **arguments)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")), data
 
 
 async def test_a_sixty_message_thread_is_cut_to_its_newest_entries_and_the_rest_reads_on(
