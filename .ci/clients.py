@@ -12,6 +12,8 @@
    build on; `.ci/ts_client.mjs`) calls every tool over stdio and over HTTP with its output-schema validation on,
    and fails on any validation error, any call slower than the deadline, or an error that is not a proper tool
    error. The arguments per tool are in `TOOL_CALLS` below (demo ids; the demo is in memory, so writes are fine).
+   The same SDK with an OAuth provider and no key (`.ci/ts_key_mode.mjs`, as a desktop client meets a key-mode
+   server) must show the server's sentence about the bearer key, not `ServerError: ""`.
 4. The team server (`MISSIVE_MCP_AUTH=oauth`): a client on the TypeScript SDK signs in through OAuth with the
    SDK's own `authProvider` (discovery, registration, PKCE, tokens), the browser step automated by posting the
    sign-in form with the demo's token and allowing with the page's consent cookie (`.ci/ts_oauth.mjs`); it then
@@ -77,6 +79,7 @@ def main() -> int:
                 said = refused.stdout + refused.stderr
                 expect(f"http {label} is refused", refused.returncode != 0 and "Missing or wrong bearer key" in said)
             typescript("http", [url])
+            typescript("http", [url], "ts_key_mode.mjs")
             with bearer_proxy(url) as proxied:
                 conformance(proxied)
         with oauth_server() as (url, log):
@@ -227,7 +230,7 @@ def typescript_client() -> Iterator[Any]:
 
     with tempfile.TemporaryDirectory(prefix="ts-client-") as work:
         run(["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", work, TYPESCRIPT_SDK])
-        for script in ("ts_client.mjs", "ts_oauth.mjs"):
+        for script in ("ts_client.mjs", "ts_oauth.mjs", "ts_key_mode.mjs"):
             shutil.copy(ROOT / ".ci" / script, Path(work) / script)
         calls = Path(work) / "calls.json"
         calls.write_text(json.dumps({"deadline_ms": int(DEADLINE * 1000), "calls": tool_calls()}))
@@ -241,7 +244,13 @@ def typescript_client() -> Iterator[Any]:
                 what = f"{label}: the TypeScript SDK {version} signs in with its authProvider, reads and writes"
             else:
                 command = ["node", str(Path(work) / script), str(calls), label, *target]
-                what = f"{label}: the TypeScript SDK {version} calls every tool, output validated"
+                what = (
+                    f"{label}: "
+                    + {
+                        "ts_client.mjs": f"the TypeScript SDK {version} calls every tool, output validated",
+                        "ts_key_mode.mjs": f"the TypeScript SDK {version} with OAuth, no key, shows our sentence",
+                    }[script]
+                )
             done = run(command, check=False, env={"MCP_KEY": KEY, "MISSIVE_TOKEN": DEMO_TOKEN})
             print(done.stdout.rstrip(), flush=True)
             expect(what, done.returncode == 0)
@@ -264,8 +273,11 @@ def bundle() -> None:
         with zipfile.ZipFile(archive) as zipped:
             zipped.extractall(unpacked)
         expect(
-            "bundle leaves out tests and the venv",
-            not (unpacked / "tests").exists() and not (unpacked / ".venv").exists(),
+            "bundle leaves out tests, the venv and the views' Node sources, and carries the built views",
+            not (unpacked / "tests").exists()
+            and not (unpacked / ".venv").exists()
+            and not (unpacked / "views").exists()
+            and (unpacked / "missive_mcp" / "views" / "inbox.html").exists(),
         )
         venv.create(Path(work) / "uv", with_pip=True)
         run([str(Path(work) / "uv" / "bin" / "pip"), "install", "-q", "uv"])

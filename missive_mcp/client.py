@@ -17,6 +17,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlsplit
@@ -80,7 +81,7 @@ from .models import (
     Webhook,
 )
 from .redact import hideable, learn
-from .settings import MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP, Settings
+from .settings import FALLBACK_RETRY_AFTER, MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP, Settings
 from .text import sanitize_tree
 
 logger = logging.getLogger(__name__)
@@ -765,17 +766,23 @@ def _safe_location(location: str | None) -> str | None:
 
 
 def _retry_after(response: httpx2.Response) -> float:
-    """The pause Missive asks for, within [0, MAX_RETRY_AFTER] seconds: an absurd or unreadable value (inf, nan,
-    negative, a reset in the far future) cannot lock every caller out or remove the backoff."""
+    """The pause Missive asks for, capped at MAX_RETRY_AFTER seconds. Only what RFC 9110 allows counts (whole
+    seconds, or an HTTP date); anything else (inf, 1e9, nan, negative, words) falls back to FALLBACK_RETRY_AFTER and
+    the limiter's own windows, so an absurd header cannot lock every caller out for the cap."""
     raw = response.headers.get("Retry-After", "").strip()
-    try:
+    if raw.isascii() and raw.isdigit():
         seconds = float(raw)
-    except ValueError:
+    elif raw:
+        try:
+            seconds = parsedate_to_datetime(raw).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            seconds = FALLBACK_RETRY_AFTER
+    else:  # no Retry-After: the window's reset (epoch seconds), if Missive sent one
         reset = response.headers.get("X-RateLimit-Reset", "").strip()
-        seconds = float(reset) - time.time() if reset.isdigit() else 1.0
-    if seconds != seconds or seconds < 0:  # NaN or negative: unreadable
-        seconds = 1.0
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+        seconds = float(reset) - time.time() if reset.isascii() and reset.isdigit() else FALLBACK_RETRY_AFTER
+    if seconds < 0:  # a date or reset already past
+        seconds = FALLBACK_RETRY_AFTER
+    return min(seconds, MAX_RETRY_AFTER)
 
 
 def _unwrap(body: Any, key: str) -> Any:

@@ -3,7 +3,8 @@
 What the SDK's stateless transport leaves to us, in the order a request meets it:
 
     SlowClientGuard   (uvicorn protocol) drops a client that dribbles its headers or its body
-    BearerKey         refuses strangers; /.well-known/* answers 404 so clients do not start OAuth
+    BearerKey         key mode: refuses strangers; /.well-known/* answers 404 so clients do not start OAuth
+    IdentityFirst     oauth mode: the SDK's bearer check, moved in front of anything that reads a body
     Exchange          one POST at a time: body limit, one-line JSON-RPC errors, JSON or SSE per call,
                       cancels that reach the running call, no endless GET stream
     the SDK's app     /mcp, /health
@@ -18,17 +19,21 @@ import hmac
 import json
 import logging
 import secrets
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import h11
 import uvicorn
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.routes import build_resource_metadata_url
 from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http import check_accept_headers
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.jsonrpc_dispatcher import cancelled_request_id_from_params, progress_token_from_params
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from pydantic import AnyHttpUrl
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +42,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from . import __version__
 from .server import TEAMS
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .auth.provider import Provider
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +59,19 @@ REQUEST_CANCELLED = -32800
 """The 2025-era wire ends a cancelled request with this error (LSP's RequestCancelled), as the SDK does."""
 
 
+OAUTH_ENDPOINTS = frozenset({"/register", "/authorize", "/token", "/revoke"})
+"""Where an OAuth client looks when the metadata is missing: the TypeScript SDK falls back to POST /register."""
+NOT_OAUTH = "This server takes a bearer key, not an OAuth sign-in. " + UNAUTHORIZED
+
+
 class BearerKey:
     """Refuse every request without the operator's key before any MCP handling, so no tool runs for strangers.
 
     `/.well-known/*` answers 404 to anyone: a client with OAuth support that meets our 401 probes those paths,
-    and a 401 there too starts an OAuth flow that ends in an unrelated error instead of our sentence."""
+    and a 401 there too starts an OAuth flow that ends in an unrelated error instead of our sentence. Such a
+    client then falls back to /register (then /authorize, /token) at the root; those answer 404 with an
+    OAuth-shaped error, whose `error_description` the TypeScript SDK shows (it read our plain `error` as an
+    unknown OAuth code and showed `ServerError: ""`)."""
 
     def __init__(self, app: ASGIApp, key: str) -> None:
         self.app = app
@@ -67,6 +83,11 @@ class BearerKey:
         if scope["path"].startswith("/.well-known/"):
             body = {"error": "Not found: this server takes a bearer key, not OAuth. " + UNAUTHORIZED}
             return await JSONResponse(body, status_code=404)(scope, receive, send)
+        if scope["path"] in OAUTH_ENDPOINTS:
+            body = {"error": "invalid_client", "error_description": NOT_OAUTH}
+            return await JSONResponse(body, status_code=404, headers={"Cache-Control": "no-store"})(
+                scope, receive, send
+            )
         if self.admits(dict(scope["headers"]).get(b"authorization", b"")):
             return await self.app(scope, receive, send)
         response = JSONResponse(
@@ -80,6 +101,65 @@ class BearerKey:
         scheme, _, given = header.strip().partition(b" ")
         digest = hashlib.sha256(given.strip()).digest()
         return hmac.compare_digest(digest, self._expected) and scheme.lower() == b"bearer"
+
+
+class IdentityFirst:
+    """OAuth mode: know who calls /mcp before reading a byte of the body.
+
+    The SDK checks bearer tokens inside its app, which `Exchange` reaches only after reading and parsing the body,
+    so a stranger's 10 MB POST cost 10 MB (and more to parse) before its 401. Here the SDK's own pieces
+    (`AuthenticationMiddleware`, `BearerAuthBackend`, `RequireAuthMiddleware`) run first and answer a stranger
+    exactly as the SDK would; uvicorn then drains the unread body in small pieces, keeping none of it. The SDK
+    checks the token again inside; the provider answers that from the request's first lookup."""
+
+    def __init__(self, app: ASGIApp, provider: Provider, resource: str) -> None:
+        from .auth.provider import CheckedOnce
+
+        url = AnyHttpUrl(resource)
+        backend = BearerAuthBackend(CheckedOnce(provider), resource_server_url=url)
+        required = RequireAuthMiddleware(app, [], build_resource_metadata_url(url))
+        self.checked = AuthenticationMiddleware(required, backend=backend)
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == MCP_PATH:
+            return await self.checked(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+class HostCheck:
+    """Say once, per distinct Host, when a request names this server otherwise than MISSIVE_MCP_PUBLIC_URL does.
+
+    OAuth clients compare the resource the server advertises (built from the public URL) with the URL they were
+    given, so a client pointed at http://localhost:8000/mcp refuses a server that calls itself 127.0.0.1:8000,
+    and nothing told the operator why. The Host is a stranger's text: logged quoted and cut, and only the first
+    `MAX_HOSTS` distinct ones are remembered (then one line says the rest go unlogged)."""
+
+    MAX_HOSTS = 32
+
+    def __init__(self, app: ASGIApp, public_url: str) -> None:
+        self.app = app
+        self.public_url = public_url
+        self.public_host = public_url.partition("://")[2].lower()
+        self._seen: set[str] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").strip().lower()[:100]
+            if host != self.public_host and host not in self._seen and len(self._seen) <= self.MAX_HOSTS:
+                self._seen.add(host)
+                if len(self._seen) > self.MAX_HOSTS:
+                    logger.warning("More requests name other hosts than MISSIVE_MCP_PUBLIC_URL; no longer logged.")
+                else:
+                    logger.warning(
+                        "A request names this server %r, but MISSIVE_MCP_PUBLIC_URL is %s: OAuth clients refuse a "
+                        "resource whose host differs from the URL they were given (localhost is not 127.0.0.1). "
+                        "Give clients %s/mcp, or set MISSIVE_MCP_PUBLIC_URL to the name they use.",
+                        host,
+                        self.public_url,
+                        self.public_url,
+                    )
+        await self.app(scope, receive, send)
 
 
 # --- One POST at a time -------------------------------------------------------------------------------------------
@@ -117,10 +197,13 @@ class Exchange:
     - No endless event stream: GET (and DELETE, there is no session to end) answer 405.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, streams_per_person: int = 4) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.streams_per_person = streams_per_person
         self._running: dict[tuple[str, str, str], anyio.CancelScope] = {}
+        self._streams: dict[str, int] = {}
+        """Open streamed calls per person (or per key); a person's entry goes when their last stream ends."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != MCP_PATH or scope["method"] not in ("POST", "GET", "DELETE"):
@@ -158,10 +241,30 @@ class Exchange:
         version = headers.get("mcp-protocol-version")
         modern = version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS
         _, accepts_sse = check_accept_headers(Request(scope))
-        _STREAM.set(accepts_sse and (modern or progress_token_from_params(decoded.get("params")) is not None))
-        await self._run(
-            scope, body, receive, send, who=who, request_id=decoded["id"], initialize=method == "initialize"
-        )
+        streams = accepts_sse and (modern or progress_token_from_params(decoded.get("params")) is not None)
+        _STREAM.set(streams)
+        if not streams:
+            return await self._run(
+                scope, body, receive, send, who=who, request_id=decoded["id"], initialize=method == "initialize"
+            )
+        # A stream holds a connection as long as its call runs: one person may not take them all.
+        holder = _person(scope) or who[0]
+        if self._streams.get(holder, 0) >= self.streams_per_person:
+            message = (
+                f"Too many streamed calls at once: you already have {self.streams_per_person} open on this server "
+                "(MISSIVE_MCP_STREAMS_PER_PERSON). Wait for one to finish or cancel it, then call again."
+            )
+            logger.debug("Refused a stream: %d open for one caller.", self._streams[holder])
+            return await rpc_error(decoded["id"], -32000, message, 429)(scope, receive, send)
+        self._streams[holder] = self._streams.get(holder, 0) + 1
+        try:
+            await self._run(
+                scope, body, receive, send, who=who, request_id=decoded["id"], initialize=method == "initialize"
+            )
+        finally:
+            self._streams[holder] -= 1
+            if not self._streams[holder]:
+                del self._streams[holder]
 
     async def _run(
         self,
@@ -217,6 +320,13 @@ class Exchange:
                 await rpc_error(request_id, REQUEST_CANCELLED, "Request cancelled", 200)(scope, receive, send)
             elif not completed:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _person(scope: Scope) -> str | None:
+    """The signed-in person a request acts for (oauth mode: set by `IdentityFirst`), None with a shared key."""
+    user = scope.get("user")
+    subject = getattr(getattr(user, "access_token", None), "subject", None)
+    return f"person {subject}" if isinstance(subject, str) and subject else None
 
 
 def _credential(authorization: str) -> str:
@@ -349,9 +459,9 @@ def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
         host=settings.host,
     )
     server.session_manager.__class__ = _ResponseModePerRequest
-    exchange = Exchange(app, settings.http_max_body_bytes)
+    exchange = Exchange(app, settings.http_max_body_bytes, settings.streams_per_person)
     if team is not None:  # oauth: the SDK checks each person's bearer token; the sign-in pages sit in front
-        return team.wrap(exchange)
+        return HostCheck(team.wrap(IdentityFirst(exchange, team.provider, team.resource)), team.public_url)
     assert settings.mcp_auth_token is not None
     return BearerKey(exchange, settings.mcp_auth_token.get_secret_value())
 

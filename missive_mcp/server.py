@@ -21,7 +21,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextContent
 
-from . import __version__, completions, prompts, resources
+from . import __version__, completions, prompts, resources, views
 from . import endpoints as ep
 from .budget import fit_result
 from .client import MissiveClient
@@ -214,7 +214,11 @@ def create_server(
             lifespan=lifespan,
             tools=tools,
             log_level=settings.log_level,
-            middleware=[CallGuard(settings, tools, turned_off, writes, named_arguments(tools), RULES, board)],
+            middleware=[
+                CallGuard(settings, tools, turned_off, writes, named_arguments(tools), RULES, board),
+                views.ViewLinks(),
+            ],
+            extensions=[views.extension(tool.name for tool in served)],  # the inbox and thread views (MCP Apps)
             **oauth,
         )
     if team is not None:

@@ -43,6 +43,9 @@ LIMITS = f"per token: {MAX_IN_FLIGHT} requests at once, {WINDOWS[0][0]} a minute
 """Missive's rate limits, as an agent is told them."""
 MAX_RETRY_AFTER = 120.0
 """The longest pause a 429's Retry-After (or rate-limit reset) can impose on every caller."""
+FALLBACK_RETRY_AFTER = 1.0
+"""The pause after a 429 whose Retry-After is not a valid value (inf, 1e9, words): the limiter's windows do the
+rest."""
 
 DEFAULT_TOOLSETS = ("conversations", "drafts", "posts", "tasks", "directory")
 """The toolsets served by default: what triaging an inbox needs."""
@@ -156,6 +159,16 @@ class Settings(Described):
     """OAuth: the window, in seconds, over which sign-in attempts are counted (10 to 86400)."""
     scrub_max_tokens: Annotated[int, env("MISSIVE_MCP_SCRUB_MAX_TOKENS")] = 1000
     """OAuth: Missive tokens the log scrubber keeps, most recently used first (a dropped one is learned again)."""
+
+    # Budgets of the team server against strangers (issue 17; README "Running it on the internet"). ----------
+    oauth_max_body_bytes: Annotated[int, env("MISSIVE_MCP_OAUTH_MAX_BODY_BYTES")] = 16 * 1024
+    """OAuth: the largest body /register, /authorize, /token, /revoke and the sign-in pages take; more gets 413."""
+    registrations_per_hour: Annotated[int, env("MISSIVE_MCP_REGISTRATIONS_PER_HOUR")] = 20
+    """OAuth: client registrations one source address may make in an hour; more are refused with 429."""
+    client_retention_days: Annotated[int, env("MISSIVE_MCP_CLIENT_RETENTION_DAYS")] = 30
+    """OAuth: days a registered client is kept without a sign-in or refresh; then it is deleted."""
+    streams_per_person: Annotated[int, env("MISSIVE_MCP_STREAMS_PER_PERSON")] = 4
+    """HTTP: streamed calls (progress over SSE) one person or key may have open at once; more get 429."""
 
     @field_validator("auth", mode="before")
     @classmethod
@@ -403,6 +416,10 @@ class Settings(Described):
         "signin_per_client",
         "signin_window",
         "scrub_max_tokens",
+        "oauth_max_body_bytes",
+        "registrations_per_hour",
+        "client_retention_days",
+        "streams_per_person",
         mode="before",
     )
     @classmethod
@@ -416,6 +433,10 @@ class Settings(Described):
             "signin_per_client": (1, 1_000_000),
             "signin_window": (10, 86400),
             "scrub_max_tokens": (10, 1_000_000),
+            "oauth_max_body_bytes": (1024, 1 << 20),
+            "registrations_per_hour": (1, 1_000_000),
+            "client_retention_days": (1, 3650),
+            "streams_per_person": (1, 10_000),
         }[info.field_name or ""]
         number = _number(value, low, high, "a whole number")
         if number != int(number):

@@ -8,6 +8,8 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import anyio
@@ -469,8 +471,11 @@ async def test_a_gzipped_answer_within_the_budget_is_read(fake: FakeMissive) -> 
     ("headers", "seconds"),
     [
         ({"Retry-After": "7"}, 7.0),
-        ({"Retry-After": "1e9"}, MAX_RETRY_AFTER),
-        ({"Retry-After": "inf"}, MAX_RETRY_AFTER),
+        ({"Retry-After": "100000"}, MAX_RETRY_AFTER),  # valid, capped
+        ({"Retry-After": format_datetime(datetime.now(UTC) + timedelta(days=2), usegmt=True)}, MAX_RETRY_AFTER),
+        ({"Retry-After": "1e9"}, 1.0),  # not delta-seconds: the limiter's own schedule, not the 120 s cap
+        ({"Retry-After": "inf"}, 1.0),
+        ({"Retry-After": "Infinity"}, 1.0),
         ({"Retry-After": "nan"}, 1.0),
         ({"Retry-After": "-30"}, 1.0),
         ({"Retry-After": "soon"}, 1.0),

@@ -370,3 +370,67 @@ def test_a_call_before_initialize_is_served_over_stateless_http(url: str) -> Non
         answer = http.post(f"{url}/mcp", json=call, headers=AUTH | ACCEPT | LEGACY)
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
     assert answer.json()["result"]["structuredContent"]["organizations"]
+
+
+@pytest.mark.anyio
+async def test_one_caller_may_hold_only_so_many_streams_and_is_told_why(
+    fake: FakeMissive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A streamed call (progress over SSE) holds its connection as long as it runs; past the cap the next one
+    is refused with a sentence, while plain calls go on and a stream that ends frees its place."""
+    monkeypatch.setattr(analytics, "POLL_INTERVAL", 0.05)
+    fake.report_delay = 3600
+    with serving(fake, streams_per_person=2) as url:
+        async with httpx2.AsyncClient(timeout=30, headers=AUTH | ACCEPT | LEGACY) as http:
+            create = {
+                "name": "create_analytics_report",
+                "arguments": {"organization": DEMO_ORG_ID, "start": 1, "end": 2},
+            }
+            created = await http.post(
+                f"{url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": create}
+            )
+            report_id = created.json()["result"]["structuredContent"]["report_id"]
+
+            def wait(number: int) -> dict[str, Any]:
+                params = {"name": "get_analytics_report", "arguments": {"report_id": report_id}}
+                return {
+                    "jsonrpc": "2.0",
+                    "id": number,
+                    "method": "tools/call",
+                    "params": params | {"_meta": {"progressToken": number}},
+                }
+
+            with anyio.fail_after(20):
+                async with contextlib.AsyncExitStack() as streams:
+                    for number in (10, 11):
+                        opened = await streams.enter_async_context(http.stream("POST", f"{url}/mcp", json=wait(number)))
+                        assert opened.status_code == 200 and opened.headers["content-type"].startswith(
+                            "text/event-stream"
+                        )
+                    refused = await http.post(f"{url}/mcp", json=wait(12))
+                    assert refused.status_code == 429
+                    assert refused.json()["error"]["message"].startswith(
+                        "Too many streamed calls at once: you already have 2 open on this server"
+                    )
+                    plain = await http.post(f"{url}/mcp", json={"jsonrpc": "2.0", "id": 13, "method": "tools/list"})
+                    assert plain.status_code == 200
+                # Both streams hung up: their places are free again once the server sees it.
+                while True:
+                    async with http.stream("POST", f"{url}/mcp", json=wait(14)) as again:
+                        if again.status_code == 200:
+                            break
+                    await anyio.sleep(0.02)
+
+
+def test_oauth_endpoints_in_key_mode_answer_in_words_an_oauth_client_shows(url: str) -> None:
+    """The TypeScript SDK falls back to POST /register when /.well-known is missing; our plain `error` there was
+    read as an unknown OAuth code and shown as `ServerError: ""`."""
+    with httpx2.Client(timeout=10) as http:
+        for method, path in (("POST", "/register"), ("GET", "/authorize"), ("POST", "/token"), ("POST", "/revoke")):
+            answer = http.request(method, f"{url}{path}", json={"redirect_uris": ["http://127.0.0.1/cb"]})
+            assert answer.status_code == 404, path
+            assert answer.json() == {
+                "error": "invalid_client",
+                "error_description": "This server takes a bearer key, not an OAuth sign-in. Missing or wrong "
+                "bearer key: send Authorization: Bearer <MISSIVE_MCP_AUTH_TOKEN>.",
+            }

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from missive_mcp.auth.store import PostgreSQL, Store
+from missive_mcp.auth.store import MIGRATIONS, PostgreSQL, Store
 from missive_mcp.http import create_http_app
 from missive_mcp.sandbox import DEMO_TOKEN, DEMO_USER_ID, FakeMissive
 from missive_mcp.server import create_server
@@ -142,4 +142,4 @@ def test_the_postgresql_schema_is_created_once_by_replicas_starting_together(pos
             await store.aclose()
         return [*versions, *(row[0] for row in rows)]
 
-    assert anyio.run(start_together) == [2, 2, 2, 2, 2]
+    assert anyio.run(start_together) == [len(MIGRATIONS)] * 5

@@ -83,3 +83,18 @@ async def test_a_reply_needs_words_and_a_thread_with_a_message(mcp: Client, fake
     assert "`body`" in empty and fake.requests == []
     unknown = await fail(mcp, "reply_to_conversation", conversation_id="no-such-conversation", body="x")
     assert "Conversation 'no-such-conversation' was not found" in unknown
+
+
+async def test_a_senders_display_name_enters_the_reply_as_text_never_as_markup(mcp: Client, fake: FakeMissive) -> None:
+    planted = '<img/src="https://evil.example/t.gif">Dana <a href=https://evil.example/pay>pay here</a>'
+    latest_inbound(fake).from_field = {"name": planted, "address": CUSTOMER["address"]}
+    response = fake.workspace.responses[DEMO_RESPONSE_ID]
+    response.body = "<div>Hi {{contact.first_name}},</div><div>Dear {{ contact.name }} ({{contact.last_name}})</div>"
+    await call(mcp, "reply_to_conversation", conversation_id=DEMO_CONVERSATION_ID, response_id=DEMO_RESPONSE_ID)
+    body = sent_draft(fake)["body"]
+    assert "<img" not in body and "<a " not in body and "evil.example/pay>" not in body
+    assert body == (
+        "<div>Hi &lt;img/src=&quot;https://evil.example/t.gif&quot;&gt;Dana,</div>"
+        "<div>Dear &lt;img/src=&quot;https://evil.example/t.gif&quot;&gt;Dana &lt;a href=https://evil.example/pay&gt;"
+        "pay here&lt;/a&gt; (&lt;a href=https://evil.example/pay&gt;pay here&lt;/a&gt;)</div>"
+    )

@@ -121,6 +121,7 @@ class TeamAuth:
         from mcp.server.transport_security import RequestBodyLimitMiddleware
         from starlette.routing import Route, Router
 
+        from .clients import OAuthFront
         from .signin import Pages
 
         # The SDK's metadata, saying what its handlers already accept: public clients ("none") at /token, and
@@ -154,7 +155,7 @@ class TeamAuth:
             else:
                 await app(scope, receive, send)
 
-        return team_app
+        return OAuthFront(team_app, self)  # every form and registration a stranger may post, bounded first
 
     async def aclose(self) -> None:
         await self.store.aclose()

@@ -14,6 +14,7 @@ import json
 import logging
 import secrets
 import time
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from mcp.server.auth.provider import (
@@ -23,13 +24,16 @@ from mcp.server.auth.provider import (
     AuthorizeError,
     OAuthAuthorizationServerProvider,
     RefreshToken,
+    RegistrationError,
     TokenError,
+    TokenVerifier,
     construct_redirect_uri,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import PrivateAttr
 
 from ..redact import learn
+from .clients import REGISTERING_FROM, Client, registration_problem
 from .crypto import Sealer, SealError
 from .store import Found, Grant, Person, Store
 
@@ -70,6 +74,23 @@ class Access(AccessToken):
         self._missive_token = token
 
 
+_VERIFIED: ContextVar[tuple[str, Access | None] | None] = ContextVar("missive_mcp_verified", default=None)
+"""This request's bearer token and what it proved to be (each HTTP request runs in its own context)."""
+
+
+class CheckedOnce(TokenVerifier):
+    """The bearer check in front of the body (`http.IdentityFirst`); the SDK's own check later in the same request
+    reuses what it found instead of asking the database again."""
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        access = await self.provider.load_access_token(token)
+        _VERIFIED.set((token, access))
+        return access
+
+
 def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
@@ -87,11 +108,14 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
         info = await self.store.get_client(client_id)
-        return OAuthClientInformationFull.model_validate_json(info) if info else None
+        return Client.model_validate_json(info) if info else None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         assert client_info.client_id is not None
-        await self.store.put_client(client_info.client_id, client_info.model_dump_json())
+        problem = registration_problem(client_info)
+        if problem is not None:
+            raise RegistrationError(*problem)
+        await self.store.put_client(client_info.client_id, client_info.model_dump_json(), REGISTERING_FROM.get())
 
     # Authorization -----------------------------------------------------------------------------
 
@@ -170,6 +194,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     ) -> OAuthToken:
         if not await self.store.take(self.sealer.digest(authorization_code.code), "code"):
             raise TokenError("invalid_grant", "authorization code was already used")
+        await self.store.client_used(authorization_code.client_id)
         return await self._issue(authorization_code.grant_id, authorization_code.scopes)
 
     async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> Refresh | None:
@@ -197,6 +222,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
             # Another request used it between our lookup and now: a replay too.
             await self._detect_reuse(refresh_token.token, client)
             raise TokenError("invalid_grant", "refresh token was already used or revoked")
+        await self.store.client_used(refresh_token.client_id)
         return await self._issue(refresh_token.grant_id, scopes)
 
     async def _detect_reuse(self, refresh_token: str, client: OAuthClientInformationFull) -> None:
@@ -240,6 +266,12 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     # Bearer tokens -----------------------------------------------------------------------------
 
     async def load_access_token(self, token: str) -> Access | None:
+        remembered = _VERIFIED.get()
+        if remembered is not None and remembered[0] == token:
+            return remembered[1]  # the SDK checks again what `http.IdentityFirst` checked a moment ago
+        return await self._load_access_token(token)
+
+    async def _load_access_token(self, token: str) -> Access | None:
         kind = "key" if token.startswith(KEY_PREFIX) else "access"
         found = await self._find(token, kind)
         if found is None:

@@ -56,6 +56,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DELETE FROM secrets",
         "UPDATE grants SET revoked_at = COALESCE(revoked_at, created_at), sealed_token = ''",
     ),
+    (  # issue 17: registrations counted per source address, unused clients forgotten
+        "ALTER TABLE clients ADD COLUMN source TEXT",
+        "ALTER TABLE clients ADD COLUMN last_used_at {int}",
+        "CREATE INDEX clients_by_source ON clients (source, created_at)",
+    ),
 )
 """Schema versions: MIGRATIONS[n] takes the schema from version n to n + 1. Append; never edit a shipped one."""
 
@@ -179,10 +184,26 @@ class Store:
 
     # Clients -----------------------------------------------------------------------------------
 
-    async def put_client(self, client_id: str, info: str) -> None:
-        await self._run(
-            [("INSERT INTO clients (client_id, info, created_at) VALUES (?, ?, ?)", (client_id, info, _now()))]
+    async def put_client(self, client_id: str, info: str, source: str | None = None) -> None:
+        sql = "INSERT INTO clients (client_id, info, created_at, source) VALUES (?, ?, ?, ?)"
+        await self._run([(sql, (client_id, info, _now(), source))])
+
+    async def registrations_since(self, source: str, since: int) -> int:
+        """How many clients `source` (a digest of an address) registered since `since`."""
+        sql = "SELECT COUNT(*) FROM clients WHERE source = ? AND created_at >= ?"
+        return int((await self._run([(sql, (source, since))]))[0][0])
+
+    async def forget_clients(self, unused_since: int) -> int:
+        """Delete clients neither registered nor used since `unused_since` that hold no live grant; how many."""
+        sql = (
+            "DELETE FROM clients WHERE COALESCE(last_used_at, created_at) < ?"
+            " AND client_id NOT IN (SELECT client_id FROM grants WHERE revoked_at IS NULL) RETURNING client_id"
         )
+        return len(await self._run([(sql, (unused_since,))]))
+
+    async def client_used(self, client_id: str) -> None:
+        """A client signed someone in or refreshed its tokens: it is kept for another retention period."""
+        await self._run([("UPDATE clients SET last_used_at = ? WHERE client_id = ?", (_now(), client_id))])
 
     async def get_client(self, client_id: str) -> str | None:
         rows = await self._run([("SELECT info FROM clients WHERE client_id = ?", (client_id,))])

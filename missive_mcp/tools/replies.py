@@ -1,5 +1,6 @@
 """Replying in a thread in one call: recipients worked out from the latest inbound message."""
 
+import html
 import re
 from typing import Annotated, Any
 
@@ -32,10 +33,17 @@ _VARIABLE = re.compile(r"\{\{\s*([a-z0-9_.]+)\s*\}\}", re.IGNORECASE)
 
 
 def fill_variables(text: str, recipient: Party | None) -> tuple[str, list[str]]:
-    """A canned response's contact placeholders filled from the recipient's name; the others listed."""
+    """A canned response's contact placeholders filled from the recipient's name; the others listed.
+
+    The name is whatever the sender put in their From header: it enters the team's HTML escaped, or a planted
+    `<a href=...>` or tracking `<img>` would go out under the team's name."""
     name = (recipient.name or "").strip() if recipient else ""
     first, _, last = name.partition(" ")
-    known = {"contact.first_name": first, "contact.last_name": last, "contact.name": name}
+    known = {
+        "contact.first_name": html.escape(first),
+        "contact.last_name": html.escape(last),
+        "contact.name": html.escape(name),
+    }
     unfilled: list[str] = []
 
     def fill(match: re.Match[str]) -> str:
