@@ -80,19 +80,22 @@ PREVIEW_CHARS = 120
 class ConversationSummary(Described):
     """A conversation as a listing shows it: what triage needs, people, teams and labels by name."""
 
+    # The keys are the full Conversation's, with names for objects, so a reader of one form reads the other (the
+    # inbox view does).
+
     id: str
     subject: str | None = None
     """Its subject, else its latest message's."""
-    author: str | None = None
-    """Who it is from: the first author, `Name <address>`."""
+    authors: list[str] | None = None
+    """Who wrote in it, first author first: names (an address where there is none)."""
     preview: str | None = None
     """The start of its latest message, when Missive sends one."""
-    labels: list[str] | None = None
-    """Shared labels, by name."""
+    shared_labels: list[str] | None = None
+    """By name."""
     assignees: list[str] | None = None
     """By name."""
     team: str | None = None
-    """By name (on the page instead when every item shares it)."""
+    """By name."""
     organization: str | None = None
     """By name; only when the token reaches more than one organization."""
     last_activity_at: int | None = None
@@ -106,19 +109,16 @@ class ConversationSummary(Described):
     def of(cls, conversation: Conversation, *, organization: bool = False) -> ConversationSummary:
         """The summary of one conversation; `organization`: name its organization too. Zero counts, empty lists
         and links are left out: an absent field says the same in fewer bytes."""
-        first = (conversation.authors or [None])[0]
-        author = None
-        if first is not None:
-            author = f"{first.name} <{first.address}>" if first.name and first.address else first.name or first.address
+        authors = [a.name or a.address for a in conversation.authors or [] if a.name or a.address]
         extra = conversation.model_extra or {}
         preview = extra.get("preview")
         tasks = extra.get("tasks_count")
         return cls.model_construct(
             id=conversation.id,
             subject=conversation.subject or conversation.latest_message_subject,
-            author=author,
+            authors=[str(a) for a in authors] or None,
             preview=one_line(preview, PREVIEW_CHARS) if isinstance(preview, str) else None,
-            labels=[_name(label) for label in conversation.shared_labels or []] or None,
+            shared_labels=[_name(label) for label in conversation.shared_labels or []] or None,
             assignees=[_name(person) for person in conversation.assignees or []] or None,
             team=_name(conversation.team) if conversation.team else None,
             organization=_name(conversation.organization) if organization and conversation.organization else None,

@@ -38,8 +38,6 @@ Detail = Annotated[
 class ConversationPage(Described):
     conversations: list[ConversationSummary] | list[Conversation]
     """Newest first."""
-    team: str | None = None
-    """The team of every conversation listed (detail=lean), said once."""
     has_more: bool
     next_until: int | None = None
     """Pass as `until` (with the same filters) for the next page; null at the end."""
@@ -118,12 +116,7 @@ async def list_conversations(
         return ConversationPage(conversations=items, has_more=more, next_until=cursor)
     several = any(c.organization for c in found) and await _organizations(app) != 1
     summaries = [ConversationSummary.of(c, organization=several) for c in found]
-    teams = {summary.team for summary in summaries}
-    team = teams.pop() if len(summaries) > 1 and len(teams) == 1 else None
-    if team is not None:
-        for summary in summaries:
-            summary.team = None
-    return ConversationPage(conversations=summaries, team=team, has_more=more, next_until=cursor)
+    return ConversationPage(conversations=summaries, has_more=more, next_until=cursor)
 
 
 async def _organizations(app: AppState) -> int:
