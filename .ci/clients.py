@@ -214,6 +214,7 @@ def tool_calls() -> list[tuple[str, dict[str, Any], bool]]:
         ("update_team", {"team_ids": [{"$from": ["create_team", "team.id"]}], "emoji": ":moon:"}, False),
         ("create_webhook", {"type": "incoming_email", "url": "https://hooks.example.com/missive"}, False),
         ("delete_webhook", {"webhook_id": {"$from": ["create_webhook", "webhook.id"]}}, False),
+        ("watch_inbox", {"wait": 1}, False),
         (
             "merge_conversations",
             {"conversation_id": TIED_CONVERSATION_IDS[0], "target": TIED_CONVERSATION_IDS[1]},

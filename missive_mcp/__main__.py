@@ -22,7 +22,11 @@ def configure_logging(settings: Settings) -> None:
     """Log to stderr only: stdout carries the MCP protocol on stdio."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    secrets = [s.get_secret_value() for s in (settings.api_token, settings.mcp_auth_token, *settings.secret_key) if s]
+    secrets = [
+        s.get_secret_value()
+        for s in (settings.api_token, settings.mcp_auth_token, settings.webhook_secret, *settings.secret_key)
+        if s
+    ]
     secrets += [
         s.get_secret_value()
         for s in (settings.database_url, settings.redis_url)
@@ -59,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"missive-mcp {__version__}")
-    switches = {"demo", "read_only", "allow_send", "dynamic_toolsets"}
+    switches = {"demo", "read_only", "allow_send", "dynamic_toolsets", "confirm_required"}
     for name, field in Settings.model_fields.items():
         if name in SECRET_FIELDS:
             continue  # a secret on the command line would show in `ps`: environment only
@@ -72,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-SECRET_FIELDS = frozenset({"api_token", "mcp_auth_token", "secret_key", "database_url", "redis_url"})
+SECRET_FIELDS = frozenset({"api_token", "mcp_auth_token", "secret_key", "database_url", "redis_url", "webhook_secret"})
 
 
 def load_settings(args: argparse.Namespace) -> Settings:

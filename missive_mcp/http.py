@@ -3,6 +3,7 @@
 What the SDK's stateless transport leaves to us, in the order a request meets it:
 
     SlowClientGuard   (uvicorn protocol) drops a client that dribbles its headers or its body
+    MissiveWebhooks   /webhooks/missive: Missive's signed deliveries (inbound.py), no key
     BearerKey         key mode: refuses strangers; /.well-known/* answers 404 so clients do not start OAuth
     IdentityFirst     oauth mode: the SDK's bearer check, moved in front of anything that reads a body
     Exchange          one POST at a time: body limit, one-line JSON-RPC errors, JSON or SSE per call,
@@ -40,7 +41,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from . import __version__
-from .server import TEAMS
+from .inbound import MissiveWebhooks
+from .server import BUSES, TEAMS
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -460,10 +462,12 @@ def create_http_app(server: MCPServer[Any], settings: Settings) -> ASGIApp:
     )
     server.session_manager.__class__ = _ResponseModePerRequest
     exchange = Exchange(app, settings.http_max_body_bytes, settings.streams_per_person)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     if team is not None:  # oauth: the SDK checks each person's bearer token; the sign-in pages sit in front
-        return HostCheck(team.wrap(IdentityFirst(exchange, team.provider, team.resource)), team.public_url)
+        signed_in = team.wrap(IdentityFirst(exchange, team.provider, team.resource))
+        return HostCheck(MissiveWebhooks(signed_in, BUSES[server], secret), team.public_url)  # webhooks: signed
     assert settings.mcp_auth_token is not None
-    return BearerKey(exchange, settings.mcp_auth_token.get_secret_value())
+    return MissiveWebhooks(BearerKey(exchange, settings.mcp_auth_token.get_secret_value()), BUSES[server], secret)
 
 
 # --- Slow clients -------------------------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 The directory (users, teams, shared labels, organizations) is read once per person and kept a few minutes
 (NAMES_TTL). An argument that already looks like a Missive id is passed through untouched; anything else is
-matched case-insensitively against names (and users' emails, labels' full paths). No match, or more than one,
-is refused before anything is sent, with the candidates listed. Prompts and resource templates complete their
-arguments from the same directory.
+matched case-insensitively against names (and users' emails, labels' full paths); a user may also be named by
+first name alone. A name that matches several is put to the person as a choice when the client can ask them
+(`choose`, through `asking.py`); otherwise, and for a name that matches none, the call is refused before
+anything is sent, listing up to five closest candidates with their ids. Prompts and resource templates complete
+their arguments from the same directory.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 
@@ -22,6 +24,7 @@ from .errors import InvalidArgumentError
 from .models import Ref
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import Context
     from mcp.server.mcpserver.tools import Tool
 
 T = TypeVar("T")
@@ -32,6 +35,8 @@ NAMES_TTL = 300.0
 PAGE = 200
 MAX_PAGES = 10
 """At most 2,000 of each kind are read for names; ids always work."""
+CANDIDATES = 5
+"""How many candidates a refusal (or a choice put to the person) lists."""
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _PLURAL = {"user": "users", "team": "teams", "label": "shared labels", "organization": "organizations"}
 _LISTED_BY = {
@@ -67,6 +72,24 @@ def looks_like_id(value: str) -> bool:
     return bool(_UUID.fullmatch(value))
 
 
+class Ambiguous(InvalidArgumentError):
+    """A name that matches several entries: the caller may put them to the person as a choice."""
+
+    def __init__(self, kind: Kind, field: str, value: str, matches: list[Named]) -> None:
+        self.kind, self.value, self.matches = kind, value, matches
+        options = "; ".join(f"{entry.label} ({entry.id})" for entry in matches[:CANDIDATES])
+        more = f" and {len(matches) - CANDIDATES} more" if len(matches) > CANDIDATES else ""
+        super().__init__(field, f"{value!r} names {len(matches)} {_PLURAL[kind]}: {options}{more}. Give the id.")
+
+
+Chooser = Callable[[Ambiguous], Awaitable[str | None]]
+"""Puts an ambiguous name to the person; the id they chose, or None (they could not be asked, or chose none)."""
+
+
+def _first_name(entry: Named) -> str:
+    return entry.label.split()[0].casefold() if entry.label.split() else ""
+
+
 class Directory:
     """Each person's directory, cached NAMES_TTL seconds, loaded once however many calls ask at the same time."""
 
@@ -93,9 +116,11 @@ class Directory:
         for key in [key for key in self._cache if key[1] in kinds]:
             del self._cache[key]
 
-    async def resolve(self, kind: Kind, field: str, value: str, organization: str | None = None) -> str:
+    async def resolve(
+        self, kind: Kind, field: str, value: str, organization: str | None = None, choose: Chooser | None = None
+    ) -> str:
         """The id for `value`: itself when it is an id, else the one entry whose name matches it (within
-        `organization`, when the call names one)."""
+        `organization`, when the call names one), or the one the person chose among several."""
         if looks_like_id(value):
             return value
         wanted = " ".join(value.split()).casefold()
@@ -103,25 +128,34 @@ class Directory:
         if organization:
             known = [entry for entry in known if entry.organization in (None, organization)]
         matches = [entry for entry in known if wanted in (name.casefold() for name in entry.names)]
+        if not matches and kind == "user" and " " not in wanted:
+            matches = [entry for entry in known if _first_name(entry) == wanted]
         if len(matches) == 1:
             return matches[0].id
         if matches:
-            options = "; ".join(f"{entry.label} ({entry.id})" for entry in matches[:10])
-            raise InvalidArgumentError(
-                field, f"{value!r} names {len(matches)} {_PLURAL[kind]}: {options}. Give the id."
-            )
-        close = [entry for entry in known if any(wanted[:3] in name.casefold() for name in entry.names)][:10]
-        hint = f" Close: {'; '.join(f'{e.label} ({e.id})' for e in close)}." if close else ""
+            unclear = Ambiguous(kind, field, value, matches)
+            chosen = await choose(unclear) if choose is not None else None
+            if chosen is None:
+                raise unclear
+            return chosen
+        close = closest(wanted, known)
+        hint = f" Closest: {'; '.join(f'{e.label} ({e.id})' for e in close)}." if close else ""
         raise InvalidArgumentError(
             field,
             f"no {kind} is named {value[:80]!r}.{hint} {_LISTED_BY[kind]} lists them; an id or an exact name works.",
         )
 
     async def resolve_all(
-        self, kind: Kind, field: str, values: Sequence[str], organization: str | None = None
+        self,
+        kind: Kind,
+        field: str,
+        values: Sequence[str],
+        organization: str | None = None,
+        choose: Chooser | None = None,
     ) -> list[str]:
         return [
-            await self.resolve(kind, f"{field}[{index}]", value, organization) for index, value in enumerate(values)
+            await self.resolve(kind, f"{field}[{index}]", value, organization, choose)
+            for index, value in enumerate(values)
         ]
 
     async def complete(self, kind: Kind, partial: str) -> list[str]:
@@ -131,6 +165,40 @@ class Directory:
         starts = [label for label in labels if label.casefold().startswith(wanted)]
         inside = [label for label in labels if wanted in label.casefold() and label not in starts]
         return [*starts, *inside][:100]
+
+
+def closest(wanted: str, known: Sequence[Named]) -> list[Named]:
+    """Up to CANDIDATES entries whose names look most like `wanted` (and at least a little)."""
+    import difflib  # only a refused name needs it: not at start-up
+
+    def likeness(entry: Named) -> float:
+        return max((difflib.SequenceMatcher(None, wanted, name.casefold()).ratio() for name in entry.names), default=0)
+
+    scored = sorted((-likeness(entry), index) for index, entry in enumerate(known))
+    return [known[index] for score, index in scored[:CANDIDATES] if -score >= 0.4]
+
+
+def chooser(context: Context[Any, Any], limit: float) -> Chooser:
+    """Ask the person which entry an ambiguous name meant (when the client can ask), within `limit` seconds."""
+    from pydantic import Field, create_model
+
+    from .asking import ask, can_ask
+
+    async def choose(unclear: Ambiguous) -> str | None:
+        if not can_ask(context):
+            return None
+        options = unclear.matches[:CANDIDATES]
+        labels = [f"{entry.label} ({entry.id})" for entry in options]
+        literal: Any = Literal
+        choice: Any = literal[tuple(labels)]  # the enum of options (a Literal built at run time)
+        schema = create_model("Choice", choice=(choice, Field(description=f"The {unclear.kind} you meant.")))
+        where = unclear.field.split("[")[0]
+        message = f"{unclear.value!r} ({where}) could be several {_PLURAL[unclear.kind]}. Which one did you mean?"
+        answer = await ask(context, f"name:{unclear.field}", message, schema, limit=limit)
+        picked = getattr(answer.data, "choice", None) if answer.outcome == "accept" else None
+        return options[labels.index(picked)].id if picked in labels else None
+
+    return choose
 
 
 async def _pages(fetch: Callable[[dict[str, int]], Awaitable[Sequence[T]]]) -> list[T]:

@@ -16,6 +16,7 @@ from .settings import Settings
 from .text import FENCE_CLOSE, FENCE_OPEN
 from .tools import contacts, threads
 from .tools._common import AppState
+from .watch import INBOX, INBOX_PAGE
 
 JSON = "application/json"
 
@@ -100,6 +101,17 @@ def register(server: MCPServer[AppState], settings: Settings, current: Callable[
         @readable_errors
         async def conversation(conversation_id: str, ctx: Context[Any, Any]) -> str:  # pyright: ignore[reportUnusedFunction]
             return bounded_thread(await threads.read_conversation(ctx, conversation_id), settings.max_result_bytes)
+
+        @server.resource(
+            INBOX,
+            name="inbox",
+            description=f"The Inbox's {INBOX_PAGE} newest conversations as JSON; subscribe to hear when it changes.",
+            mime_type=JSON,
+        )
+        @readable_errors
+        async def inbox() -> str:  # pyright: ignore[reportUnusedFunction]
+            page = await current().client.list_conversations({"inbox": True, "limit": INBOX_PAGE})
+            return _json({"conversations": [c.concise().model_dump(mode="json", exclude_none=True) for c in page]})
 
     if "contacts" in settings.toolsets:
 

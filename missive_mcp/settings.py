@@ -35,6 +35,9 @@ TOKEN_HELP = (
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 """The most of one Missive answer the server takes in (decompressed): a page of 50 detailed conversations is
 well under 1 MiB; a larger answer is refused rather than held in memory."""
+WEBHOOK_MAX_BYTES = 1024 * 1024
+"""The largest webhook delivery taken at /webhooks/missive: Missive's payload (a conversation and the latest
+message's preview) is a few KB."""
 MAX_IN_FLIGHT = 5
 """Missive's limit on requests in flight at once, per token."""
 WINDOWS = ((300, 60.0), (900, 900.0))
@@ -47,16 +50,22 @@ FALLBACK_RETRY_AFTER = 1.0
 """The pause after a 429 whose Retry-After is not a valid value (inf, 1e9, words): the limiter's windows do the
 rest."""
 
+WATCH_MIN_INTERVAL = 5.0
+"""The shortest MISSIVE_WATCH_INTERVAL a user may set (0 turns watching off)."""
+WATCH_SHARE = 10
+"""The watcher spends at most 1/WATCH_SHARE of Missive's budgets (WINDOWS), whatever the interval."""
+
 DEFAULT_TOOLSETS = ("conversations", "drafts", "posts", "tasks", "directory")
 """The toolsets served by default: what triaging an inbox needs."""
 TOOLSETS = (
     *DEFAULT_TOOLSETS,
-    *("history", "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages"),
+    *("history", "contacts", "responses", "admin", "webhooks", "analytics", "attachments", "messages", "watch"),
 )
 """Groups of tools an operator can enable with MISSIVE_TOOLSETS (`all` for every one)."""
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 Transport = Literal["stdio", "http"]
+Confirmable = Literal["send", "delete"]
 AuthMode = Literal["key", "oauth"]
 
 DEFAULT_DATABASE = "missive-mcp.sqlite3"
@@ -113,6 +122,16 @@ class Settings(Described):
     max_result_bytes: Annotated[int, env("MISSIVE_MAX_RESULT_BYTES")] = 60_000
     """The largest answer, in bytes of its text (4,000 to 10,000,000; about 15,000 tokens by default): a longer
     thread or list is cut at an item boundary and says how to read the rest."""
+    confirm: Annotated[frozenset[Confirmable], env("MISSIVE_CONFIRM")] = frozenset({"send"})
+    """What needs a person's yes (asked through the client) first: send (mail sent or scheduled), delete (every
+    delete and merge), both (comma-separated), or none."""
+    confirm_required: Annotated[bool, env("MISSIVE_CONFIRM_REQUIRED")] = False
+    """Refuse what MISSIVE_CONFIRM lists when the client cannot ask the person (instead of letting it proceed)."""
+    watch_interval: Annotated[float, env("MISSIVE_WATCH_INTERVAL")] = 30.0
+    """Seconds between two looks at Missive while a client listens for changes or waits in watch_inbox (at least
+    5; 0 turns watching off)."""
+    webhook_secret: Annotated[SecretStr | None, env("MISSIVE_MCP_WEBHOOK_SECRET")] = None
+    """HTTP: the secret of the Missive webhook rule posting to /webhooks/missive (its X-Hook-Signature is checked)."""
     mcp_auth_token: Annotated[SecretStr | None, env("MISSIVE_MCP_AUTH_TOKEN")] = None
     """Bearer key HTTP clients must present."""
     demo: Annotated[bool, env("MISSIVE_DEMO")] = False
@@ -293,7 +312,26 @@ class Settings(Described):
 
     # Validators: each accepts the typed value (code, flags) or the environment's string. ---------------
 
-    @field_validator("api_token", "mcp_auth_token", mode="before")
+    @field_validator("confirm", mode="before")
+    @classmethod
+    def _confirm(cls, value: Any) -> Any:
+        words: set[str] = {part.strip().lower() for part in _parts(value)}
+        if words == {"none"}:
+            return frozenset[str]()
+        unknown = sorted(words - {"send", "delete"})
+        if unknown or not words:
+            raise ValueError(f"must be send, delete, send,delete or none, not {value!r}")
+        return frozenset(words)
+
+    @field_validator("watch_interval", mode="before")
+    @classmethod
+    def _watch_interval(cls, value: Any) -> Any:
+        number = _number(value, 0, 86400, "a number of seconds")
+        if 0 < number < WATCH_MIN_INTERVAL:
+            raise ValueError(f"must be 0 (off) or at least {WATCH_MIN_INTERVAL:g} seconds, not {value!r}")
+        return number
+
+    @field_validator("api_token", "mcp_auth_token", "webhook_secret", mode="before")
     @classmethod
     def _secret(cls, value: Any) -> Any:
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -305,7 +343,7 @@ class Settings(Described):
                 raise ValueError("must be printable ASCII (check for a pasted newline or quote)")
         return raw
 
-    @field_validator("allow_send", "read_only", "demo", "dynamic_toolsets", mode="before")
+    @field_validator("allow_send", "read_only", "demo", "dynamic_toolsets", "confirm_required", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -460,7 +498,7 @@ class Settings(Described):
         return word
 
 
-ENVIRONMENT_ONLY = frozenset({"secret_key", "database_url", "redis_url"})
+ENVIRONMENT_ONLY = frozenset({"secret_key", "database_url", "redis_url", "webhook_secret"})
 """Secrets (or URLs that may hold a password) with no command-line flag: a flag would show in `ps`."""
 
 _OAUTH_HELP = {

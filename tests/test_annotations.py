@@ -115,6 +115,7 @@ ROWS: dict[str, dict[str, Any]] = {
     "update_team": {"team_ids": [DEMO_TEAM_ID], "active_members": [DEMO_USER_ID], "observers": []},
     "create_webhook": HOOK,
     "delete_webhook": {"webhook_id": "PREPARED"},
+    "watch_inbox": {"wait": 0},
 }
 """Valid arguments for every tool; PREPARED ids come from a call made first (see `prepare`)."""
 

@@ -262,6 +262,7 @@ async def test_the_token_never_appears_in_results_errors_or_logs(caplog: pytest.
         await use("update_team", team_ids=[team["team"]["id"]], emoji=":moon:")
         hook = await use("create_webhook", type="incoming_email", url="https://hooks.example.com/m")
         await use("delete_webhook", webhook_id=hook["webhook"]["id"])
+        await use("watch_inbox", wait=0)
         message = (await use("get_messages", message_ids=[DEMO_MESSAGE_ID]))["messages"][0]
         await use("find_message", email_message_id=message["email_message_id"])
         await use("reply_to_conversation", conversation_id=first, body="Thanks", reply_all=True)

@@ -63,7 +63,8 @@ def arguments(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
 def test_every_tool_answers_every_input_and_the_server_stays_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(analytics, "POLL_INTERVAL", 0.01)
     fake = FakeMissive(report_delay=0.0, enforce_limits=False)
-    server = create_server(settings_for(fake, allow_send=True, timeout=2.0), transport=fake.transport())
+    # deadline: watch_inbox may be drawn a wait of up to 45 s; it waits within the call's deadline
+    server = create_server(settings_for(fake, allow_send=True, timeout=2.0, deadline=3.0), transport=fake.transport())
     tools = anyio.run(server.list_tools)
 
     for tool in tools:

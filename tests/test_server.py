@@ -86,7 +86,10 @@ async def test_every_tool_is_described_typed_and_annotated() -> None:
         assert tool["outputSchema"]["type"] == "object", tool["name"]
         hints = tool["annotations"]
         assert hints["openWorldHint"] is True
-        if tool["name"].startswith(("list_", "get_", "read_", "find_")) or tool["name"] == "create_analytics_report":
+        if (
+            tool["name"].startswith(("list_", "get_", "read_", "find_", "watch_"))
+            or tool["name"] == "create_analytics_report"
+        ):
             assert hints == {"readOnlyHint": True, "openWorldHint": True}, tool["name"]
         else:
             assert hints["readOnlyHint"] is False

@@ -12,6 +12,8 @@ server's scrubber keeps the token out of everything an agent sees.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import socket
 import threading
@@ -32,8 +34,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import render
 from .app import Api, Reports, empty
 from .limits import RateLimiter
-from .seed import demo_workspace
+from .seed import DEMO_ORG_ID, demo_workspace
 from .spec import is_object
+from .workspace import Message as WorkspaceMessage
+from .workspace import new_id
 
 DEMO_TOKEN = "missive_pat-demo-0123456789abcdef"
 """As long as a real token (see `redact.MIN_TOKEN`): the scrubber hides it wherever the fake echoes it."""
@@ -205,6 +209,65 @@ class FakeMissive:
             server.should_exit = True
             thread.join(timeout=10.0)
             sock.close()
+
+    # Mail arriving, and the webhooks Missive then delivers ----------------------------------------
+
+    def receive_email(
+        self,
+        conversation_id: str | None = None,
+        *,
+        subject: str = "New mail",
+        body: str = "<p>Hello, a question about my order.</p>",
+        sender: str = "newcomer@example.org",
+    ) -> tuple[str, str]:
+        """An email arrives from outside, as during a test: in the given conversation (reopened, as inbound mail
+        does) or in a new one in the Inbox. Returns (conversation id, message id)."""
+        ws = self.workspace
+        if conversation_id is None:
+            conversation = ws.add_conversation(created_at=ws.now(), organization_id=DEMO_ORG_ID)
+        else:
+            conversation = ws.conversation(conversation_id)
+            conversation.reopen()
+        message = WorkspaceMessage(
+            new_id(),
+            conversation.id,
+            body,
+            {"name": sender.split("@")[0].title(), "address": sender},
+            ws.now(),
+            subject=subject,
+            to_fields=[{"name": ws.owner.name, "address": ws.owner.email}],
+        )
+        ws.add_message(conversation, message)
+        return conversation.id, message.id
+
+    def webhook_deliveries(self, message_id: str, secret: str) -> list[tuple[str, dict[str, str], bytes]]:
+        """What Missive POSTs to each incoming_email webhook for a message (addendum 6c): (url, headers, body),
+        the body signed in X-Hook-Signature (HMAC-SHA256 of the raw body with the rule's secret, hex)."""
+        ws = self.workspace
+        message = ws.messages[message_id]
+        conversation = ws.conversation(message.conversation_id)
+        deliveries: list[tuple[str, dict[str, str], bytes]] = []
+        for hook in ws.hooks.values():
+            if hook.type != "incoming_email":
+                continue
+            payload = {
+                "rule": {"id": hook.id, "description": "Webhook", "type": hook.type},
+                "conversation": render.conversation(ws, conversation),
+                "latest_message": {
+                    "id": message.id,
+                    "subject": message.subject,
+                    "preview": render.preview(message.body),
+                    "type": message.type,
+                    "delivered_at": message.delivered_at,
+                    "from_field": message.from_field,
+                    "to_fields": message.to_fields,
+                },
+            }
+            raw = json.dumps(payload).encode()
+            signature = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+            headers = {"Content-Type": "application/json", "X-Hook-Signature": f"sha256={signature}"}
+            deliveries.append((hook.url, headers, raw))
+        return deliveries
 
     # The gate ----------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from ..endpoints import Endpoint
 from ..names import Directory, Names
 
 if TYPE_CHECKING:
+    from ..watch import Sessions, Watcher
     from .toolsets import Switchboard
 from ..settings import Settings
 
@@ -31,6 +32,10 @@ class AppState:
     """Names of users, teams and labels, for arguments given by name and for completions."""
     switchboard: Switchboard | None = None
     """The toolsets turned on, in dynamic mode (MISSIVE_DYNAMIC_TOOLSETS)."""
+    watcher: Watcher | None = None
+    """Looks at Missive while anyone listens (subscriptions, watch_inbox); None while the server is not running."""
+    sessions: Sessions | None = None
+    """Older protocols' resource subscriptions, per session."""
 
 
 def state(ctx: Context[Any, Any]) -> AppState:

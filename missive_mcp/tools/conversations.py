@@ -6,6 +6,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..bodies import ConversationChanges, body
+from ..confirm import confirm, merging
 from ..docstrings import Described
 from ..errors import InvalidArgumentError, MissiveError
 from ..models import Conversation, ConversationSummary
@@ -191,5 +192,6 @@ async def merge_conversations(
     if conversation_id == target:
         raise InvalidArgumentError("target", "a conversation cannot be merged into itself.")
     client = state(ctx).client
+    await confirm(ctx, merging(conversation_id, target))
     merged = await client.merge_conversations(conversation_id, target, subject)
     return ConversationResult(conversation=(merged or await client.get_conversation(target)).concise())

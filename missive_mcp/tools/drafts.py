@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 from ..bodies import DraftBody
 from ..bodies import body as make
 from ..client import encode_body
+from ..confirm import confirm, deleting, sending
 from ..docstrings import Described
 from ..errors import InvalidArgumentError, PermissionDeniedError
 from ..models import Message
@@ -165,11 +166,13 @@ async def create_draft(
     )
     check_attachments(attachments, {"drafts": draft})
     where = f"conversation {conversation!r}" if conversation else "the conversation it started (list_conversations)"
+    await confirm(ctx, sending(draft))
     created = await state(ctx).client.create_draft(draft, where=where)
     return DraftResult(draft=await lean(created), sent=bool(send), scheduled_at=send_at)
 
 
 async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:
     """Delete an unsent draft (list_conversation_drafts). Cannot be undone."""
+    await confirm(ctx, deleting(f"the draft {draft_id}"))
     confirmed = await state(ctx).client.delete_draft(draft_id)
     return deleted(draft_id, confirmed)

@@ -6,6 +6,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..bodies import PostBody, body
+from ..confirm import confirm, deleting
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Post
@@ -66,5 +67,6 @@ async def delete_post(
     ctx: Context[Any, Any], post_id: Annotated[str, Field(description="From create_post.")]
 ) -> Deleted:
     """Delete a post; what it changed (closed, labels) stays. Cannot be undone."""
+    await confirm(ctx, deleting(f"the post {post_id}"))
     confirmed = await state(ctx).client.delete_post(post_id)
     return deleted(post_id, confirmed)

@@ -10,6 +10,7 @@ from pydantic import Field
 from ..bodies import DraftBody
 from ..bodies import body as make
 from ..client import MissiveClient
+from ..confirm import confirm, sending
 from ..errors import InvalidArgumentError
 from ..models import Address, CannedResponse, Message, User
 from ._common import ConversationId, gather, state
@@ -171,6 +172,7 @@ async def reply_to_conversation(
         send=send,
         send_at=send_at,
     )
+    await confirm(ctx, sending(draft))
     created = await client.create_draft(draft, where=f"conversation {conversation_id!r}")
     return ReplyResult(
         draft=await lean(created),

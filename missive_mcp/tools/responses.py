@@ -8,6 +8,7 @@ from pydantic import Field
 from ..bodies import ResponseBody
 from ..bodies import body as make
 from ..client import UNCONFIRMED_NOTE
+from ..confirm import confirm, deleting
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import CannedResponse
@@ -120,5 +121,6 @@ async def update_response(
 
 async def delete_response(ctx: Context[Any, Any], response_ids: ResponseIds) -> DeletedResponses:
     """Delete canned responses by id. Responses made by an integration cannot be deleted. Cannot be undone."""
+    await confirm(ctx, deleting(f"the canned response(s) {', '.join(response_ids)}"))
     confirmed = await state(ctx).client.delete_responses(response_ids)
     return DeletedResponses(deleted=True, ids=response_ids, note=None if confirmed else UNCONFIRMED_NOTE)

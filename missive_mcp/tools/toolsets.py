@@ -36,6 +36,7 @@ DESCRIPTIONS = {
     "analytics": "start analytics reports, with filters (teams, users, labels, channels)",
     "attachments": "open a message's attachment",
     "messages": "add messages to a custom channel",
+    "watch": "wait for new activity in a mailbox (for clients without resource subscriptions)",
 }
 """What each toolset holds, as enable_toolset shows it."""
 

@@ -6,6 +6,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..bodies import HookBody, body
+from ..confirm import confirm, deleting
 from ..docstrings import Described
 from ..errors import InvalidArgumentError
 from ..models import Webhook
@@ -65,5 +66,6 @@ async def delete_webhook(
     ctx: Context[Any, Any], webhook_id: Annotated[str, Field(description="The id create_webhook returned.")]
 ) -> Deleted:
     """Delete a webhook (its Missive rule) by the id create_webhook returned."""
+    await confirm(ctx, deleting(f"the webhook {webhook_id} (its Missive rule)"))
     confirmed = await state(ctx).client.delete_webhook(webhook_id)
     return deleted(webhook_id, confirmed)
