@@ -57,7 +57,7 @@ async def run(report: Report, delays: list[float]) -> None:
     mine_s, base_s, created = [], [], []
     with loopback(fake) as (url, _):
         async with (
-            started(ours(url, MISSIVE_TOOLSETS="analytics")) as mine,
+            started(ours(url, MISSIVE_TOOLSETS="default,analytics")) as mine,
             started(baseline(url)) as base,
             bare_client(url) as http,
         ):

@@ -21,6 +21,7 @@ import fig_analytics
 import fig_answer_size
 import fig_bulk
 import fig_cold_start
+import fig_day
 import fig_listing
 import fig_overhead
 import fig_reply
@@ -48,7 +49,7 @@ def options() -> argparse.Namespace:
     return p.parse_args()
 
 
-FIGURES = ("cold", "tools", "calls", "sizes", "bulk", "listing", "analytics", "reply")
+FIGURES = ("cold", "tools", "calls", "sizes", "bulk", "listing", "analytics", "reply", "day")
 
 
 async def main(args: argparse.Namespace) -> Report:
@@ -62,6 +63,7 @@ async def main(args: argparse.Namespace) -> Report:
         "listing": lambda: fig_listing.run(report, args.listed, args.list_runs),
         "analytics": lambda: fig_analytics.run(report, args.delays),
         "reply": lambda: fig_reply.run(report),
+        "day": lambda: fig_day.run(report),
     }
     chosen = set(args.only.split(",")) if args.only else set(FIGURES)
     for name in FIGURES:

@@ -26,3 +26,15 @@ ANALYTICS_S = 1.0
 """From a report being ready to the tool's answer, every run."""
 REPLY_CALLS = 1
 """Tool calls an agent needs to reply to the latest message of a thread."""
+
+DAY_TASKS = 8
+"""Issue 19's day of inbox work (bench/fig_day.py): tasks done with the default toolsets, each checked against
+what the fake received."""
+DAY_BYTES = 32_000
+"""The day's context cost: the tool list a model is sent plus every result it reads (48,618 B before issue 19)."""
+TEAM_INBOX_CALLS = 1
+TEAM_INBOX_CONVERSATIONS = 25
+TEAM_INBOX_BYTES = 8_000
+"""The 25 newest conversations of a team inbox: one call, all 25, within this many bytes of result."""
+LISTING_REQUESTS = 22
+"""API requests to list 1,000 conversations in pages of 50 (a plain pager takes 21)."""

@@ -51,7 +51,7 @@ from .errors import (
 )
 from .facts import FALLBACK_RETRY_AFTER, MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, TOKEN_HELP
 from .limits import Limits, LocalLimits, RateLimiter, TokenLimiter
-from .models import Message
+from .models import Conversation, Message
 from .redact import hideable, learn
 from .settings import Settings
 from .text import sanitize_tree
@@ -355,6 +355,42 @@ class MissiveClient:
             gateway=html or (status in (502, 503, 504) and _error_message(data) is None),
         )
 
+    # Paging ----------------------------------------------------------------------------------------
+
+    async def page_conversations(
+        self, params: Params, wanted: int, until: int | None = None, *, least: int = 2
+    ) -> tuple[list[Conversation], int | None]:
+        """The `wanted` newest conversations at or before `until`, and the `until` that resumes right after them
+        (None at the end), in as few requests as Missive's page size allows; no page is asked smaller than `least`.
+
+        Missive's rules (shared/missive-api-notes.md): `until` includes its boundary, and a full page runs on
+        through every conversation sharing its last timestamp. So after a full page nothing is left at its oldest
+        timestamp, and the next page starts one second older. Each page asks for one more than still wanted: the
+        one past the edge shows whether a run of tied timestamps crosses it. Only such a run is held back (its
+        timestamp becomes the cursor, so it comes back whole); a run that fills the whole answer is served whole.
+        """
+        found: list[Conversation] = []
+        seen: set[str] = set()
+        cursor, more = until, True
+        while more and len(found) < wanted:
+            asked = min(CONVERSATION_PAGE, max(least, wanted + 1 - len(found)))
+            page = await self.call(ep.list_conversations, params={**params, "limit": asked, "until": cursor})
+            found += [c for c in page if c.id not in seen]
+            seen.update(c.id for c in page)
+            oldest = page[-1].last_activity_at if page else None
+            more = len(page) >= asked and bool(oldest)
+            cursor = oldest - 1 if more and oldest else None
+        if len(found) <= wanted:
+            return found, cursor
+        edge = _stamp(found[wanted - 1])
+        if _stamp(found[wanted]) != edge:
+            return found[:wanted], _stamp(found[wanted])
+        kept = [c for c in found[:wanted] if _stamp(c) != edge]
+        if kept:
+            return kept, edge
+        run = [c for c in found if _stamp(c) == edge]
+        return run, _stamp(found[len(run)]) if len(found) > len(run) else cursor
+
     # Messages by Message-ID, attachments ---------------------------------------------------------
 
     async def find_messages(self, email_message_id: str) -> list[Message]:
@@ -519,3 +555,11 @@ def _retry_after(response: httpx2.Response) -> float:
     if seconds < 0:  # a date or reset already past
         seconds = FALLBACK_RETRY_AFTER
     return min(seconds, MAX_RETRY_AFTER)
+
+
+CONVERSATION_PAGE = 50
+"""Missive's largest page of conversations."""
+
+
+def _stamp(conversation: Conversation) -> int:
+    return conversation.last_activity_at or 0

@@ -58,8 +58,10 @@ def summarize_analytics(
     return f"""Summarise Missive analytics for organization {organization} from {start} to {end} ({time_zone}).
 
 1. Convert the dates to Unix seconds in {time_zone} if they are not already.
-2. Call create_analytics_report with organization={organization!r}, start, end and time_zone={time_zone!r}.
-3. Call get_analytics_report with the report id (it waits until the report is ready).
+2. Call get_analytics_report with organization={organization!r}, start and end: it creates the report and waits
+   until it is ready. (Where create_analytics_report is offered, it also takes time_zone={time_zone!r}: start the
+   report there and pass its report_id to get_analytics_report instead.)
+3. If the report is not ready in time, call get_analytics_report again with the report_id it names.
 4. Report the headline figures from selected_period.global.totals.metrics (volumes, first response and
    resolution times), each with its change against previous_period, then two or three observations worth
    acting on. Keep it under 200 words and give the numbers their units."""
@@ -71,5 +73,5 @@ def register(server: MCPServer[Any], settings: Settings) -> None:
         server.prompt(name="triage_inbox")(triage_inbox)
     if {"conversations", "drafts"} <= settings.toolsets and not settings.read_only:
         server.prompt(name="draft_reply")(draft_reply)
-    if "analytics" in settings.toolsets:
+    if {"directory", "analytics"} & settings.toolsets:  # get_analytics_report is in directory
         server.prompt(name="summarize_analytics")(summarize_analytics)

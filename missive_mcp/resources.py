@@ -11,6 +11,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from . import endpoints as ep
+from .budget import TOO_BIG, fit_thread
 from .errors import MissiveError, NotFoundError
 from .settings import Settings
 from .state import AppState
@@ -25,10 +26,11 @@ def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def render_thread(thread: threads.Thread) -> str:
+def render_thread(thread: threads.Thread, note: str | None = None) -> str:
     """A thread as plain text a person or a model reads top to bottom; bodies fenced as quoted content. Mail text
     never holds the fence markers, and names, subjects and filenames are single lines (see `text.fence_safe` and
-    `text.one_line`, applied where the thread is read), so nothing a sender wrote reads as a line of ours."""
+    `text.one_line`, applied where the thread is read), so nothing a sender wrote reads as a line of ours. `note`
+    says what a cut left out (`budget.fit_thread`)."""
     c = thread.conversation
     head = [f"# {c.subject or c.latest_message_subject or '(no subject)'}", f"conversation: {c.id}"]
     if c.assignees:
@@ -39,7 +41,9 @@ def render_thread(thread: threads.Thread) -> str:
         )
     if c.team:
         head.append(f"team: {c.team if isinstance(c.team, str) else c.team.name or c.team.id}")
-    if thread.older_omitted:
+    if note:
+        head.append(f"({note})")
+    elif thread.older_omitted:
         head.append("(older items omitted: page back with list_conversation_messages)")
     blocks = ["\n".join(head)]
     for e in thread.entries:
@@ -52,6 +56,22 @@ def render_thread(thread: threads.Thread) -> str:
             line += f"\nattachments: {'; '.join(files)}"
         blocks.append(f"{line}\n{FENCE_OPEN}\n{e.body}\n{FENCE_CLOSE}")
     return "\n\n".join(blocks) + "\n"
+
+
+def bounded_thread(thread: threads.Thread, limit: int) -> str:
+    """The thread as text within `limit` bytes: cut as a whole model before it is rendered (`budget.fit_thread`),
+    so a cut falls between entries and never inside the fences around mail text."""
+    dumped = thread.model_dump(mode="json", exclude_none=True)
+    room = limit
+    for _ in range(5):  # the text is rarely longer than the JSON; each round takes the excess off the room
+        fitted = fit_thread(dumped, room)
+        if fitted is None:
+            break
+        text = render_thread(threads.Thread.model_validate(fitted), fitted.get("truncated"))
+        if len(text.encode()) <= limit:
+            return text
+        room -= len(text.encode()) - limit + 500
+    raise ResourceError(TOO_BIG.format(limit=limit))
 
 
 def readable_errors(read: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
@@ -81,7 +101,7 @@ def register(server: MCPServer[AppState], settings: Settings, current: Callable[
         )
         @readable_errors
         async def conversation(conversation_id: str, ctx: Context[Any, Any]) -> str:  # pyright: ignore[reportUnusedFunction]
-            return render_thread(await threads.read_conversation(ctx, conversation_id))
+            return bounded_thread(await threads.read_conversation(ctx, conversation_id), settings.max_result_bytes)
 
         @server.resource(
             INBOX,

@@ -50,8 +50,8 @@ def _outline(schema: Any) -> Any:
     branches = found.get("anyOf")
     if isinstance(branches, list):
         kept["anyOf"] = [_outline(branch) for branch in cast(list[Any], branches)]
-    if found.get("type") == "array":
-        kept["items"] = _outline(found.get("items", {}))
+    if found.get("type") == "array":  # an item's own description is a level down: the full schema has it
+        kept["items"] = {k: v for k, v in _outline(found.get("items", {})).items() if k != "description"}
     if found.get("type") == "object" or "properties" in found:
         kept["type"] = "object"
     return kept

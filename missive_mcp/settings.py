@@ -90,6 +90,9 @@ class Settings(Described):
     clients that pass output schemas to the model (about 25 KB less in tools/list)."""
     attachment_max_mb: Annotated[float, env("MISSIVE_ATTACHMENT_MAX_MB")] = 5.0
     """The largest attachment get_attachment downloads and returns, in MB (up to 50)."""
+    max_result_bytes: Annotated[int, env("MISSIVE_MAX_RESULT_BYTES")] = 60_000
+    """The largest answer, in bytes of its text (4,000 to 10,000,000; about 15,000 tokens by default): a longer
+    thread or list is cut at an item boundary and says how to read the rest."""
     confirm: Annotated[frozenset[Confirmable], env("MISSIVE_CONFIRM")] = frozenset({"send"})
     """What needs a person's yes (asked through the client) first: send (mail sent or scheduled), delete (every
     delete and merge), both (comma-separated), or none."""
@@ -381,6 +384,17 @@ class Settings(Described):
     @classmethod
     def _attachment_max(cls, value: Any) -> Any:
         return _number(value, 0.0001, 50, "a number of MB")
+
+    @field_validator("max_result_bytes", mode="before")
+    @classmethod
+    def _result_bytes(cls, value: Any) -> Any:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not 4000 <= number <= 10_000_000 or number != int(number):  # NaN fails too
+            raise ValueError(f"must be a whole number of bytes from 4000 to 10000000, not {value!r}")
+        return int(number)
 
     @field_validator("port", mode="before")
     @classmethod

@@ -26,7 +26,12 @@ CONVERSATIONS = Toolset(
 DRAFTS = Toolset("drafts", "Drafts", "drafts and replies; canned responses to start from", default=True)
 POSTS = Toolset("posts", "Posts", "internal notes that can also close, label or assign", default=True)
 TASKS = Toolset("tasks", "Tasks", "tasks, standalone or in a conversation", default=True)
-DIRECTORY = Toolset("directory", "Directory", "organizations, users, teams and shared labels", default=True)
+DIRECTORY = Toolset(
+    "directory",
+    "Directory",
+    "organizations, users, teams and shared labels; an organization's analytics report",
+    default=True,
+)
 HISTORY = Toolset(
     "history", "History", "one conversation's metadata, comments and posts page by page; a message by Message-ID"
 )
@@ -34,7 +39,7 @@ CONTACTS = Toolset("contacts", "Contacts", "contacts, contact books and groups")
 RESPONSES = Toolset("responses", "Canned responses", "read one canned response; create, change and delete them")
 ADMIN = Toolset("admin", "Administration", "create and change shared labels and teams")
 WEBHOOKS = Toolset("webhooks", "Webhooks", "create and delete webhooks")
-ANALYTICS = Toolset("analytics", "Analytics", "analytics reports")
+ANALYTICS = Toolset("analytics", "Analytics", "start analytics reports, with filters (teams, users, labels, channels)")
 ATTACHMENTS = Toolset("attachments", "Attachments", "open a message's attachment")
 MESSAGES = Toolset("messages", "Custom channels", "add messages to a custom channel")
 WATCH = Toolset("watch", "Watching", "wait for new activity in a mailbox (for clients without resource subscriptions)")

@@ -55,7 +55,37 @@ async def test_a_report_that_never_finishes_times_out_with_what_to_do(mcp: Clien
     org = await organization(mcp)
     created = await call(mcp, "create_analytics_report", organization=org, start=1, end=2)
     text = await fail(mcp, "get_analytics_report", report_id=created["report_id"], timeout=0.1)
-    assert "not ready" in text and "create_analytics_report" in text
+    assert "not ready" in text and f"report_id={created['report_id']!r}" in text
+    assert "organization, start and end for a new one" in text
+
+
+async def test_one_call_creates_a_report_and_waits_for_its_figures_in_the_default_toolsets(fake: FakeMissive) -> None:
+    fake.report_delay = 0.05
+    async with Client(create_server(settings_for(fake, toolsets="default"), transport=fake.transport())) as mcp:
+        org = await organization(mcp)
+        result = await call(mcp, "get_analytics_report", organization=org, start=1_761_955_200, end=1_764_547_200)
+    created = [r for r in fake.requests if r.path == "/v1/analytics/reports"]
+    assert [r.body for r in created] == [
+        {"reports": {"organization": org, "start": 1_761_955_200, "end": 1_764_547_200}}
+    ]
+    assert "metrics" in result["report"]["selected_period"]["global"]["totals"]
+    assert any(r.path == f"/v1/analytics/reports/{result['report_id']}" for r in fake.requests)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        ({"organization": "o", "start": 1}, "`end`"),
+        ({}, "`organization`"),
+        ({"report_id": "r", "start": 1, "end": 2}, "`report_id`"),
+    ],
+)
+async def test_a_report_needs_either_its_id_or_its_organization_and_period(
+    mcp: Client, fake: FakeMissive, arguments: dict[str, Any], named: str
+) -> None:
+    text = await fail(mcp, "get_analytics_report", **arguments)
+    assert named in text and "organization, start and end" in text
+    assert fake.requests == []
 
 
 async def test_a_period_that_ends_before_it_starts_is_refused(mcp: Client, fake: FakeMissive) -> None:
@@ -72,7 +102,7 @@ async def test_an_expired_report_is_not_found_and_the_error_says_to_create_it_ag
         assert ready["report_id"] == created["report_id"]
         await anyio.sleep(0.5)  # ...and is gone 0.3 s after it finished: the live API then answers an empty 404
         text = await fail(mcp, "get_analytics_report", report_id=created["report_id"], timeout=0.1)
-    assert "expired" in text and "create_analytics_report" in text
+    assert "expired" in text and "organization, start and end for a new one" in text
     polls = [r for r in fake.requests if r.path == f"/v1/analytics/reports/{created['report_id']}"]
     assert len(polls) >= 2
 

@@ -14,10 +14,13 @@ from missive_mcp.sandbox import (
     DEMO_ORG_ID,
     DEMO_USER_ID,
     FakeMissive,
+    Fault,
 )
-from missive_mcp.sandbox.seed import seed_id
+from missive_mcp.sandbox.seed import seed_bulk, seed_id
+from missive_mcp.sandbox.workspace import ConversationFilter, Organization
+from missive_mcp.server import create_server
 
-from .conftest import call, fail
+from .conftest import call, fail, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -32,18 +35,62 @@ async def test_listing_without_a_mailbox_filter_names_the_filters_and_sends_noth
 
 async def test_list_conversations_sends_the_filters_and_returns_a_cursor(mcp: Client, fake: FakeMissive) -> None:
     page = await call(mcp, "list_conversations", all=True, limit=5)
-    request = fake.requests[-1]
-    assert (request.method, request.path) == ("GET", "/v1/conversations")
-    assert request.query["all"] == "true" and request.query["limit"] == "5"
+    request = next(r for r in fake.requests if r.path == "/v1/conversations")
+    assert request.method == "GET"
+    # One more than asked: the sixth shows no tie crosses the edge, so all five are served and the next page
+    # starts at the sixth's timestamp.
+    assert request.query["all"] == "true" and request.query["limit"] == "6"
     assert "until" not in request.query and "inbox" not in request.query
-    # Five came back; the oldest is held back for the next page (its timestamp may be shared), which starts there.
     assert [(c["id"], c["last_activity_at"]) for c in page["conversations"]] == [
         (DEMO_CONVERSATION_ID, 1795191000),
         ("6d685a74-25f2-503f-a840-8b82cec7baea", 1795188300),
         ("e4072a6f-9dfe-58dc-a2f8-d7525401fda5", 1795177800),
         ("4dc0992c-d28a-59e9-a72d-09874b25beb4", 1795162320),
+        (page["conversations"][4]["id"], 1795112400),
     ]
-    assert page["has_more"] is True and page["next_until"] == 1795112400
+    assert page["has_more"] is True and page["next_until"] < 1795112400
+    resumed = await call(mcp, "list_conversations", all=True, limit=5, until=page["next_until"])
+    assert not {c["id"] for c in resumed["conversations"]} & {c["id"] for c in page["conversations"]}
+
+
+async def test_a_listing_names_people_teams_and_labels_and_keeps_only_what_triage_needs(
+    mcp: Client, fake: FakeMissive
+) -> None:
+    page = await call(mcp, "list_conversations", all=True, limit=5)
+    assert page["conversations"][0] == {
+        "id": DEMO_CONVERSATION_ID,
+        "subject": "Re: Invoice #4821 charged twice",
+        "authors": ["Dana Scully", "Acme Support"],
+        "shared_labels": ["Billing", "VIP"],
+        "assignees": ["Maya Chen"],
+        "team": "Billing",
+        "last_activity_at": 1795191000,
+        "messages_count": 4,
+        "drafts_count": 1,
+        "tasks_count": 2,
+    }
+    # One organization behind the token: no item names it.
+    assert not any("organization" in c for c in page["conversations"])
+    assert all(set(c) >= {"id", "last_activity_at"} for c in page["conversations"])
+
+
+async def test_a_second_organization_behind_the_token_is_named_on_each_item(fake: FakeMissive) -> None:
+    ws = fake.workspace
+    ws.organizations["org-2"] = Organization(id="org-2", name="Globex Partners")
+    ws.owner.organization_ids.append("org-2")
+    async with Client(create_server(settings_for(fake), transport=fake.transport())) as fresh:
+        two = await call(fresh, "list_conversations", all=True, limit=5)
+    assert {c["organization"] for c in two["conversations"]} == {"Acme Support"}
+
+
+async def test_when_the_organizations_cannot_be_read_each_item_names_its_own(mcp: Client, fake: FakeMissive) -> None:
+    fake.faults.append(Fault(status=403, body=b'{"error": "no"}', path_prefix="/organizations"))
+    page = await call(mcp, "list_conversations", all=True, limit=5)
+    assert [c["organization"] for c in page["conversations"]] == ["Acme Support"] * 5
+
+
+async def test_detail_full_keeps_ids_and_objects(mcp: Client, fake: FakeMissive) -> None:
+    page = await call(mcp, "list_conversations", all=True, limit=5, detail="full")
     assert page["conversations"][0] == {
         "id": DEMO_CONVERSATION_ID,
         "latest_message_subject": "Re: Invoice #4821 charged twice",
@@ -67,6 +114,9 @@ async def test_list_conversations_sends_the_filters_and_returns_a_cursor(mcp: Cl
             {"name": "Acme Support", "address": "support@acme.example"},
         ],
     }
+    everything = await call(mcp, "list_conversations", all=True, limit=5, detail="all")
+    assert everything["conversations"][0]["web_url"].endswith(DEMO_CONVERSATION_ID)
+    assert not [r for r in fake.requests if r.path == "/v1/organizations"]  # ids need no directory
 
 
 async def test_contact_filters_exclude_each_other(mcp: Client, fake: FakeMissive) -> None:
@@ -184,7 +234,7 @@ async def test_merge_moves_the_thread_and_the_old_id_resolves_to_the_target(mcp:
 
 async def test_a_guest_view_of_a_conversation_is_read_as_fully_as_the_api_allows(mcp: Client) -> None:
     """As a guest, the live API shows a conversation as little more than its id and last activity."""
-    listed = await call(mcp, "list_conversations", all=True, limit=50, max_results=200, response_format="detailed")
+    listed = await call(mcp, "list_conversations", all=True, limit=50, max_results=200, detail="all")
     guests = [c for c in listed["conversations"] if set(c) == {"id", "last_activity_at"}]
     assert len(guests) == 1, "the demo workspace holds one conversation seen as a guest"
     thread = await call(mcp, "read_conversation", conversation_id=guests[0]["id"])
@@ -245,3 +295,88 @@ async def test_a_url_of_the_wrong_form_is_refused_without_the_raw_pattern(mcp: C
     text = await fail(mcp, "create_webhook", type="incoming_email", url="http://hooks.example.com/x")
     assert "`url`: does not have the form its description asks for" in text and "^https" not in text
     assert fake.requests == []
+
+
+# Exact pages --------------------------------------------------------------------------------------------------------
+
+
+def bulk(fake: FakeMissive, count: int, ties: dict[int, int] | None = None) -> list[str]:
+    """`count` conversations from customers at example.com, 10 minutes apart; `ties` gives some (by their
+    position, newest first) another's timestamp. Their ids in the fake's order (newest first; ties its way)."""
+    made = seed_bulk(fake.workspace, count, messages=1)
+    for index, like in (ties or {}).items():
+        made[index].last_activity_at = made[like].last_activity_at
+    ordered = fake.workspace.find_conversations(ConversationFilter(boxes=frozenset({"inbox"}), domain="example.com"))
+    assert sorted(c.id for c in ordered) == sorted(c.id for c in made)
+    return [c.id for c in ordered]
+
+
+async def page_through(mcp: Client, **arguments: Any) -> list[list[str]]:
+    pages: list[list[str]] = []
+    until = None
+    for _ in range(100):
+        page = await call(mcp, "list_conversations", **arguments, **({"until": until} if until else {}))
+        pages.append([c["id"] for c in page["conversations"]])
+        if not page["has_more"]:
+            return pages
+        until = page["next_until"]
+    raise AssertionError("the listing never ended")
+
+
+def listings(fake: FakeMissive) -> list[dict[str, str]]:
+    return [r.query for r in fake.requests if r.path == "/v1/conversations"]
+
+
+@pytest.mark.parametrize(
+    "ties",
+    [
+        pytest.param({}, id="no ties"),
+        pytest.param({23: 22, 24: 22}, id="a run ending at the edge"),
+        pytest.param({26: 25, 27: 25}, id="a run starting right after the edge"),
+    ],
+)
+async def test_a_page_answers_exactly_the_limit_in_one_request_when_no_tie_crosses_its_edge(
+    mcp: Client, fake: FakeMissive, ties: dict[int, int]
+) -> None:
+    ids = bulk(fake, 30, ties)
+    page = await call(mcp, "list_conversations", inbox=True, domain="example.com", limit=25)
+    assert [c["id"] for c in page["conversations"]] == ids[:25]
+    assert [q["limit"] for q in listings(fake)] == ["26"]
+    rest = await call(mcp, "list_conversations", inbox=True, domain="example.com", until=page["next_until"])
+    assert [c["id"] for c in rest["conversations"]] == ids[25:] and rest["has_more"] is False
+
+
+async def test_a_run_of_ties_across_the_edge_is_held_back_whole_for_the_next_page(
+    mcp: Client, fake: FakeMissive
+) -> None:
+    ids = bulk(fake, 30, {24: 23, 25: 23, 26: 23})  # the 24th to the 27th share one timestamp
+    pages = await page_through(mcp, inbox=True, domain="example.com", limit=25)
+    assert pages == [ids[:23], ids[23:]]
+    assert [q.get("until") for q in listings(fake)][1] == str(fake.workspace.conversations[ids[23]].last_activity_at)
+
+
+async def test_a_run_of_ties_bigger_than_the_page_is_served_whole_rather_than_never(
+    mcp: Client, fake: FakeMissive
+) -> None:
+    ids = bulk(fake, 12, {index: 0 for index in range(1, 8)})  # the 8 newest share one timestamp
+    pages = await page_through(mcp, inbox=True, domain="example.com", limit=5)
+    assert pages[0] == ids[:8] and [i for page in pages for i in page] == ids
+
+
+@pytest.mark.parametrize("ties", [{}, {23: 22, 24: 22}], ids=["no ties", "a run ending at the edge"])
+async def test_max_results_answers_exactly_that_many(mcp: Client, fake: FakeMissive, ties: dict[int, int]) -> None:
+    ids = bulk(fake, 60, ties)
+    page = await call(mcp, "list_conversations", inbox=True, domain="example.com", limit=10, max_results=25)
+    assert [c["id"] for c in page["conversations"]] == ids[:25] and page["has_more"] is True
+    assert [q["limit"] for q in listings(fake)] == ["26"]
+
+
+async def test_listing_a_thousand_conversations_in_pages_of_fifty_takes_at_most_22_requests(fake: FakeMissive) -> None:
+    quiet = FakeMissive(report_delay=0.0, enforce_limits=False)
+    ids = bulk(quiet, 1000)
+    async with Client(create_server(settings_for(quiet), transport=quiet.transport())) as mcp:
+        for arguments in ({"limit": 50}, {"limit": 50, "max_results": 200}):
+            quiet.requests.clear()
+            pages = await page_through(mcp, inbox=True, domain="example.com", **arguments)
+            assert [i for page in pages for i in page] == ids  # in order, none repeated, none skipped
+            assert len(listings(quiet)) <= 22, arguments

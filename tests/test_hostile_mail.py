@@ -21,9 +21,10 @@ from missive_mcp.models import Message
 from missive_mcp.sandbox import DEMO_ORG_ID, DEMO_USER_ID, FakeMissive
 from missive_mcp.sandbox.workspace import Comment, Conversation, new_id
 from missive_mcp.sandbox.workspace import Message as StoredMessage
+from missive_mcp.server import create_server
 from missive_mcp.text import FENCE_CLOSE, FENCE_OPEN, MAX_HTML_CHARS, html_to_text
 
-from .conftest import call
+from .conftest import call, settings_for
 from .test_http import KEY, serving
 from .test_transports import HEADERS
 
@@ -246,10 +247,13 @@ async def test_a_body_out_of_time_is_shown_plain_without_its_hidden_text(
     assert f"[{len(HIDDEN)} characters of hidden text removed" in body
 
 
-async def test_a_body_past_the_cap_is_read_up_to_it_with_a_marker(mcp: Client, fake: FakeMissive) -> None:
+async def test_a_body_past_the_cap_is_read_up_to_it_with_a_marker(fake: FakeMissive) -> None:
     words = "<p>" + "word " * ((MAX_HTML_CHARS + 200_000) // 5)
     _, message = seed(fake, words)
-    body = await body_of(mcp, message)
+    # The answer limit at its largest, so what is seen is the reading cap (the answer limit: test_budget.py).
+    roomy = settings_for(fake, max_result_bytes=10_000_000)
+    async with Client(create_server(roomy, transport=fake.transport())) as mcp:
+        body = await body_of(mcp, message)
     assert body.endswith(
         f"[… {len(words) - MAX_HTML_CHARS} more characters not read: mail bodies are read up to 1,000,000 characters.]"
     )
@@ -418,14 +422,16 @@ async def test_normal_mail_with_styles_keeps_every_visible_word(mcp: Client, fak
 
 async def test_a_huge_subject_and_sender_name_are_cut_in_listings_and_threads(mcp: Client, fake: FakeMissive) -> None:
     subject, name = "S" * 2_000_000, "N" * 1_000_000
-    conversation, _ = seed(fake, f"<p>{SHOWN}</p>", subject=subject, sender={"name": name, "address": "n@x.example"})
-    for response_format in ("concise", "detailed"):
-        page = await call(mcp, "list_conversations", all=True, limit=50, response_format=response_format)
+    address = "a" * 500_000 + "@x.example"
+    conversation, _ = seed(fake, f"<p>{SHOWN}</p>", subject=subject, sender={"name": name, "address": address})
+    for detail in ("lean", "full", "all"):
+        page = await call(mcp, "list_conversations", all=True, limit=50, detail=detail)
         assert len(json.dumps(page)) < 100_000
         mine = next(c for c in page["conversations"] if c["id"] == conversation.id)
-        assert mine["latest_message_subject"] == "S" * 300 + f"… [cut: {2_000_000 - 300} more characters]"
+        shown = mine["subject" if detail == "lean" else "latest_message_subject"]
+        assert shown == "S" * 300 + f"… [cut: {2_000_000 - 300} more characters]"
     thread = await call(mcp, "read_conversation", conversation_id=conversation.id)
-    assert thread["entries"][0]["author"] == "N" * 200 + f"… [cut: {1_000_000 - 200} more characters] <n@x.example>"
+    assert thread["entries"][0]["author"].startswith("N" * 200 + f"… [cut: {1_000_000 - 200} more characters] <aaa")
     assert len(json.dumps(thread)) < 20_000
     got = await call(mcp, "get_messages", message_ids=[conversation.messages[0].id], response_format="detailed")
     assert len(json.dumps(got)) < 20_000

@@ -32,11 +32,11 @@ def test_the_policies_run_in_the_documented_order() -> None:
     order = [type(policy) for policy in policies(Settings(), TOOLS, {}, [])]
     assert order == [
         Listening,
-        Compact,
         Handshake,
         Refusals,
         Arguments,
         Audit,
+        Compact,
         Deadline,
         ResolveNames,
         ViewLinks,

@@ -26,7 +26,7 @@ RAW_TAG = re.compile(r"</?(p|div|br|blockquote|span|a|table|tr|td|img|style|scri
 
 async def busiest(mcp: Client) -> str:
     """The id of the conversation with the most messages in the demo workspace."""
-    page = await call(mcp, "list_conversations", all=True, limit=50, max_results=200, response_format="detailed")
+    page = await call(mcp, "list_conversations", all=True, limit=50, max_results=200, detail="all")
     return max(page["conversations"], key=lambda c: c.get("messages_count") or 0)["id"]
 
 
@@ -85,7 +85,7 @@ async def test_get_messages_reads_several_ids_in_one_request(mcp: Client, fake: 
 
 async def test_concise_results_are_a_fraction_of_detailed_ones(mcp: Client) -> None:
     concise = await call(mcp, "list_conversations", all=True, limit=25)
-    detailed = await call(mcp, "list_conversations", all=True, limit=25, response_format="detailed")
+    detailed = await call(mcp, "list_conversations", all=True, limit=25, detail="all")
     assert len(json.dumps(concise)) * 2 < len(json.dumps(detailed))
 
 
@@ -150,7 +150,7 @@ async def test_hostile_mail_reaches_the_agent_without_hidden_text_or_invisible_c
         message,
         await call(mcp, "read_conversation", conversation_id=conversation_id),
         await call(mcp, "get_conversation", conversation_id=conversation_id, response_format="detailed"),
-        await call(mcp, "list_conversations", all=True, limit=50, response_format="detailed"),
+        await call(mcp, "list_conversations", all=True, limit=50, detail="all"),
         await call(mcp, "list_conversation_messages", conversation_id=conversation_id, response_format="detailed"),
     ]
     for result in results:

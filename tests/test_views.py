@@ -96,7 +96,7 @@ async def test_results_are_the_same_for_clients_with_and_without_the_extension(f
     results: list[Any] = []
     for apps in (False, True):
         async with client(fake, apps=apps) as mcp:
-            listed = await mcp.call_tool("list_conversations", {"inbox": True, "limit": 5})
+            listed = await mcp.call_tool("list_conversations", {"inbox": True, "limit": 5, "detail": "full"})
             first = listed.structured_content["conversations"][0]["id"]  # pyright: ignore[reportOptionalSubscript]
             read = await mcp.call_tool("read_conversation", {"conversation_id": first})
             results.append([r.model_dump(by_alias=True, exclude_none=True) for r in (listed, read)])
@@ -228,7 +228,10 @@ async def subjects(view: Hosted) -> list[str]:
 async def test_the_inbox_shows_the_conversations_and_close_reaches_missive_once(
     fake: FakeMissive, tmp_path: Path
 ) -> None:
-    async with client(fake) as mcp, hosted(mcp, "list_conversations", {"inbox": True, "limit": 5}) as view:
+    async with (
+        client(fake) as mcp,
+        hosted(mcp, "list_conversations", {"inbox": True, "limit": 5, "detail": "full"}) as view,
+    ):
         listed = view.result["structuredContent"]["conversations"]
         expected = [c.get("subject") or c["latest_message_subject"] for c in listed]
         await view.locator(".conversation").first.wait_for()
@@ -252,7 +255,7 @@ async def test_the_demo_shows_its_inbox_and_a_thread_with_an_attachment(tmp_path
     params = StdioServerParameters(command=sys.executable, args=["-m", "missive_mcp", "--demo"], cwd=str(ROOT))
     with anyio.fail_after(120):
         async with Client(params, extensions=[APPS]) as mcp:
-            async with hosted(mcp, "list_conversations", {"inbox": True, "limit": 5}) as view:
+            async with hosted(mcp, "list_conversations", {"inbox": True, "limit": 5, "detail": "full"}) as view:
                 listed = view.result["structuredContent"]["conversations"]
                 await view.locator(".conversation").first.wait_for()
                 assert await subjects(view) == [c.get("subject") or c["latest_message_subject"] for c in listed]
@@ -266,7 +269,10 @@ async def test_the_demo_shows_its_inbox_and_a_thread_with_an_attachment(tmp_path
 
 
 async def test_the_inbox_opens_a_thread_assigns_labels_and_loads_more(fake: FakeMissive) -> None:
-    async with client(fake) as mcp, hosted(mcp, "list_conversations", {"inbox": True, "limit": 3}) as view:
+    async with (
+        client(fake) as mcp,
+        hosted(mcp, "list_conversations", {"inbox": True, "limit": 3, "detail": "full"}) as view,
+    ):
         first = view.result["structuredContent"]["conversations"][0]
         subject = first.get("subject") or first["latest_message_subject"]
         await view.locator(".conversation").first.wait_for()
@@ -305,25 +311,11 @@ async def test_the_inbox_opens_a_thread_assigns_labels_and_loads_more(fake: Fake
         await row.locator(".tag.label", has_text="Urgent").wait_for()
 
 
-def lean(result: dict[str, Any]) -> dict[str, Any]:
-    """A list in the lean form (issue 19): people, labels and teams as their names."""
-    items = [
-        {
-            **c,
-            "assignees": [a["name"] for a in c.get("assignees", [])],
-            "shared_labels": [label["name"] for label in c.get("shared_labels", [])],
-            "team": c["team"]["name"] if "team" in c else None,
-            "authors": [a["name"] for a in c.get("authors", [])],
-        }
-        for c in result["structuredContent"]["conversations"]
-    ]
-    return {**result, "structuredContent": {**result["structuredContent"], "conversations": items}}
-
-
 async def test_the_inbox_shows_lean_items_and_full_ones_alike(fake: FakeMissive) -> None:
     drawn: list[list[str]] = []
-    for reshape in (None, lean):
-        async with client(fake) as mcp, hosted(mcp, "list_conversations", {"inbox": True}, reshape=reshape) as view:
+    for detail in ("full", "lean"):  # lean, the default (issue 19): people, labels and teams as their names
+        arguments = {"inbox": True, "detail": detail}
+        async with client(fake) as mcp, hosted(mcp, "list_conversations", arguments) as view:
             await view.locator(".conversation").first.wait_for()
             drawn.append(await view.locator(".conversation").all_inner_texts())
     assert drawn[0] == drawn[1]
@@ -331,7 +323,10 @@ async def test_the_inbox_shows_lean_items_and_full_ones_alike(fake: FakeMissive)
 
 
 async def test_a_refused_action_shows_the_tools_own_sentence_and_sends_nothing(fake: FakeMissive) -> None:
-    async with client(fake) as mcp, hosted(mcp, "list_conversations", {"inbox": True, "limit": 2}) as view:
+    async with (
+        client(fake) as mcp,
+        hosted(mcp, "list_conversations", {"inbox": True, "limit": 2, "detail": "full"}) as view,
+    ):
         first = view.result["structuredContent"]["conversations"][0]
         subject = first.get("subject") or first["latest_message_subject"]
         refused = await mcp.call_tool(
@@ -354,7 +349,7 @@ async def test_the_thread_drafts_a_reply_adds_a_note_and_opens_an_attachment_eac
     fake: FakeMissive, tmp_path: Path
 ) -> None:
     async with client(fake) as mcp:
-        listed = await mcp.call_tool("list_conversations", {"inbox": True, "limit": 5})
+        listed = await mcp.call_tool("list_conversations", {"inbox": True, "limit": 5, "detail": "full"})
         conversations = listed.structured_content["conversations"]  # pyright: ignore[reportOptionalSubscript]
         invoice = next(c for c in conversations if "Invoice" in c["latest_message_subject"])
         async with hosted(mcp, "read_conversation", {"conversation_id": invoice["id"]}) as view:
@@ -393,7 +388,7 @@ async def test_the_thread_drafts_a_reply_adds_a_note_and_opens_an_attachment_eac
 
 async def test_read_only_mode_draws_no_action_that_changes_the_mailbox(fake: FakeMissive) -> None:
     async with client(fake, read_only=True) as mcp:
-        async with hosted(mcp, "list_conversations", {"inbox": True, "limit": 3}) as view:
+        async with hosted(mcp, "list_conversations", {"inbox": True, "limit": 3, "detail": "full"}) as view:
             await view.locator(".conversation").first.wait_for()
             labels = await view.locator("button").evaluate_all("all => all.map(b => b.textContent)")
             assert set(labels) == {"Open", "Load more"}
@@ -432,7 +427,7 @@ async def test_markup_planted_in_mail_never_runs_in_the_views(fake: FakeMissive)
     )
     ws.add_comment(conversation, Comment(new_id(), conversation.id, planted, DEMO_USER_ID, at + 1))
     async with client(fake) as mcp:
-        async with hosted(mcp, "list_conversations", {"inbox": True, "limit": 2}) as view:
+        async with hosted(mcp, "list_conversations", {"inbox": True, "limit": 2, "detail": "full"}) as view:
             row = view.locator(".conversation").first
             await row.wait_for()
             await inert(view)
@@ -467,7 +462,9 @@ async def inert(view: Hosted) -> None:
 
 async def test_the_view_follows_the_host_theme_fits_a_narrow_column_and_names_every_control(fake: FakeMissive) -> None:
     async with client(fake) as mcp:
-        async with hosted(mcp, "list_conversations", {"inbox": True, "limit": 5}, theme="dark", width=320) as view:
+        async with hosted(
+            mcp, "list_conversations", {"inbox": True, "limit": 5, "detail": "full"}, theme="dark", width=320
+        ) as view:
             await view.locator(".conversation").first.wait_for()
             assert await background(view) < 0.2
             await view.page.evaluate("window.setTheme('light')")

@@ -3,7 +3,7 @@
 from .analytics import AnalyticsReport, NewReport
 from .base import MissiveModel, Ref
 from .contacts import Contact, ContactBook, ContactGroup, ContactInfo, ContactMembership, NewMembership
-from .conversations import Conversation
+from .conversations import Conversation, ConversationSummary
 from .directory import Organization, SharedLabel, Team, User
 from .hooks import Webhook
 from .messages import Address, Attachment, Comment, Message
@@ -23,6 +23,7 @@ __all__ = [
     "ContactInfo",
     "ContactMembership",
     "Conversation",
+    "ConversationSummary",
     "Message",
     "MissiveModel",
     "NewMembership",

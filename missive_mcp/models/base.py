@@ -29,6 +29,7 @@ _BOUNDS = {
     "latest_message_subject": MAX_SUBJECT_CHARS,
     "preview": MAX_PREVIEW_CHARS,
     "name": MAX_NAME_CHARS,
+    "address": MAX_NAME_CHARS,
     "filename": MAX_NAME_CHARS,
     "first_name": MAX_NAME_CHARS,
     "last_name": MAX_NAME_CHARS,

@@ -11,7 +11,8 @@ class Address(MissiveModel):
     """A sender or recipient: email address, phone number, or channel user."""
 
     name: Name | None = None
-    address: str | None = None
+    address: Name | None = None
+    """One line, cut like a name (no real address is longer)."""
     phone_number: str | None = None
     id: str | None = None
     username: Name | None = None

@@ -11,7 +11,7 @@ TaskState = Literal["todo", "in_progress", "closed"]
 
 
 class Task(MissiveModel):
-    """A task, as list_tasks and get_task send it."""
+    # A task, as list_tasks and get_task send it. (A comment: a docstring would be sent in four output schemas.)
 
     id: str
     """What get_task and update_task take."""

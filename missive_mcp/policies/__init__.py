@@ -2,11 +2,11 @@
 here in the order they run, outermost first.
 
     listening    subscriptions/listen: only readable resources, watched while a stream is open (`watch.py`)
-    compact      a result's text block as compact JSON without nulls
     handshake    a request sent before the handshake says what to send first
     refusals     a tool the operator turned off says why, instead of "Unknown tool"
     arguments    the input schema and Missive's body rules, one line per problem, before anything is sent
-    audit        one JSON line per write: who, which ids, what it created, ok / error / unknown
+    audit        one JSON line per write: who, which ids, what it created, ok / error / unknown / asked
+    compact      a result's text block as compact JSON without nulls, within MISSIVE_MAX_RESULT_BYTES
     deadline     every call and resource read ends within MISSIVE_DEADLINE, saying which wait ran out
     names        users, teams and labels given by name are replaced by their ids
     views        tools/list links the `ui://` views for clients that negotiated MCP Apps (`views/`)
@@ -46,11 +46,11 @@ def policies(
     not served."""
     return [
         Listening(),
-        Compact(),
         Handshake(),
         Refusals(turned_off),
         Arguments(tools, {tool.name: tool.checks for tool in served if tool.checks is not None}),
         Audit({tool.name for tool in served if tool.access == "write"}),
+        Compact(tools, settings.max_result_bytes),
         Deadline(settings.deadline),
         ResolveNames(named_arguments(tools), settings.deadline),
         ViewLinks(),

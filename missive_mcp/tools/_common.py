@@ -13,25 +13,25 @@ from ..endpoints import UNCONFIRMED_NOTE
 from ..names import Names
 
 # Each id's form is checked where it enters a URL (client.path_ids), which names the field.
-ConversationId = Annotated[str, Field(description="From list_conversations.")]
+ConversationId = Annotated[str, Field(description="Conversation id.")]
 ContactId = Annotated[str, Field(description="From list_contacts.")]
-DraftId = Annotated[str, Field(description="From list_conversation_drafts or create_draft.")]
+DraftId = Annotated[str, Field(description="From list_conversation_drafts.")]
 ReportId = Annotated[str, Field(description="From create_analytics_report.")]
 ContactBookId = Annotated[str, Field(description="From list_contact_books.")]
 OrganizationId = Annotated[str, Field(description="From list_organizations.")]
 IdList = list[str]
 # Ids of users, teams and labels: their names work too (names.py resolves them before the tool runs).
-UserIds = Annotated[list[str] | None, Field(description="From list_users."), Names("user")]
-LabelIds = Annotated[list[str] | None, Field(description="From list_shared_labels."), Names("label")]
-TeamId = Annotated[str | None, Field(description="From list_teams."), Names("team")]
-UserId = Annotated[str | None, Field(description="From list_users."), Names("user")]
-LabelId = Annotated[str | None, Field(description="From list_shared_labels."), Names("label")]
-OrgId = Annotated[str | None, Field(description="From list_organizations.")]
+UserIds = Annotated[list[str] | None, Field(description="User names or ids."), Names("user")]
+LabelIds = Annotated[list[str] | None, Field(description="Label names or ids."), Names("label")]
+TeamId = Annotated[str | None, Field(description="Team name or id."), Names("team")]
+UserId = Annotated[str | None, Field(description="User name or id."), Names("user")]
+LabelId = Annotated[str | None, Field(description="Label name or id."), Names("label")]
+OrgId = Annotated[str | None, Field(description="Organization id.")]
 
-Until = Annotated[int | None, Field(ge=0, description="Previous page's next_until.")]
+Until = Annotated[int | None, Field(ge=0, description="next_until.")]
 ItemLimit = Annotated[int, Field(ge=1, le=10, description="Per page.")]
 OffsetLimit = Annotated[int, Field(ge=1, le=200, description="Per page.")]
-Offset = Annotated[int, Field(ge=0, description="Previous page's next_offset.")]
+Offset = Annotated[int, Field(ge=0, description="next_offset.")]
 ResponseFormat = Annotated[
     Literal["concise", "detailed"],
     Field(description="detailed: all fields."),
@@ -81,7 +81,7 @@ def _first_leaf(error: BaseException) -> BaseException:
 
 
 class Deleted(Described):
-    """The answer of a delete tool."""
+    # The answer of a delete tool. (A comment: a docstring would be sent in every delete tool's output schema.)
 
     deleted: bool
     id: str

@@ -14,8 +14,8 @@ from ..docstrings import Described
 from ..errors import DecodingError, InvalidArgumentError, MissiveError, NotFoundError
 from ..models import AnalyticsReport
 from ..state import app_state
-from ..toolsets import ANALYTICS
-from ._common import OrganizationId, ReportId
+from ..toolsets import ANALYTICS, DIRECTORY
+from ._common import OrganizationId
 from .declaration import tool
 
 POLL_INTERVAL = 0.75
@@ -48,15 +48,15 @@ async def create_analytics_report(
     organization: OrganizationId,
     start: Annotated[int, Field(ge=0, description="Period start, Unix seconds.")],
     end: Annotated[int, Field(ge=0, description="Period end, Unix seconds.")],
-    time_zone: Annotated[str | None, Field(description="IANA time zone, e.g. Europe/Paris.")] = None,
-    teams: Annotated[Ids, Field(description="Team ids (list_teams).")] = None,
-    users: Annotated[Ids, Field(description="User ids (list_users).")] = None,
-    accounts: Annotated[Ids, Field(description="Account ids (Missive settings; no tool lists them).")] = None,
-    account_types: Annotated[Ids, Field(description="Channel types, e.g. email, sms.")] = None,
-    shared_labels: Annotated[Ids, Field(description="Label ids (list_shared_labels).")] = None,
+    time_zone: Annotated[str | None, Field(description="IANA, e.g. Europe/Paris.")] = None,
+    teams: Annotated[Ids, Field(description="From list_teams.")] = None,
+    users: Annotated[Ids, Field(description="From list_users.")] = None,
+    accounts: Annotated[Ids, Field(description="Account ids.")] = None,
+    account_types: Annotated[Ids, Field(description="e.g. email, sms.")] = None,
+    shared_labels: Annotated[Ids, Field(description="From list_shared_labels.")] = None,
 ) -> ReportCreated:
-    """Start an analytics report (volumes, response times...) for an organization and period; then call
-    get_analytics_report with the id it returns. Filters need Missive's Business plan."""
+    """Start an analytics report (volumes, response times...) of an organization for a period; pass its id to
+    get_analytics_report. Filters need the Business plan."""
     if end <= start:
         raise InvalidArgumentError("end", "must be after start (both Unix seconds).")
     report = compose(
@@ -84,16 +84,34 @@ def poll_interval(polls: int, waited: float, previous: float) -> float:
     return min(SLOW_INTERVAL, max(previous, POLL_INTERVAL) * 1.5)
 
 
-@tool(ANALYTICS, "Get an analytics report", ep.get_analytics_report)
+@tool(DIRECTORY, "Get an analytics report", ep.create_analytics_report, ep.get_analytics_report)
 async def get_analytics_report(
     ctx: Context[Any, Any],
-    report_id: ReportId,
-    timeout: Annotated[
-        float, Field(ge=0, le=300, description="Seconds to wait; capped by the server's per-call deadline.")
-    ] = 45,
+    report_id: Annotated[str | None, Field(description="A started report's.")] = None,
+    organization: Annotated[str | None, Field(description="Organization id.")] = None,
+    start: Annotated[int | None, Field(ge=0, description="Unix seconds.")] = None,
+    end: Annotated[int | None, Field(ge=0, description="Unix seconds.")] = None,
+    timeout: Annotated[float, Field(ge=0, le=300, description="Seconds to wait.")] = 45,
 ) -> ReportResult:
-    """Wait for an analytics report to finish and return its figures, reporting progress while it waits. A
-    report expires 60 s after it finishes: if it is gone, create it again."""
+    """An analytics report's figures (volumes, response times...), once computed: give organization, start and end
+    for a new one, or a report_id."""
+    if report_id is None:
+        if organization is None or start is None or end is None:
+            missing = [
+                name
+                for name, value in (("organization", organization), ("start", start), ("end", end))
+                if value is None
+            ]
+            raise InvalidArgumentError(
+                missing[0],
+                "give organization, start and end (Unix seconds) for a new report, or the report_id of one "
+                "create_analytics_report started.",
+            )
+        report_id = (await create_analytics_report(ctx, organization, start, end)).report_id
+    elif organization is not None or start is not None or end is not None:
+        raise InvalidArgumentError(
+            "report_id", "give either a report_id, or organization, start and end for a new report; not both."
+        )
     client = app_state(ctx).client
     # The wait ends before the call's deadline (and so before the client gives up), leaving room for the answer.
     left = remaining()
@@ -114,8 +132,8 @@ async def get_analytics_report(
             raise MissiveError(
                 f"Report {report_id!r} was not ready after {waited:.0f} s. It may still be computing: call "
                 f"get_analytics_report again with report_id={report_id!r}. If it keeps failing, it expired "
-                "(reports last 60 s after they finish) or the id is wrong: create it again with "
-                "create_analytics_report."
+                "(reports last 60 s after they finish) or the id is wrong: call get_analytics_report with "
+                "organization, start and end for a new one."
             )
         await ctx.report_progress(waited, timeout, f"Report not ready yet (waited {waited:.0f} s, poll {polls}).")
         await anyio.sleep(interval)

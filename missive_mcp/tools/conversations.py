@@ -1,6 +1,6 @@
 """Conversation tools: list, get, update, merge, and the per-conversation lists."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
@@ -10,9 +10,9 @@ from ..bodies import ConversationChanges, compose
 from ..client import path_ids
 from ..confirm import confirm, merging
 from ..docstrings import Described
-from ..errors import InvalidArgumentError
-from ..models import Conversation
-from ..state import app_state
+from ..errors import InvalidArgumentError, MissiveError
+from ..models import Conversation, ConversationSummary
+from ..state import AppState, app_state
 from ..toolsets import CONVERSATIONS, HISTORY
 from ._common import (
     ConversationId,
@@ -26,7 +26,6 @@ from ._common import (
     UserIds,
     drop_none,
     per_id,
-    split_page,
 )
 from .declaration import tool
 
@@ -34,8 +33,15 @@ MAILBOXES = ("inbox", "all", "assigned", "closed", "snoozed", "flagged", "trashe
 Flag = bool | None
 
 
+Detail = Annotated[
+    Literal["lean", "full", "all"],
+    Field(description="full: ids; all: every field."),
+]
+
+
 class ConversationPage(Described):
-    conversations: list[Conversation]
+    conversations: list[ConversationSummary] | list[Conversation]
+    """Newest first."""
     has_more: bool
     next_until: int | None = None
     """Pass as `until` (with the same filters) for the next page; null at the end."""
@@ -49,29 +55,11 @@ class UpdatedConversations(Described):
     conversations: list[Conversation]
 
 
-def trim_page(
-    items: list[Conversation], room: int, cursor: int | None, *, first: bool
-) -> tuple[list[Conversation], int | None]:
-    """The newest `room` items of a newest-first page and the cursor that resumes right after them. The cut
-    falls before a run of tied timestamps (`until` includes its boundary, so the run comes back whole next
-    time). A run that fills all the room waits for the next call, unless it is the first thing this call
-    found: then it is served whole, a few more than asked rather than a gap."""
-    if len(items) <= room:
-        return items, cursor
-    boundary = items[room - 1].last_activity_at
-    if boundary is None:
-        return items, cursor
-    kept = [item for item in items[:room] if item.last_activity_at != boundary]
-    if kept or not first:
-        return kept, boundary
-    return items, cursor
-
-
 def shape(items: list[Any], response_format: str) -> list[Any]:
     return items if response_format == "detailed" else [item.concise() for item in items]
 
 
-@tool(CONVERSATIONS, "List conversations", ep.list_conversations)
+@tool(CONVERSATIONS, "List conversations", ep.list_conversations, ep.list_organizations)
 async def list_conversations(
     ctx: Context[Any, Any],
     inbox: Annotated[Flag, Field(description="Your Inbox.")] = None,
@@ -87,17 +75,17 @@ async def list_conversations(
     team_inbox: Annotated[TeamId, Field(description="Team: its inbox.")] = None,
     team_closed: Annotated[TeamId, Field(description="Team: its closed.")] = None,
     team_all: Annotated[TeamId, Field(description="Team: all of it.")] = None,
-    limit: Annotated[int, Field(ge=2, le=50, description="Per API page.")] = 25,
+    limit: Annotated[int, Field(ge=2, le=50, description="How many.")] = 25,
     until: Until = None,
     organization: OrgId = None,
-    email: Annotated[str | None, Field(description="With this contact address.")] = None,
-    domain: Annotated[str | None, Field(description="With contacts of this domain.")] = None,
+    email: Annotated[str | None, Field(description="A contact's address.")] = None,
+    domain: Annotated[str | None, Field(description="Contacts' domain.")] = None,
     contact_organization: Annotated[str | None, Field(description="Contact group id.")] = None,
-    max_results: Annotated[int | None, Field(ge=2, le=200, description="Collect up to ~this many.")] = None,
-    response_format: ResponseFormat = "concise",
+    max_results: Annotated[int | None, Field(ge=2, le=200, description="Up to 200.")] = None,
+    detail: Detail = "lean",
 ) -> ConversationPage:
-    """List conversations, newest first. Give one mailbox: a flag (inbox=true...) or a label/team id; email, domain or
-    contact_organization narrow it. Page with next_until."""
+    """List conversations, newest first. Give one mailbox: a flag (inbox=true...) or a label or team; email, domain
+    or contact_organization narrow it."""
     flags = dict(
         inbox=inbox,
         all=all,
@@ -124,27 +112,24 @@ async def list_conversations(
         raise InvalidArgumentError(", ".join(contact), "email, domain and contact_organization exclude each other.")
     params: dict[str, Any] = drop_none(**{k: v for k, v in flags.items() if v}, **ids, organization=organization)
     params.update(contact)
-    client = app_state(ctx).client
-    wanted = max_results or limit
-    collected: list[Conversation] = []
-    cursor = until
-    while True:
-        # Collecting: full pages (never smaller than `limit`), the last one trimmed, so the rate budget is not
-        # spent on pages of 2.
-        page_limit = limit if max_results is None else min(50, max(limit, wanted - len(collected)))
-        page = await client.call(ep.list_conversations, params={**params, "limit": page_limit, "until": cursor})
-        served, cursor = split_page(page, page_limit, lambda c: c.last_activity_at)
-        seen = {c.id for c in collected}
-        fresh = [c for c in served if c.id not in seen]
-        full = max_results is not None and len(collected) + len(fresh) >= wanted
-        if full:
-            fresh, cursor = trim_page(fresh, wanted - len(collected), cursor, first=not collected)
-        collected.extend(fresh)
-        if cursor is None or max_results is None or full:
-            break
-    return ConversationPage(
-        conversations=shape(collected, response_format), has_more=cursor is not None, next_until=cursor
-    )
+    wanted, least = (limit, 2) if max_results is None else (max_results, limit)
+    app = app_state(ctx)
+    found, cursor = await app.client.page_conversations(params, wanted, until, least=least)
+    more = cursor is not None
+    if detail != "lean":
+        items = shape(found, "detailed" if detail == "all" else "concise")
+        return ConversationPage(conversations=items, has_more=more, next_until=cursor)
+    several = any(c.organization for c in found) and await _organizations(app) != 1
+    summaries = [ConversationSummary.of(c, organization=several) for c in found]
+    return ConversationPage(conversations=summaries, has_more=more, next_until=cursor)
+
+
+async def _organizations(app: AppState) -> int:
+    """How many organizations the token reaches (from the directory's cache); 0 when that cannot be told."""
+    try:
+        return len(await app.directory.entries("organization"))
+    except MissiveError:
+        return 0
 
 
 @tool(HISTORY, "Get a conversation", ep.get_conversation)
@@ -164,8 +149,8 @@ async def update_conversation(
     conversation_ids: Annotated[IdList, Field(min_length=1, max_length=25, description="From list_conversations.")],
     subject: Annotated[str | None, Field(description="New subject.")] = None,
     color: Annotated[str | None, Field(description="#ff0000, or good/warning/danger.")] = None,
-    organization: Annotated[OrgId, Field(description="Needed with users, assignees, labels.")] = None,
-    team: Annotated[TeamId, Field(description="Team id: set if it has none.")] = None,
+    organization: Annotated[OrgId, Field(description="For users, assignees, labels.")] = None,
+    team: Annotated[TeamId, Field(description="Set if it has none.")] = None,
     force_team: Annotated[bool | None, Field(description="Replace its team.")] = None,
     add_users: UserIds = None,
     add_assignees: UserIds = None,
@@ -211,7 +196,7 @@ async def merge_conversations(
     ctx: Context[Any, Any],
     conversation_id: Annotated[ConversationId, Field(description="The one merged away.")],
     target: Annotated[ConversationId, Field(description="The one that survives.")],
-    subject: Annotated[str | None, Field(description="Subject after the merge.")] = None,
+    subject: Annotated[str | None, Field(description="New subject.")] = None,
 ) -> ConversationResult:
     """Merge a conversation into `target`: its messages, comments and posts move there. Cannot be undone."""
     if conversation_id == target:

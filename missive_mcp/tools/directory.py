@@ -43,7 +43,7 @@ class SharedLabelPage(Described):
 
 @tool(DIRECTORY, "List organizations", ep.list_organizations)
 async def list_organizations(ctx: Context[Any, Any], limit: OffsetLimit = 50, offset: Offset = 0) -> OrganizationPage:
-    """List the organizations the token's owner is in; their ids serve writes and filters."""
+    """List the token owner's organizations; their ids serve writes, filters and reports."""
     found = await app_state(ctx).client.call(ep.list_organizations, params={"limit": limit, "offset": offset})
     return OrganizationPage(**offset_page("organizations", found, limit, offset))
 

@@ -131,7 +131,7 @@ async def create_draft(
     attachments: Attachments = None,
     references: Annotated[list[str] | None, Field(description="Message-IDs to thread with.")] = None,
     team: TeamId = None,
-    organization: Annotated[OrgId, Field(description="Needed with assignees and labels.")] = None,
+    organization: Annotated[OrgId, Field(description="For assignees and labels.")] = None,
     add_assignees: UserIds = None,
     add_shared_labels: LabelIds = None,
     send: Annotated[bool | None, Field(description="Send now (if allowed).")] = None,
@@ -139,8 +139,8 @@ async def create_draft(
     external_response_id: Annotated[str | None, Field(description="WhatsApp template id.")] = None,
     external_response_variables: Annotated[dict[str, str] | None, Field(description="Its variables.")] = None,
 ) -> DraftResult:
-    """Create a draft (email, SMS, WhatsApp), new or in a conversation, for a person to send (reply_to_conversation
-    addresses replies for you). send/send_at need permission. Drafts cannot be edited."""
+    """Create a draft (email, SMS, WhatsApp), new or in a conversation (reply_to_conversation addresses a reply for
+    you). send/send_at need permission. Drafts cannot be edited."""
     settings = app_state(ctx).settings
     recipients = recipients_of(to_fields=to_fields, cc_fields=cc_fields, bcc_fields=bcc_fields)
     check_sending(settings, send, send_at, recipients)
@@ -177,7 +177,7 @@ async def create_draft(
 
 @tool(DRAFTS, "Delete a draft", ep.delete_draft)
 async def delete_draft(ctx: Context[Any, Any], draft_id: DraftId) -> Deleted:
-    """Delete an unsent draft (ids from list_conversation_drafts). Cannot be undone."""
+    """Delete an unsent draft (list_conversation_drafts). Cannot be undone."""
     await confirm(ctx, deleting(f"the draft {draft_id}"))
     confirmed = await app_state(ctx).client.call(ep.delete_draft, ids=[draft_id], id_field="draft_id")
     return deleted(draft_id, confirmed)

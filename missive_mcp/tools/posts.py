@@ -38,7 +38,7 @@ async def create_post(
     markdown: Annotated[str | None, Field(max_length=8000, description="Markdown instead of text.")] = None,
     conversation_subject: Annotated[str | None, Field(description="For a new conversation.")] = None,
     username: Annotated[str | None, Field(description="Name shown as the author.")] = None,
-    organization: Annotated[OrgId, Field(description="Needed with assignees and labels.")] = None,
+    organization: Annotated[OrgId, Field(description="For assignees and labels.")] = None,
     add_assignees: UserIds = None,
     remove_assignees: UserIds = None,
     add_shared_labels: LabelIds = None,
@@ -47,8 +47,8 @@ async def create_post(
     close: Annotated[bool | None, Field(description="Close it.")] = None,
     reopen: Annotated[bool | None, Field(description="false: stay closed (a post reopens).")] = None,
 ) -> PostResult:
-    """Leave an internal note (post) in a conversation, seen only by the team; it can also close, label or assign. It
-    reopens a closed one unless close or reopen=false."""
+    """Leave an internal note (post) in a conversation, seen only by the team; it can close, label or assign (it
+    reopens a closed one unless close or reopen=false)."""
     if not (text or markdown):
         raise InvalidArgumentError("text", "a post needs text or markdown (Missive refuses an empty post).")
     post = compose(
@@ -76,7 +76,7 @@ async def create_post(
 
 @tool(POSTS, "Delete a post", ep.delete_post)
 async def delete_post(
-    ctx: Context[Any, Any], post_id: Annotated[str, Field(description="Post id (list_conversation_posts).")]
+    ctx: Context[Any, Any], post_id: Annotated[str, Field(description="From create_post.")]
 ) -> Deleted:
     """Delete a post; what it changed (closed, labels) stays. Cannot be undone."""
     await confirm(ctx, deleting(f"the post {post_id}"))

@@ -131,13 +131,13 @@ async def reply_to_conversation(
     ctx: Context[Any, Any],
     conversation_id: ConversationId,
     body: Annotated[str | None, Field(description="Your reply, HTML or plain text.")] = None,
-    response_id: Annotated[str | None, Field(description="Canned response to start from (list_responses).")] = None,
+    response_id: Annotated[str | None, Field(description="From list_responses.")] = None,
     reply_all: Annotated[bool, Field(description="Copy the other recipients too.")] = False,
     send: Annotated[bool | None, Field(description="Send now (if allowed).")] = None,
     send_at: Annotated[int | None, Field(ge=1, description="Send at (Unix s; if allowed).")] = None,
 ) -> ReplyResult:
-    """Draft a reply in a thread in one call, addressed from the latest message the team did not send, subject and
-    threading set. send/send_at need the operator's permission."""
+    """Draft a reply in one call, addressed from the latest message the team did not send, subject and threading
+    set. send/send_at need permission."""
     if not (body or response_id):
         raise InvalidArgumentError("body", "give the reply's body, or a response_id to start from.")
     app = app_state(ctx)

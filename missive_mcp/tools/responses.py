@@ -51,7 +51,7 @@ async def list_responses(
     limit: Annotated[int, Field(ge=1, le=200, description="Per page.")] = 50,
     offset: Offset = 0,
 ) -> ResponsePage:
-    """List canned responses (saved replies) with bodies; reply_to_conversation(response_id=) starts from one."""
+    """List canned responses (saved replies) with bodies, for reply_to_conversation(response_id=)."""
     params = drop_none(organization=organization, limit=limit, offset=offset)
     found = await app_state(ctx).client.call(ep.list_responses, params=params)
     return ResponsePage(**offset_page("responses", found, limit, offset))

@@ -40,13 +40,13 @@ async def list_tasks(
     organization: OrgId = None,
     team: TeamId = None,
     assignee: UserId = None,
-    conversation: Annotated[str | None, Field(description="Subtasks of this conversation.")] = None,
+    conversation: Annotated[str | None, Field(description="Its subtasks.")] = None,
     due_after: Annotated[int | None, Field(ge=0, description="Due from (Unix s).")] = None,
     due_before: Annotated[int | None, Field(ge=0, description="Due by (Unix s).")] = None,
     limit: Annotated[int, Field(ge=2, le=50, description="Per page.")] = 25,
     until: Until = None,
 ) -> TaskPage:
-    """List tasks by state, team, assignee, conversation or due date, latest first; page with next_until."""
+    """List tasks by state, team, assignee, conversation or due date, latest first."""
     params = drop_none(
         state=state,
         organization=organization,
@@ -78,7 +78,7 @@ async def create_task(
     conversation: Annotated[ConversationId | None, Field(description="Parent, for a subtask.")] = None,
     team: TeamId = None,
     assignees: UserIds = None,
-    organization: Annotated[str | None, Field(description="Needed with team or assignees.")] = None,
+    organization: Annotated[str | None, Field(description="For team or assignees.")] = None,
     due_at: DueAt = None,
     state: Annotated[State | None, Field(description="Default todo.")] = None,
 ) -> TaskResult:
@@ -113,12 +113,11 @@ async def update_task(
     title: Annotated[str | None, Field(min_length=1, max_length=1000, description="New title.")] = None,
     description: Description = None,
     state: Annotated[State | None, Field(description="closed completes it.")] = None,
-    assignees: Annotated[UserIds, Field(description="User ids; replaces them all.")] = None,
+    assignees: Annotated[UserIds, Field(description="Replaces them all.")] = None,
     team: TeamId = None,
     due_at: DueAt = None,
 ) -> TaskResult:
-    """Change a task: complete it (state=closed), rename, reassign (replaces assignees), move, or change its
-    due date."""
+    """Change a task: complete it (state=closed), rename, reassign, move, or change its due date."""
     changes = compose(
         TaskBody, title=title, description=description, state=state, assignees=assignees, team=team, due_at=due_at
     )

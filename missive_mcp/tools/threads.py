@@ -205,8 +205,8 @@ async def read_conversation(
     max_body_chars: BodyBudget = 2000,
     max_items: Annotated[int, Field(ge=1, le=200, description="Newest items to read.")] = 50,
 ) -> Thread:
-    """Read a whole conversation in one call: metadata, then every message, comment and post in time order as plain
-    text (quotes collapsed, long bodies cut). Start here."""
+    """Read a whole conversation in one call: metadata, then every message, comment and post, oldest first, as plain
+    text. Start here."""
     client = app_state(ctx).client
 
     async def collect(kind: str) -> tuple[list[dict[str, Any]], bool]:
@@ -249,8 +249,7 @@ async def list_conversation_messages(
     max_body_chars: BodyBudget = 2000,
     response_format: ResponseFormat = "concise",
 ) -> MessagePage:
-    """List a conversation's messages, newest first, bodies as plain text (no drafts). read_conversation reads a whole
-    thread at once."""
+    """List a conversation's messages, newest first, bodies as plain text (no drafts); for paging back."""
     return MessagePage(**await _list(ctx, conversation_id, "messages", limit, until, response_format, max_body_chars))
 
 

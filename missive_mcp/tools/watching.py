@@ -51,8 +51,9 @@ async def watch_inbox(
     }
 
     async def listing() -> list[Conversation]:
-        page = await list_conversations(ctx, **filters, organization=organization, limit=INBOX_PAGE)
-        return page.conversations
+        # detail="full": the watcher compares whole conversations (their users' flags), as its inbox holds them.
+        page = await list_conversations(ctx, **filters, organization=organization, limit=INBOX_PAGE, detail="full")
+        return [c for c in page.conversations if isinstance(c, Conversation)]
 
     first = await listing()
     newest = max((c.last_activity_at or 0 for c in first), default=0)
