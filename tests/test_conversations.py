@@ -215,10 +215,45 @@ async def test_update_conversation_sends_one_enveloped_item_per_id(mcp: Client, 
     assert {c["id"] for c in result["conversations"]} == set(ids)
 
 
-async def test_adding_a_label_without_its_organization_says_where_to_find_it(mcp: Client, fake: FakeMissive) -> None:
-    text = await fail(mcp, "update_conversation", conversation_ids=["abc"], add_shared_labels=["lbl"])
+async def test_adding_a_label_without_its_organization_says_where_to_find_it(fake: FakeMissive) -> None:
+    """With two organizations behind the token, which one is meant cannot be guessed."""
+    fake.workspace.organizations["org-2"] = Organization(id="org-2", name="Globex Partners")
+    fake.workspace.owner.organization_ids.append("org-2")
+    async with Client(create_server(settings_for(fake), transport=fake.transport())) as two:
+        text = await fail(two, "update_conversation", conversation_ids=["abc"], add_shared_labels=["lbl"])
     assert "organization" in text and "list_organizations" in text
-    assert fake.requests == []
+    assert [(r.method, r.path) for r in fake.requests] == [("GET", "/v1/organizations")]
+
+
+async def test_a_lean_item_is_assigned_and_labelled_by_name_within_the_tokens_only_organization(
+    mcp: Client, fake: FakeMissive
+) -> None:
+    """A lean listing leaves the organization out when there is one; acting on an item needs no lookup."""
+    item = (await call(mcp, "list_conversations", all=True, limit=2))["conversations"][0]
+    assert "organization" not in item
+    await call(
+        mcp,
+        "update_conversation",
+        conversation_ids=[item["id"]],
+        add_assignees=["Maya Chen"],
+        add_shared_labels=["VIP"],
+    )
+    body = fake.requests[-1].body["conversations"][0]
+    assert fake.requests[-1].method == "PATCH" and body["organization"] == DEMO_ORG_ID
+    users = {u.name: u.id for u in fake.workspace.users.values()}
+    labels = {lbl.name: lbl.id for lbl in fake.workspace.shared_labels.values()}
+    assert body["add_assignees"] == [users["Maya Chen"]] and body["add_shared_labels"] == [labels["VIP"]]
+
+
+async def test_an_organization_may_be_given_by_its_name(mcp: Client, fake: FakeMissive) -> None:
+    await call(
+        mcp,
+        "update_conversation",
+        conversation_ids=[DEMO_CONVERSATION_ID],
+        organization="Acme Support",
+        add_shared_labels=["VIP"],
+    )
+    assert fake.requests[-1].body["conversations"][0]["organization"] == DEMO_ORG_ID
 
 
 async def test_merge_moves_the_thread_and_the_old_id_resolves_to_the_target(mcp: Client, fake: FakeMissive) -> None:
@@ -261,11 +296,15 @@ SOME_ID = "7d1e5b0a-0000-4000-8000-00000000000a"
     ],
 )
 async def test_missive_rules_are_checked_before_any_request_naming_the_field(
-    mcp: Client, fake: FakeMissive, arguments: dict[str, Any], named: str
+    fake: FakeMissive, arguments: dict[str, Any], named: str
 ) -> None:
-    text = await fail(mcp, "update_conversation", conversation_ids=["c1"], **arguments)
+    """With two organizations behind the token (with one, it is taken), only the organizations are read."""
+    fake.workspace.organizations["org-2"] = Organization(id="org-2", name="Globex Partners")
+    fake.workspace.owner.organization_ids.append("org-2")
+    async with Client(create_server(settings_for(fake), transport=fake.transport())) as two:
+        text = await fail(two, "update_conversation", conversation_ids=["c1"], **arguments)
     assert named in text and "nothing was sent" in text.lower()
-    assert fake.requests == []
+    assert {(r.method, r.path) for r in fake.requests} <= {("GET", "/v1/organizations")}
 
 
 async def test_a_team_change_with_its_inbox_reaches_missive_as_a_boolean_beside_the_team(

@@ -230,7 +230,7 @@ async def test_the_inbox_shows_the_conversations_and_close_reaches_missive_once(
 ) -> None:
     async with (
         client(fake) as mcp,
-        hosted(mcp, "list_conversations", {"inbox": True, "limit": 5, "detail": "full"}) as view,
+        hosted(mcp, "list_conversations", {"inbox": True, "limit": 5}) as view,
     ):
         listed = view.result["structuredContent"]["conversations"]
         expected = [c.get("subject") or c["latest_message_subject"] for c in listed]
@@ -271,7 +271,7 @@ async def test_the_demo_shows_its_inbox_and_a_thread_with_an_attachment(tmp_path
 async def test_the_inbox_opens_a_thread_assigns_labels_and_loads_more(fake: FakeMissive) -> None:
     async with (
         client(fake) as mcp,
-        hosted(mcp, "list_conversations", {"inbox": True, "limit": 3, "detail": "full"}) as view,
+        hosted(mcp, "list_conversations", {"inbox": True, "limit": 3}) as view,
     ):
         first = view.result["structuredContent"]["conversations"][0]
         subject = first.get("subject") or first["latest_message_subject"]

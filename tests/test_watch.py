@@ -195,9 +195,13 @@ async def test_watch_inbox_with_a_cursor_answers_at_once_and_without_waiting_whe
         first = structured(await mcp.call_tool("watch_inbox", {"wait": 0}))
         assert first["conversations"] == []
         planted, _ = fake.receive_email(subject="After the cursor")
+        before = len(fake.requests)
         second = structured(await mcp.call_tool("watch_inbox", {"since": first["cursor"] - 1, "wait": 0}))
     assert planted in [c["id"] for c in second["conversations"]]
-    assert fake.requests[-1].path == "/v1/conversations"  # one listing, no waiting
+    new = next(c for c in second["conversations"] if c["id"] == planted)  # a lean item, as list_conversations'
+    assert new["subject"] == "After the cursor" and "latest_message_subject" not in new
+    # One listing, no waiting (and the organizations read once, to tell whether lean items name theirs).
+    assert [r.path for r in fake.requests[before:]] == ["/v1/conversations", "/v1/organizations"]
 
 
 @contextlib.contextmanager

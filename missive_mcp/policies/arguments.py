@@ -4,6 +4,7 @@ is one line naming the argument (the SDK passes pydantic's multi-line report thr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any, cast
 
@@ -12,6 +13,8 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 
 from ..endpoints import Endpoint
+from ..errors import MissiveError
+from ..names import Directory
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, ValidationError
@@ -37,10 +40,27 @@ class Arguments:
             name = str(ctx.params.get("name", ""))
             arguments: Any = ctx.params.get("arguments") or {}
             problems = self.problems(name, arguments)
+            if problems and self.wants_organization(name, arguments, problems):
+                only = await _only_organization(ctx)
+                if only is not None:  # one organization behind the token: it is the one meant
+                    arguments = {**arguments, "organization": only}
+                    problems = self.problems(name, arguments)
+                    ctx = dataclasses.replace(ctx, params={**ctx.params, "arguments": arguments})
             if problems:
                 text = f"Invalid arguments for {name}, so nothing was sent: {'; '.join(dict.fromkeys(problems))}."
                 return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
         return await call_next(ctx)
+
+    def wants_organization(self, name: str, arguments: Any, problems: list[str]) -> bool:
+        """Whether Missive's rules refuse these arguments only for want of an organization (assignees, labels or a
+        team name one), which the tool takes but was not given."""
+        if not isinstance(arguments, dict) or "organization" in arguments or name not in self.rules:
+            return False
+        if problems != self.rules[name].problems(arguments):  # the input schema's problems come first
+            return False
+        if "organization" not in (_object(self.schemas[name].get("properties")) or {}):
+            return False
+        return not self.rules[name].problems({**cast(dict[str, Any], arguments), "organization": "?"})
 
     def problems(self, name: str, arguments: Any) -> list[str]:
         validator = self.validator(name)
@@ -51,6 +71,17 @@ class Arguments:
         if not problems and name in self.rules:
             problems = self.rules[name].problems(arguments)  # Missive's own rules, before a name is looked up
         return problems
+
+
+async def _only_organization(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    """The id of the token's one organization, or None when it has several (or they cannot be read: the rule's
+    refusal then stands)."""
+    directory: Directory = ctx.lifespan_context.directory
+    try:
+        found = await directory.entries("organization")
+    except MissiveError:
+        return None
+    return found[0].id if len(found) == 1 else None
 
 
 def _where(error: ValidationError) -> str:

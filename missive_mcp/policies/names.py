@@ -32,11 +32,13 @@ class ResolveNames:
         if not named:
             return await call_next(ctx)
         directory: Directory = ctx.lifespan_context.directory
-        organization = str(given["organization"]) if given.get("organization") else None
+        if named.get("organization") == "organization":  # first: the other names are looked up within it
+            named = {"organization": "organization", **named}
         person = Context[Any, Any](request_context=ctx, input_params=CallToolRequestParams.model_validate(ctx.params))
         choose = chooser(person, self.deadline)  # an ambiguous name is put to the person
         try:
             for arg, kind in named.items():
+                organization = str(given["organization"]) if given.get("organization") else None
                 value = given[arg]
                 if isinstance(value, list):
                     values = [str(v) for v in cast(list[Any], value)]

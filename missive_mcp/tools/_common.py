@@ -26,7 +26,8 @@ LabelIds = Annotated[list[str] | None, Field(description="Label names or ids."),
 TeamId = Annotated[str | None, Field(description="Team name or id."), Names("team")]
 UserId = Annotated[str | None, Field(description="User name or id."), Names("user")]
 LabelId = Annotated[str | None, Field(description="Label name or id."), Names("label")]
-OrgId = Annotated[str | None, Field(description="Organization id.")]
+# An organization's name works too; and where Missive needs one, a token's only organization is taken.
+OrgId = Annotated[str | None, Field(description="Organization id."), Names("organization")]
 
 Until = Annotated[int | None, Field(ge=0, description="next_until.")]
 ItemLimit = Annotated[int, Field(ge=1, le=10, description="Per page.")]

@@ -119,9 +119,13 @@ async def list_conversations(
     if detail != "lean":
         items = shape(found, "detailed" if detail == "all" else "concise")
         return ConversationPage(conversations=items, has_more=more, next_until=cursor)
+    return ConversationPage(conversations=await summarize(app, found), has_more=more, next_until=cursor)
+
+
+async def summarize(app: AppState, found: list[Conversation]) -> list[ConversationSummary]:
+    """The lean items of a listing: each names its organization only when the token reaches more than one."""
     several = any(c.organization for c in found) and await _organizations(app) != 1
-    summaries = [ConversationSummary.of(c, organization=several) for c in found]
-    return ConversationPage(conversations=summaries, has_more=more, next_until=cursor)
+    return [ConversationSummary.of(c, organization=several) for c in found]
 
 
 async def _organizations(app: AppState) -> int:

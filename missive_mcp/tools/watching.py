@@ -11,12 +11,12 @@ from pydantic import Field
 from .. import deadline
 from .. import endpoints as ep
 from ..docstrings import Described
-from ..models import Conversation
+from ..models import Conversation, ConversationSummary
 from ..state import app_state
 from ..toolsets import WATCH
 from ..watch import INBOX, INBOX_PAGE, Watcher, fingerprint
 from ._common import OrgId
-from .conversations import list_conversations
+from .conversations import list_conversations, summarize
 from .declaration import tool
 
 MAX_WAIT = 45.0
@@ -28,13 +28,14 @@ Mailbox = Literal[
 
 
 class Activity(Described):
-    conversations: list[Conversation]
-    """Conversations with activity after the cursor, newest first (empty: nothing new within the wait)."""
+    conversations: list[ConversationSummary]
+    """Conversations with activity after the cursor, newest first, as list_conversations' lean items (empty:
+    nothing new within the wait)."""
     cursor: int
     """Pass as `since` next time."""
 
 
-@tool(WATCH, "Watch for new activity", ep.list_conversations)
+@tool(WATCH, "Watch for new activity", ep.list_conversations, ep.list_organizations)
 async def watch_inbox(
     ctx: Context[Any, Any],
     since: Annotated[int | None, Field(ge=0, description="Previous cursor; omit: from now.")] = None,
@@ -64,7 +65,7 @@ async def watch_inbox(
     waited = time.monotonic()
     budget = deadline.within(wait) - 1.0 if deadline.remaining() is not None else wait
     if fresh or budget <= 0 or watcher is None:
-        return Activity(conversations=fresh, cursor=cursor)
+        return Activity(conversations=await summarize(app, fresh), cursor=cursor)
     heard = Heard()
     stop = watcher.bus.subscribe(heard)  # webhooks (and other replicas) wake the wait too
     try:
@@ -82,7 +83,7 @@ async def watch_inbox(
     finally:
         stop()
     cursor = max([cursor, *(c.last_activity_at or 0 for c in fresh)])
-    return Activity(conversations=fresh, cursor=cursor)
+    return Activity(conversations=await summarize(app, fresh), cursor=cursor)
 
 
 class Heard:
