@@ -340,6 +340,31 @@ def test_a_row_written_without_the_secret_key_opens_nothing(fake: FakeMissive, t
         assert me_of(me_with(origin, jonas.access)) == JONAS_ID
 
 
+def test_a_stored_bearer_moved_to_another_grant_opens_nothing(fake: FakeMissive, tmp_path: Path) -> None:
+    """A database writer without the key points their own bearer's row at the victim's grant, or stretches its
+    expiry: the row no longer matches the tag the server gave it."""
+    database = tmp_path / "team.sqlite3"
+    with team(fake, str(database)) as origin:
+        maya, jonas = OAuthClient(origin), OAuthClient(origin)
+        maya.sign_in(DEMO_TOKEN)
+        jonas.sign_in(JONAS_TOKEN)
+        with sqlite3.connect(database) as db:
+            grants = dict(db.execute("SELECT client_id, id FROM grants").fetchall())
+            db.execute(
+                "UPDATE secrets SET grant_id = ? WHERE grant_id = ? AND kind = 'access'",
+                (grants[maya.client_id], grants[jonas.client_id]),
+            )
+        fake.requests.clear()
+        assert me_with(origin, jonas.access).status_code == 401
+        assert f"Bearer {DEMO_TOKEN}" not in {r.headers.get("authorization") for r in fake.requests}
+        assert me_of(me_with(origin, maya.access)) == DEMO_USER_ID  # the rightful rows still open
+        with sqlite3.connect(database) as db:
+            db.execute(
+                "UPDATE secrets SET expires_at = expires_at + 86400 WHERE grant_id = ?", (grants[maya.client_id],)
+            )
+        assert me_with(origin, maya.access).status_code == 401
+
+
 def test_revoking_a_grant_deletes_its_sealed_token(fake: FakeMissive, tmp_path: Path) -> None:
     database = tmp_path / "team.sqlite3"
     with team(fake, str(database)) as origin:

@@ -74,6 +74,13 @@ class Sealer:
         salt or stretching)."""
         return hmac.new(self._digest_keys[0], secret.encode(), hashlib.sha256).hexdigest()
 
+    def tags(self, digest: str, grant_id: str, expires_at: int | None) -> list[str]:
+        """What binds a stored secret to its grant and expiry, under every key (the first key's first): a row
+        moved to another grant, or given a later expiry, by someone who can write the database but does not hold
+        the key, no longer matches its tag."""
+        message = f"{digest}|{grant_id}|{expires_at}".encode()
+        return [hmac.new(key, b"tag|" + message, hashlib.sha256).hexdigest() for key in self._digest_keys]
+
     def digests(self, secret: str) -> list[str]:
         """The digest under every key, the first key's first: what a lookup tries during a rotation."""
         return [hmac.new(key, secret.encode(), hashlib.sha256).hexdigest() for key in self._digest_keys]

@@ -101,6 +101,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     def __init__(self, store: Store, sealer: Sealer, *, public_url: str, resource: str) -> None:
         self.store = store
         self.sealer = sealer
+        store.tags = sealer.tags  # a stored secret opens only with the tag this key gave it
         self.public_url = public_url
         self.resource = resource
 
@@ -242,7 +243,7 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
         digests = self.sealer.digests(secret)
         found = await self.store.find(digests, kind)
         if found is not None and found.digest != digests[0]:
-            await self.store.rekey(found.digest, digests[0])
+            await self.store.rekey(found, digests[0])
         return found
 
     async def _issue(self, grant_id: str, scopes: list[str]) -> OAuthToken:

@@ -17,6 +17,7 @@ so replicas starting together migrate once).
 
 from __future__ import annotations
 
+import hmac
 import json
 import sqlite3
 import threading
@@ -60,6 +61,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE clients ADD COLUMN source TEXT",
         "ALTER TABLE clients ADD COLUMN last_used_at {int}",
         "CREATE INDEX clients_by_source ON clients (source, created_at)",
+    ),
+    (
+        # Each secret carries a keyed tag over its digest, grant and expiry; untagged rows open nothing.
+        "ALTER TABLE secrets ADD COLUMN tag TEXT",
+        "DELETE FROM secrets",
     ),
 )
 """Schema versions: MIGRATIONS[n] takes the schema from version n to n + 1. Append; never edit a shipped one."""
@@ -149,6 +155,9 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.tags: Callable[[str, str, int | None], list[str]] | None = None
+        """Keyed tags binding a secret's digest to its grant and expiry (`Sealer.tags`), set by the provider;
+        without them no stored secret is found."""
         self._migrated = False
         self._lock = anyio.Lock()
 
@@ -266,12 +275,14 @@ class Store:
         ]
         await self._run(statements)
 
-    @staticmethod
+    def _tag(self, digest: str, grant_id: str, expires_at: int | None) -> str | None:
+        return self.tags(digest, grant_id, expires_at)[0] if self.tags else None
+
     def _insert_secret(
-        grant_id: str, digest: str, kind: str, expires_at: int | None, data: str | None
+        self, grant_id: str, digest: str, kind: str, expires_at: int | None, data: str | None
     ) -> tuple[str, Sequence[Any]]:
-        sql = "INSERT INTO secrets (digest, kind, grant_id, expires_at, data) VALUES (?, ?, ?, ?, ?)"
-        return sql, (digest, kind, grant_id, expires_at, data)
+        sql = "INSERT INTO secrets (digest, kind, grant_id, expires_at, data, tag) VALUES (?, ?, ?, ?, ?, ?)"
+        return sql, (digest, kind, grant_id, expires_at, data, self._tag(digest, grant_id, expires_at))
 
     async def add_secrets(self, grant_id: str, secrets: Sequence[tuple[str, str, int | None, str | None]]) -> None:
         """New secrets for a grant; expired ones of every grant are swept out on the way."""
@@ -283,16 +294,28 @@ class Store:
         None if unknown, expired or revoked."""
         marks = ", ".join("?" * len(digests))
         sql = (
-            f"SELECT {_GRANT_COLUMNS}, s.expires_at, s.data, s.digest FROM secrets s JOIN grants g ON g.id = s.grant_id"
+            f"SELECT {_GRANT_COLUMNS}, s.expires_at, s.data, s.digest, s.tag"
+            " FROM secrets s JOIN grants g ON g.id = s.grant_id"
             f" WHERE s.digest IN ({marks}) AND s.kind = ? AND g.revoked_at IS NULL"
             " AND (s.expires_at IS NULL OR s.expires_at >= ?)"
         )
         rows = await self._run([(sql, (*digests, kind, _now()))])
-        return Found(_grant(rows[0]), rows[0][13], rows[0][14], rows[0][15]) if rows else None
+        for row in rows:
+            found = Found(_grant(row), row[13], row[14], row[15])
+            if self._bound(found, row[16]):
+                return found
+        return None
 
-    async def rekey(self, old: str, new: str) -> None:
-        """Store a secret under its digest with the first key (after a rotation)."""
-        await self._run([("UPDATE secrets SET digest = ? WHERE digest = ?", (new, old))])
+    def _bound(self, found: Found, tag: str | None) -> bool:
+        """Whether a row is what the server wrote: its tag matches its digest, grant and expiry under some key."""
+        if not self.tags or not tag:
+            return False
+        return any(hmac.compare_digest(tag, t) for t in self.tags(found.digest, found.grant.id, found.expires_at))
+
+    async def rekey(self, found: Found, new: str) -> None:
+        """Store a secret under its digest (and tag) with the first key (after a rotation)."""
+        tag = self._tag(new, found.grant.id, found.expires_at)
+        await self._run([("UPDATE secrets SET digest = ?, tag = ? WHERE digest = ?", (new, tag, found.digest))])
 
     async def take(self, digest: str, kind: str) -> bool:
         """Use up a one-time secret (a code); False if another request used it first."""
