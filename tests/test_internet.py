@@ -299,3 +299,30 @@ async def test_the_stream_cap_counts_a_person_across_their_sign_ins(
                         assert second.status_code == 429
                         said = json.loads(await second.aread())["error"]["message"]
     assert said.startswith("Too many streamed calls at once: you already have 1 open on this server")
+
+
+def test_a_stranger_cannot_fill_the_database_through_authorize(fake: FakeMissive, tmp_path: Path) -> None:
+    """Each GET /authorize keeps a pending sign-in: its size and the number a client may hold open are bounded."""
+    database = tmp_path / "team.sqlite3"
+    with team_server(fake, str(database)) as origin, httpx2.Client(timeout=10) as http:
+        client_id = register(http, origin).json()["client_id"]
+        params = {
+            "client_id": client_id,
+            "response_type": "code",
+            "code_challenge": "c" * 43,
+            "code_challenge_method": "S256",
+            "redirect_uri": REDIRECT,
+        }
+
+        def authorize(state: str) -> str:
+            answer = http.get(f"{origin}/authorize", params=params | {"state": state})
+            assert answer.status_code == 302, answer.text
+            return answer.headers["Location"]
+
+        assert "error=invalid_request" in authorize("s" * 60_000)
+        started = [authorize(f"s{n}") for n in range(12)]
+        assert all("/signin?request=" in url for url in started[:10])
+        assert all("error=temporarily_unavailable" in url for url in started[10:])
+    with sqlite3.connect(database) as db:
+        rows, size = db.execute("SELECT COUNT(*), SUM(LENGTH(params)) FROM requests").fetchone()
+    assert rows == 10 and size < 10 * 1024

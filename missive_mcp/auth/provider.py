@@ -45,6 +45,12 @@ REFRESH_TTL = 30 * 24 * 3600
 CODE_TTL = 300
 SIGN_IN_TTL = 900
 """Seconds a pending sign-in waits for the person to paste their token."""
+MAX_REQUEST_BYTES = 4096
+"""The most an authorization request may keep (its parameters, stored until the sign-in ends): PKCE, a state,
+a registered redirect URI and scopes fit in well under 1 KB."""
+MAX_PENDING = 10
+"""Sign-ins one client may have open at once: each is a row until it ends or expires, and registration is
+capped per address, so together they bound what strangers can store."""
 
 ACCESS_PREFIX, REFRESH_PREFIX, CODE_PREFIX, KEY_PREFIX = "mma_", "mmr_", "mmc_", "mmk_"
 """Prefixes make a leaked secret recognisable (and scannable) as ours, and say which kind it is."""
@@ -123,10 +129,20 @@ class Provider(OAuthAuthorizationServerProvider[Code, Refresh, Access]):
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
         if params.resource is not None and params.resource.rstrip("/") != self.resource:
             raise AuthorizeError("invalid_target", f"This server is the resource {self.resource}.")
-        request_id = secrets.token_urlsafe(32)
         assert client.client_id is not None
+        kept = params.model_dump_json()
+        if len(kept) > MAX_REQUEST_BYTES:  # a sign-in's parameters fit in a few hundred bytes
+            logger.warning("Refused an authorization request of %d bytes (client %s).", len(kept), client.client_id)
+            raise AuthorizeError("invalid_request", f"The request's parameters pass {MAX_REQUEST_BYTES} bytes.")
+        if await self.store.pending(client.client_id) >= MAX_PENDING:
+            logger.warning("Refused an authorization request: client %s has %d open.", client.client_id, MAX_PENDING)
+            raise AuthorizeError(
+                "temporarily_unavailable",
+                f"This client has {MAX_PENDING} sign-ins open; finish one, or start again in {SIGN_IN_TTL // 60} min.",
+            )
+        request_id = secrets.token_urlsafe(32)
         await self.store.put_request(
-            self.sealer.digest(request_id), client.client_id, params.model_dump_json(), int(time.time()) + SIGN_IN_TTL
+            self.sealer.digest(request_id), client.client_id, kept, int(time.time()) + SIGN_IN_TTL
         )
         return f"{self.public_url}/signin?request={request_id}"
 

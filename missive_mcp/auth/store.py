@@ -229,6 +229,12 @@ class Store:
             ]
         )
 
+    async def pending(self, client_id: str) -> int:
+        """How many sign-ins a client has started that are neither finished nor expired."""
+        sql = "SELECT COUNT(*) FROM requests WHERE client_id = ? AND expires_at >= ?"
+        rows = await self._run([(sql, (client_id, _now()))])
+        return int(rows[0][0])
+
     async def get_request(self, request_id: str) -> Pending | None:
         """A pending sign-in that has not expired."""
         sql = "SELECT client_id, params, person, sealed_token, consent FROM requests WHERE id = ? AND expires_at >= ?"
