@@ -277,3 +277,24 @@ async def test_an_older_client_over_stateless_http_is_told_to_listen_or_watch_in
             with pytest.raises(MCPError, match="subscriptions/listen, or the watch_inbox tool"):
                 await subscribe(mcp, URI)
     assert fake.requests == []  # refused before anything was read or watched
+
+
+@pytest.mark.anyio
+async def test_watch_inbox_woken_by_a_webhook_alone_looks_itself(fake: FakeMissive) -> None:
+    """Watching off (or the team server, where nobody polls): a signed delivery wakes the wait, and the call reads
+    the Inbox itself rather than the watcher's empty picture of it."""
+    from mcp.server.subscriptions import ResourceUpdated
+
+    server = server_for(fake, interval=0.0)
+    planted: list[str] = []
+
+    async def deliver() -> None:
+        await until(lambda: looks(fake) >= 1)  # the call's own first listing
+        planted.append(fake.receive_email(subject="Planted")[0])
+        await server.bus.publish(ResourceUpdated(INBOX))  # what POST /webhooks/missive publishes
+
+    async with Client(server) as mcp, anyio.create_task_group() as group:
+        group.start_soon(deliver)
+        with anyio.fail_after(20):
+            found = structured(await mcp.call_tool("watch_inbox", {"wait": 10}))
+    assert [c["id"] for c in found["conversations"]] == planted

@@ -68,15 +68,16 @@ async def watch_inbox(
         return Activity(conversations=await summarize(app, fresh), cursor=cursor)
     heard = Heard()
     stop = watcher.bus.subscribe(heard)  # webhooks (and other replicas) wake the wait too
+    rounds = watcher.rounds
     try:
         with watcher.watching([INBOX]), anyio.move_on_after(budget):
             while not fresh:
                 await heard.next_change(watcher)
-                page = (
-                    [c.concise() for c in watcher.inbox]
-                    if filters == {"inbox": True} and not organization
-                    else await listing()
-                )
+                # The watcher's own look at the Inbox serves when it has looked since the wait began; woken by a
+                # webhook alone (watching off, or the team server, where nobody polls), the call looks itself.
+                polled = watcher.rounds > rounds and filters == {"inbox": True} and not organization
+                rounds = watcher.rounds
+                page = [c.concise() for c in watcher.inbox] if polled else await listing()
                 fresh = [c for c in page if seen.get(c.id) != fingerprint(c)]
                 elapsed = time.monotonic() - waited
                 await ctx.report_progress(elapsed, budget, "No new activity yet" if not fresh else "New activity")
