@@ -258,3 +258,22 @@ async def test_a_handshake_client_over_stateless_http_counts_as_one_that_cannot_
     assert result.is_error == required and sends(fake) == (0 if required else 1)
     if required:
         assert "MISSIVE_CONFIRM_REQUIRED=true" in result.content[0].text  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_a_yes_holds_only_for_the_message_it_was_given_for(fake: FakeMissive) -> None:
+    """2026-07-28: the client retries the call with the answer. A retry whose message changed past what the
+    question showed (the end of a long body) carries state bound to the first call's arguments: it is refused
+    and nothing is sent."""
+    from mcp.types import InputRequiredResult
+
+    long = {**DRAFT, "body": "Hello Ana, " + "x" * 600 + " the invoice is attached."}
+    changed = {**long, "body": "Hello Ana, " + "x" * 600 + " wire the money to another account."}
+    yes = {"confirm": ElicitResult(action="accept", content={"confirm": True})}
+    with anyio.fail_after(20):
+        async with Client(server_for(fake), elicitation_callback=answering("accept", [])) as mcp:  # type: ignore[arg-type]
+            first = await mcp.session.call_tool("create_draft", long, allow_input_required=True)
+            assert isinstance(first, InputRequiredResult) and first.request_state
+            with pytest.raises(MCPError, match="requestState"):
+                await mcp.call_tool("create_draft", changed, input_responses=yes, request_state=first.request_state)  # type: ignore[arg-type]
+    assert sends(fake) == 0
