@@ -57,10 +57,13 @@ class MissiveWebhooks:
             return JSONResponse(
                 {"error": "Webhooks are not set up on this server: set MISSIVE_MCP_WEBHOOK_SECRET."}, 404
             )
+        signature = dict(scope["headers"]).get(b"x-hook-signature", b"").decode("latin-1").strip()
+        if not _SIGNATURE.fullmatch(signature):  # refused before a byte of the body is read
+            logger.info("Refused a webhook delivery: missing or malformed X-Hook-Signature.")
+            return JSONResponse({"error": "Missing or wrong X-Hook-Signature."}, 401)
         body = await read_body(scope, receive, WEBHOOK_MAX_BYTES)
         if body is None:
             return JSONResponse({"error": f"A webhook delivery is at most {WEBHOOK_MAX_BYTES} bytes."}, 413)
-        signature = dict(scope["headers"]).get(b"x-hook-signature", b"").decode("latin-1").strip()
         if not self.signed(body, signature):
             logger.info("Refused a webhook delivery: missing or wrong X-Hook-Signature.")
             return JSONResponse({"error": "Missing or wrong X-Hook-Signature."}, 401)
@@ -78,6 +81,10 @@ class MissiveWebhooks:
         expected = hmac.new(self._secret, body, hashlib.sha256).hexdigest()
         given = signature.removeprefix("sha256=").lower()
         return hmac.compare_digest(expected.encode(), given.encode("latin-1"))
+
+
+_SIGNATURE = re.compile(r"(?:sha256=)?[0-9a-fA-F]{64}")
+"""What an HMAC-SHA256 signature looks like (hex, `sha256=` optional): anything else is refused unread."""
 
 
 def _conversation_id(body: bytes) -> str | None:

@@ -109,6 +109,23 @@ async def test_the_route_takes_no_bearer_key_and_refuses_what_is_not_missives(fa
 
 
 @pytest.mark.anyio
+async def test_a_post_without_a_signature_is_refused_before_its_body_is_read(fake: FakeMissive) -> None:
+    """A stranger declares a megabyte and sends none of it: the answer comes at once, nothing is held for it."""
+    import socket
+
+    hooked(fake)
+    with replicas(fake, None, count=1) as (one,):
+        host, port = one.removeprefix("http://").split(":")
+        for signature in ("", "X-Hook-Signature: sha256=not-hex\r\n"):
+            with socket.create_connection((host, int(port)), timeout=10) as raw:
+                raw.sendall(
+                    f"POST /webhooks/missive HTTP/1.1\r\nHost: {host}:{port}\r\n{signature}"
+                    f"Content-Type: application/json\r\nContent-Length: {WEBHOOK_MAX_BYTES}\r\n\r\n".encode()
+                )
+                assert raw.recv(200).startswith(b"HTTP/1.1 401")  # a body-reading server would time out here
+
+
+@pytest.mark.anyio
 async def test_without_a_secret_the_route_is_off(fake: FakeMissive) -> None:
     port = free_port()
     settings = settings_for(fake, mcp_auth_token=SecretStr(KEY), port=port, log_level="WARNING")
