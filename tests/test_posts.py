@@ -6,6 +6,7 @@ import pytest
 from mcp import Client
 
 from missive_mcp.sandbox import DEMO_CONVERSATION_ID, DEMO_LABEL_IDS, DEMO_ORG_ID, DEMO_USER_ID, FakeMissive
+from missive_mcp.sandbox.workspace import Organization
 
 from .conftest import NOW, call, fail, sent
 
@@ -113,8 +114,11 @@ async def test_a_markdown_post_starting_a_conversation_carries_its_state_changes
 async def test_create_post_refuses_what_missive_would_before_sending(
     agent: Client, still: FakeMissive, arguments: dict[str, object], error: str
 ) -> None:
+    """With two organizations behind the token (with one, it is taken), only the organizations are read."""
+    still.workspace.organizations["org-2"] = Organization(id="org-2", name="Globex Partners")
+    still.workspace.owner.organization_ids.append("org-2")
     assert await fail(agent, "create_post", conversation=DEMO_CONVERSATION_ID, **arguments) == error
-    assert still.requests == []
+    assert {(r.method, r.path) for r in still.requests} <= {("GET", "/v1/organizations")}
 
 
 async def test_delete_post_deletes_it_and_keeps_what_it_changed(agent: Client, still: FakeMissive) -> None:

@@ -15,6 +15,7 @@ from missive_mcp.sandbox import (
     FakeMissive,
 )
 from missive_mcp.sandbox.seed import seed_id
+from missive_mcp.sandbox.workspace import Organization
 
 from .conftest import NOW, call, fail, sent
 
@@ -153,8 +154,11 @@ async def test_create_a_standalone_task_for_a_team(agent: Client, still: FakeMis
 async def test_create_task_refuses_before_sending(
     agent: Client, still: FakeMissive, arguments: dict[str, object], error: str
 ) -> None:
+    """With two organizations behind the token (with one, it is taken), only the organizations are read."""
+    still.workspace.organizations["org-2"] = Organization(id="org-2", name="Globex Partners")
+    still.workspace.owner.organization_ids.append("org-2")
     assert await fail(agent, "create_task", title="x", **arguments) == error
-    assert still.requests == []
+    assert {(r.method, r.path) for r in still.requests} <= {("GET", "/v1/organizations")}
 
 
 async def test_update_task_sends_only_the_changes_without_an_id(agent: Client, still: FakeMissive) -> None:

@@ -68,7 +68,9 @@ async def test_a_token_echoed_by_missive_reaches_neither_the_agent_nor_the_debug
         with anyio.fail_after(30):
             async with Client(stdio_client(params, errlog=errlog)) as mcp:
                 message = await mcp.call_tool("get_messages", {"message_ids": [DEMO_MESSAGE_ID]})
-                refused = await mcp.call_tool("list_conversations", {"inbox": True, "organization": "not-a-uuid"})
+                refused = await mcp.call_tool(
+                    "create_draft", {"body": "Hi", "from_field": {"address": "ceo@elsewhere.example"}}
+                )
     seen = message.model_dump_json() + refused.model_dump_json()
     log = stderr.read_text()
     assert DEMO_TOKEN not in seen
