@@ -144,7 +144,14 @@ def redis_url(redis_server: str) -> Iterator[str]:
 def serve(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on loopback from a thread; yields its origin (http://127.0.0.1:PORT)."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    with run(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")) as origin:
+        yield origin
+
+
+@contextmanager
+def run(config: uvicorn.Config) -> Iterator[str]:
+    """Run a uvicorn server from a thread until the block ends; yields its origin."""
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -153,7 +160,7 @@ def serve(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     if not server.started:
         raise RuntimeError("the app did not start")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{config.port}"
     finally:
         server.should_exit = True
         thread.join(10)

@@ -7,8 +7,6 @@ import asyncio
 import base64
 import contextlib
 import functools
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -16,7 +14,6 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
 from pydantic import SecretStr
@@ -27,17 +24,12 @@ from missive_mcp.server import create_server
 from missive_mcp.tools import analytics
 
 from .conftest import settings_for, structured
+from .services import free_port, run
 
 KEY = "test-key-" + "y" * 24
 AUTH = {"Authorization": f"Bearer {KEY}"}
 ACCEPT = {"Accept": "application/json, text/event-stream"}
 LEGACY = {"MCP-Protocol-Version": "2025-11-25"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -53,17 +45,8 @@ def serving(fake: FakeMissive, **overrides: Any) -> Iterator[str]:
         ),
         settings,
     )
-    server = uvicorn.Server(http_config(app, settings))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with run(http_config(app, settings)) as origin:
+        yield origin
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
-import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +12,6 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPDeprecationWarning
@@ -28,6 +25,7 @@ from missive_mcp.settings import Settings, SettingsError
 from missive_mcp.watch import INBOX, SPACING, Watcher
 
 from .conftest import settings_for, structured
+from .services import run
 from .test_http import AUTH, KEY, free_port
 from .test_transports import ROOT
 
@@ -209,17 +207,8 @@ def http_server(fake: FakeMissive, **overrides: Any) -> Iterator[str]:
     port = free_port()
     settings = settings_for(fake, mcp_auth_token=SecretStr(KEY), port=port, log_level="WARNING", **overrides)
     app = create_http_app(server_for(fake, **overrides), settings)
-    server = uvicorn.Server(http_config(app, settings))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    started = time.monotonic()
-    while not server.started and time.monotonic() - started < 10:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with run(http_config(app, settings)) as origin:
+        yield origin
 
 
 @pytest.mark.anyio
